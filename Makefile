@@ -1,0 +1,149 @@
+# mod_authflow -- build, test, install, demo, bench.
+#
+#   make            build build/libauthflow.a and mod_authflow.so (apxs)
+#   make deps       install the Debian packages (and pinned npm packages) everything needs
+#   make test       deps + build + check + fuzz smoke + integration + browser tests
+#   make check      unit tests, layering check, clang-format check, config drift check
+#   make demo       start IdP + Apache + demo backend on 127.0.0.1 and print the URL
+#   make install    apxs -i + conf/authflow.{load,conf} into mods-available
+#   make bench      side-by-side load benchmarks (see bench/README.md)
+
+APXS      ?= apxs
+CC        ?= gcc
+CLANG     ?= clang
+PYTHON    ?= /usr/bin/python3
+BUILD     := build
+WERROR    ?=
+WC_WERROR := -Wc,-Werror
+
+APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
+              $(shell apu-1-config --includes 2>/dev/null)
+APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) \
+              $(shell apu-1-config --link-ld --libs 2>/dev/null)
+DEP_LIBS   := -lcurl -ljansson -llmdb -lssl -lcrypto
+WARN       := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
+              -Wmissing-prototypes -Wformat=2 $(if $(WERROR),-Werror)
+CFLAGS     ?= -O2 -g
+CORE_CFLAGS = -std=gnu11 -fPIC $(CFLAGS) $(WARN) -fvisibility=hidden -Isrc $(APR_CFLAGS)
+
+CORE_DIRS  := common jose token store policy oidc http
+CORE_SRC   := $(sort $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
+CORE_OBJ   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CORE_SRC))
+CORE_HDR   := $(sort $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.h)))
+CORE_LIB   := $(BUILD)/libauthflow.a
+
+GLUE_SRC   := mod_authflow.c $(sort $(wildcard src/httpd/*.c))
+GLUE_HDR   := $(sort $(wildcard src/httpd/*.h))
+MODULE     := $(BUILD)/mod_authflow.so
+
+UNIT_SRC   := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+UNIT_HELP  := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+TOOLS_SRC  := $(sort $(wildcard tools/*.c))
+TOOLS_BIN  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
+
+.PHONY: all deps check unit layering format-check format drift test integration e2e \
+        fuzz fuzz-smoke install demo demo-stop bench bench-jose bench-policy clean
+
+all: $(MODULE) $(TOOLS_BIN)
+
+deps:
+	@tools/deps.sh
+
+$(BUILD)/obj/%.o: src/%.c $(CORE_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -c -o $@ $<
+
+$(CORE_LIB): $(CORE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The module: apxs compiles the glue and links the core library statically.
+$(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(CORE_HDR) $(CORE_LIB)
+	@mkdir -p $(BUILD)/apxs
+	$(APXS) -c -o $(BUILD)/apxs/mod_authflow.la -Isrc \
+	    -Wc,-std=gnu11 -Wc,-Wall -Wc,-Wextra -Wc,-Wno-unused-parameter -Wc,-fvisibility=hidden \
+	    $(if $(WERROR),$(WC_WERROR)) $(GLUE_SRC) \
+	    -Wl,--exclude-libs,ALL $(CORE_LIB) $(DEP_LIBS) >$(BUILD)/apxs.log 2>&1 \
+	    || { cat $(BUILD)/apxs.log; exit 1; }
+	@grep -E 'warning:|error:' $(BUILD)/apxs.log || true
+	cp $(BUILD)/apxs/.libs/mod_authflow.so $@
+
+$(BUILD)/%: tools/%.c $(CORE_LIB) $(CORE_HDR)
+	$(CC) $(CORE_CFLAGS) -fvisibility=default -o $@ $< $(CORE_LIB) $(APR_LIBS) $(DEP_LIBS)
+
+# ---- unit tests (check) ------------------------------------------------------------
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(CORE_LIB) $(CORE_HDR) $(wildcard tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) -Itests/unit -o $@ $< $(UNIT_HELP) $(CORE_LIB) $(APR_LIBS) \
+	    $(DEP_LIBS) $(CHECK_LIBS)
+
+unit: $(UNIT_BIN)
+	@tools/run-unit.sh $(UNIT_BIN)
+
+layering:
+	@tools/check-layering.sh
+
+format-check:
+	@tools/check-format.sh
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h')
+
+drift:
+	@tools/check-drift.sh
+
+check: all unit layering format-check drift
+
+# ---- integration and browser tests -------------------------------------------------
+integration: all
+	cd tests/integration && $(PYTHON) -m pytest -q -ra $(PYTEST_ARGS)
+
+e2e: all
+	@if [ -f tests/e2e/run.sh ]; then tests/e2e/run.sh; else echo "e2e: no browser tests yet"; fi
+
+# ---- fuzzing (clang libFuzzer + ASan/UBSan) ----------------------------------------
+FUZZ_SECONDS ?= 20
+fuzz-smoke: deps
+	@tools/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz:
+	@tools/fuzz.sh $${FUZZ_LONG_SECONDS:-600}
+
+# ---- the two commands of the README ------------------------------------------------
+test: deps
+	$(MAKE) all
+	$(MAKE) check
+	$(MAKE) fuzz-smoke
+	$(MAKE) integration
+	$(MAKE) e2e
+
+demo: deps all
+	@tools/demo.sh start
+
+demo-stop:
+	@tools/demo.sh stop
+
+install: all
+	$(APXS) -i -n authflow $(MODULE)
+	install -m 0644 conf/authflow.load $(DESTDIR)/etc/apache2/mods-available/authflow.load
+	install -m 0644 conf/authflow.conf $(DESTDIR)/etc/apache2/mods-available/authflow.conf
+	@if [ -f $(BUILD)/authflowctl ]; then install -m 0755 $(BUILD)/authflowctl $(DESTDIR)/usr/local/sbin/authflowctl; fi
+	@echo "installed: a2enmod authflow && systemctl reload apache2"
+
+# ---- benchmarks --------------------------------------------------------------------
+bench: deps all
+	@bench/run.sh
+
+bench-jose: deps all
+	@bench/jose.sh
+
+bench-policy: deps all
+	@bench/policy.sh
+
+clean:
+	rm -rf $(BUILD)
+	find . -name '*.lo' -o -name '*.slo' -o -name '*.la' | grep -v node_modules | xargs rm -f
+	find . -name .libs -type d -prune -exec rm -rf {} +

@@ -1,0 +1,71 @@
+/* af_error.c -- reason strings for our error codes. */
+#include "common/af_error.h"
+
+/* One table per layer, each in <area>/<area>_errors.c, terminated by {0}. */
+extern const af_errdesc_t af_common_errors[];
+extern const af_errdesc_t af_jose_errors[];
+extern const af_errdesc_t af_token_errors[];
+extern const af_errdesc_t af_store_errors[];
+extern const af_errdesc_t af_policy_errors[];
+extern const af_errdesc_t af_oidc_errors[];
+extern const af_errdesc_t af_http_errors[];
+
+const af_errdesc_t af_common_errors[] = {
+    {AF_EBASE64, "base64url_invalid", "not strict, canonical base64url"},
+    {AF_EJSON, "json_invalid", "malformed or non-canonical JSON"},
+    {AF_EJSON_DEPTH, "json_too_deep", "JSON nested too deeply"},
+    {AF_ETOOBIG, "input_too_large", "input exceeds a size limit"},
+    {AF_EDURATION, "duration_invalid", "not a duration like 90s, 10m, 12h, 14d"},
+    {AF_ESIZE, "size_invalid", "not a size like 256M or 1G"},
+    {AF_ECOOKIE, "cookie_invalid", "malformed Cookie header"},
+    {AF_ENOTFOUND, "not_found", "no such item"},
+    {AF_EINTERNAL, "internal_error", "internal error"},
+    {AF_ECRYPTO, "crypto_error", "a cryptographic operation failed"},
+    {0, NULL, NULL}};
+
+static const af_errdesc_t *find(apr_status_t rv)
+{
+    static const af_errdesc_t *const tables[] = {
+        af_common_errors, af_jose_errors, af_token_errors, af_store_errors,
+        af_policy_errors, af_oidc_errors, af_http_errors};
+    const af_errdesc_t *t;
+    int block;
+
+    if (!AF_IS_AF_ERROR(rv)) {
+        return NULL;
+    }
+    block = (int) ((rv - AF_E_BASE) / 100);
+    if (block >= (int) (sizeof(tables) / sizeof(tables[0]))) {
+        return NULL;
+    }
+    for (t = tables[block]; t->reason != NULL; t++) {
+        if (t->code == rv) {
+            return t;
+        }
+    }
+    return NULL;
+}
+
+const char *af_strerror(apr_status_t rv)
+{
+    const af_errdesc_t *d;
+
+    if (rv == APR_SUCCESS) {
+        return "ok";
+    }
+    d = find(rv);
+    if (d != NULL) {
+        return d->reason;
+    }
+    return AF_IS_AF_ERROR(rv) ? "unknown_error" : "system_error";
+}
+
+const char *af_strerror_text(apr_status_t rv)
+{
+    const af_errdesc_t *d = find(rv);
+
+    if (rv == APR_SUCCESS) {
+        return "success";
+    }
+    return d != NULL ? d->text : "unexpected error";
+}

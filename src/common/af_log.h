@@ -1,0 +1,35 @@
+/* af_log.h -- logging injected into the core library.
+ *
+ * The core never includes httpd headers; the glue (src/httpd) installs a sink
+ * that forwards to ap_log_error, the CLI one that writes to stderr, unit tests
+ * one that records lines.  Levels use syslog numbering, like APLOG_*.
+ *
+ * Rule: no log line ever carries a token, code, verifier, secret or key
+ * material.  Log the reason code (af_strerror) and non-secret identifiers
+ * (kid, iss, provider name, a family id) only.
+ */
+#ifndef AF_LOG_H
+#define AF_LOG_H
+
+#include <apr.h>
+
+#define AF_LOG_ERR     3
+#define AF_LOG_WARNING 4
+#define AF_LOG_NOTICE  5
+#define AF_LOG_INFO    6
+#define AF_LOG_DEBUG   7
+
+/** A sink: tag is our stable "AFnnnnn" log tag (may be NULL), msg is formatted. */
+typedef void af_log_fn(void *baton, int level, const char *tag, const char *msg);
+
+/** Install the sink (NULL: discard). Not thread-safe: call at startup only. */
+void af_log_set(af_log_fn *fn, void *baton, int max_level);
+
+/** Is a message of this level wanted? Cheap: use it to skip formatting on hot paths. */
+int af_log_wanted(int level);
+
+/** printf-style logging through the sink. */
+void af_log(int level, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,61 @@
+/* af_http.h -- outbound HTTP for the core library, behind a small vtable.
+ *
+ * http_curl.c is the only file that knows libcurl.  Rules for every request:
+ * https only (plain http only to loopback hosts: 127.0.0.0/8, [::1], localhost),
+ * TLS verified (optionally against a per-provider CA file), no redirects
+ * followed, connect and total timeouts, a response size cap, CURLOPT_NOSIGNAL,
+ * protocols restricted.  Never logs request bodies, Authorization headers or
+ * response bodies (they carry codes, secrets and tokens).
+ */
+#ifndef AF_HTTP_H
+#define AF_HTTP_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+
+typedef struct af_http_request_t {
+    const char *method;           /* "GET" or "POST" */
+    const char *url;
+    apr_table_t *headers;         /* may be NULL */
+    const char *body;             /* POST body (e.g. form-urlencoded) or NULL */
+    apr_size_t body_len;
+    apr_interval_time_t timeout;  /* total; 0: 10 s */
+    apr_interval_time_t connect_timeout; /* 0: min(timeout, 5 s) */
+    apr_size_t max_response;      /* 0: 256 KiB; larger bodies fail with AF_EHTTP_TOOBIG */
+    const char *ca_file;          /* NULL: system trust store */
+} af_http_request_t;
+
+typedef struct af_http_response_t {
+    int status;
+    apr_table_t *headers;         /* lower-cased names */
+    const char *body;             /* NUL-terminated */
+    apr_size_t body_len;
+} af_http_response_t;
+
+typedef struct af_http_impl_t {
+    apr_status_t (*perform)(af_http_response_t **resp, const af_http_request_t *req,
+                            apr_pool_t *p);
+} af_http_impl_t;
+
+/** The libcurl implementation (http_curl.c). */
+const af_http_impl_t *af_http_curl(void);
+
+/** Install the implementation used by af_http_perform (startup only; tests may swap it). */
+void af_http_set_impl(const af_http_impl_t *impl);
+
+/**
+ * Perform a request with the installed implementation after af_http_url_check.
+ * @return APR_SUCCESS (any HTTP status), AF_EHTTP_URL, AF_EHTTP_TIMEOUT, AF_EHTTP_TOOBIG,
+ *         AF_EHTTP_CONNECT, AF_EHTTP_TLS
+ */
+apr_status_t af_http_perform(af_http_response_t **resp, const af_http_request_t *req,
+                             apr_pool_t *p);
+
+/** https://…, or http:// to a loopback host. @return APR_SUCCESS or AF_EHTTP_URL */
+apr_status_t af_http_url_check(const char *url);
+
+/** Is the URL's host a loopback host (127.0.0.0/8, [::1], localhost)? */
+int af_http_url_is_loopback(const char *url);
+
+#endif
