@@ -21,6 +21,7 @@ APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
 APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) \
               $(shell apu-1-config --link-ld --libs 2>/dev/null)
 DEP_LIBS   := -lcurl -ljansson -llmdb -lssl -lcrypto
+DEP_LIBS   += -lpcre2-8  # src/policy regexes (PCRE2, as httpd's ap_regex)
 WARN       := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wformat=2 $(if $(WERROR),-Werror)
 CFLAGS     ?= -O2 -g

@@ -8,6 +8,7 @@ PKGS=(
   # build
   build-essential pkg-config apache2 apache2-dev libssl-dev libcurl4-openssl-dev
   libjansson-dev liblmdb-dev lmdb-utils check clang clang-format libclang-rt-14-dev
+  libpcre2-dev
   # integration tests
   python3-pytest python3-requests python3-jwcrypto curl
   # identity provider and browser tests

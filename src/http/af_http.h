@@ -58,4 +58,7 @@ apr_status_t af_http_url_check(const char *url);
 /** Is the URL's host a loopback host (127.0.0.0/8, [::1], localhost)? */
 int af_http_url_is_loopback(const char *url);
 
+/** Global libcurl initialisation: call once at startup, before any thread (not thread-safe). */
+apr_status_t af_http_global_init(void);
+
 #endif

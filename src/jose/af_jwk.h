@@ -49,6 +49,7 @@ typedef struct af_key_t {
     const unsigned char *secret; /* oct only */
     apr_size_t secret_len;
     int is_private;    /* can sign */
+    EVP_MAC_CTX *mac;  /* internal: keyed HMAC template (oct), set by the loaders */
 } af_key_t;
 
 typedef struct af_keyset_t {

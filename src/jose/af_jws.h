@@ -43,6 +43,17 @@ typedef struct af_jws_t {
 apr_status_t af_jws_parse(af_jws_t **out, const char *compact, apr_size_t len,
                           apr_size_t max_len, apr_pool_t *p);
 
+/** Flags for af_jws_parse_ex. */
+#define AF_JWS_ALLOW_EMPTY_PAYLOAD 0x01 /* RFC 7515 allows it; a JWT never has one (A05) */
+
+/**
+ * af_jws_parse with flags.  AF_JWS_ALLOW_EMPTY_PAYLOAD accepts "header..sig" as a JWS
+ * with an empty payload (general JWS use, Wycheproof W01); af_jws_parse and the JWT
+ * path never set it.
+ */
+apr_status_t af_jws_parse_ex(af_jws_t **out, const char *compact, apr_size_t len,
+                             apr_size_t max_len, int flags, apr_pool_t *p);
+
 /** Verify with one key. @return APR_SUCCESS, AF_EJWS_ALG (header alg != key alg), AF_EJWS_SIG */
 apr_status_t af_jws_verify(const af_jws_t *jws, const af_key_t *key);
 

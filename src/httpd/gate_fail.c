@@ -1,0 +1,143 @@
+/* gate_fail.c -- what an unauthenticated request gets: a 302 to login or a 401.
+ *
+ * `auto`: browser navigations (Sec-Fetch-Mode: navigate, or Accept: text/html from a
+ * client that sends no Sec-Fetch-* at all) are redirected to the login URL with
+ * return_to = the original path and query (same origin, percent-encoded); everything else
+ * gets 401, `WWW-Authenticate: Bearer error="invalid_token"` and a small JSON body
+ * {"error": reason, "login_url": url}.  Both carry Cache-Control: no-store.
+ * The reason is a stable code; no token material ever reaches the response or the log.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "common/af_json.h"
+#include "httpd/af_config.h"
+#include "httpd/af_httpd.h"
+#include "httpd/gate.h"
+
+APLOG_USE_MODULE(authflow);
+
+static int is_unreserved(unsigned char c)
+{
+    return apr_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+}
+
+static const char *pct_encode(const char *s, apr_pool_t *p)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    apr_size_t n = strlen(s), i;
+    char *out = apr_palloc(p, 3 * n + 1), *w = out;
+
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) s[i];
+
+        if (is_unreserved(c) && c < 0x80) {
+            *w++ = (char) c;
+        } else {
+            *w++ = '%';
+            *w++ = hex[c >> 4];
+            *w++ = hex[c & 15];
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+/* The path + query the client first asked for, if it is a safe same-origin path. */
+static const char *return_to(request_rec *r)
+{
+    const char *u;
+
+    while (r->prev != NULL) {
+        r = r->prev;
+    }
+    while (r->main != NULL) {
+        r = r->main;
+    }
+    u = r->unparsed_uri;
+    if (u == NULL || u[0] != '/' || u[1] == '/' || u[1] == '\\') {
+        u = r->uri;
+        if (u == NULL || u[0] != '/' || u[1] == '/' || u[1] == '\\') {
+            return "/";
+        }
+        if (r->args != NULL) {
+            u = apr_pstrcat(r->pool, u, "?", r->args, NULL);
+        }
+    }
+    if (strchr(u, '#') != NULL) {
+        u = apr_pstrmemdup(r->pool, u, (apr_size_t) (strchr(u, '#') - u));
+    }
+    return u;
+}
+
+const char *af_gate_login_url(request_rec *r, const af_srv_conf_t *sc, const af_dir_conf_t *dc)
+{
+    const char *base = sc->r_base_url ? sc->r_base_url : "", *url;
+
+    if (dc->login == NULL) {
+        url = apr_pstrcat(r->pool, base, sc->r_endpoint, "/login", NULL);
+    } else if (strstr(dc->login, "://") != NULL) {
+        url = dc->login;
+    } else if (dc->login[0] == '/') {
+        url = apr_pstrcat(r->pool, base, dc->login, NULL);
+    } else {
+        url = apr_pstrcat(r->pool, base, sc->r_endpoint,
+                          "/login?provider=", pct_encode(dc->login, r->pool), NULL);
+    }
+    return apr_pstrcat(r->pool, url, strchr(url, '?') ? "&" : "?",
+                       "return_to=", pct_encode(return_to(r), r->pool), NULL);
+}
+
+static int is_navigation(request_rec *r)
+{
+    const char *mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
+    const char *accept;
+
+    if (mode != NULL) {
+        return strcasecmp(mode, "navigate") == 0;
+    }
+    if (apr_table_get(r->headers_in, "Sec-Fetch-Dest") != NULL ||
+        apr_table_get(r->headers_in, "Sec-Fetch-Site") != NULL) {
+        return 0;
+    }
+    accept = apr_table_get(r->headers_in, "Accept");
+    return accept != NULL && ap_strcasestr(accept, "text/html") != NULL;
+}
+
+int af_gate_fail(request_rec *r, const af_srv_conf_t *sc, const af_dir_conf_t *dc,
+                 const char *reason)
+{
+    int mode = af_dir_unauth(dc);
+    const char *login = af_gate_login_url(r, sc, dc), *body;
+    json_t *j;
+
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    if (mode == AF_UNAUTH_REDIRECT || (mode == AF_UNAUTH_AUTO && is_navigation(r))) {
+        apr_table_setn(r->headers_out, "Location", login);
+        return HTTP_MOVED_TEMPORARILY;
+    }
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    if (r->main != NULL) {
+        return HTTP_UNAUTHORIZED; /* a subrequest writes no body */
+    }
+    j = json_pack("{s:s, s:s}", "error", reason, "login_url", login);
+    body = j ? af_json_dump(af_json_pool_own(j, r->pool), r->pool) : NULL;
+    if (body == NULL) {
+        return HTTP_UNAUTHORIZED;
+    }
+    if (ap_discard_request_body(r) != OK) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    r->status = HTTP_UNAUTHORIZED;
+    r->status_line = NULL;
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t) strlen(body));
+    if (!r->header_only) {
+        ap_rwrite(body, (int) strlen(body), r);
+    }
+    return DONE;
+}

@@ -1,0 +1,321 @@
+/* af_oidc.h -- OpenID Connect / OAuth 2.0 relying party: provider model, discovery,
+ * authorization request (state, nonce, PKCE S256), callback parsing, code exchange,
+ * id_token validation (OIDC Core 3.1.3.7), userinfo and claim mapping.
+ *
+ * No httpd header: the glue (src/httpd) fills an af_oidc_provider_t from
+ * <AuthFlowProvider NAME>, calls af_oidc_provider_check at configtest,
+ * af_oidc_runtime_init in child_init, and then per request af_oidc_login_start and
+ * af_oidc_callback_finish.  Outbound HTTP goes through af_http_perform.
+ *
+ * Every failure is an AF_EOIDC_* code; af_oidc_status() maps it to the HTTP status of the
+ * callback (400 protocol parameters, 401 token/identity validation, 502/504 IdP failure).
+ * Nothing secret (codes, verifiers, tokens, client secrets) is ever logged or returned
+ * in an error string.
+ */
+#ifndef AF_OIDC_H
+#define AF_OIDC_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include <jansson.h>
+
+#include "http/af_http.h"
+#include "jose/af_jwk.h"
+#include "oidc/af_oidc_errors.h"
+
+typedef enum {
+    AF_OIDC_KIND_AUTO = 0, /* OIDC when an Issuer is set, else plain OAuth 2.0 */
+    AF_OIDC_KIND_OIDC,
+    AF_OIDC_KIND_OAUTH2
+} af_oidc_kind_t;
+
+typedef enum {
+    AF_OIDC_PRESET_NONE = 0,
+    AF_OIDC_PRESET_GOOGLE,
+    AF_OIDC_PRESET_KAKAO,
+    AF_OIDC_PRESET_GITHUB
+} af_oidc_preset_t;
+
+typedef enum {
+    AF_OIDC_AUTH_DEFAULT = 0, /* basic, or the preset's method */
+    AF_OIDC_AUTH_BASIC,       /* client_secret_basic */
+    AF_OIDC_AUTH_POST         /* client_secret_post */
+} af_oidc_auth_t;
+
+typedef struct af_oidc_kv_t {
+    const char *key;
+    const char *value;
+} af_oidc_kv_t;
+
+typedef struct af_oidc_runtime_t af_oidc_runtime_t;
+
+/** One <AuthFlowProvider NAME>.  Zero/NULL fields take defaults in af_oidc_provider_check. */
+typedef struct af_oidc_provider_t {
+    const char *name;
+    af_oidc_kind_t kind;
+    af_oidc_preset_t preset;
+    const char *issuer;                 /* Issuer: discovery base and exact iss */
+    const char *authorization_endpoint; /* explicit endpoints override discovery */
+    const char *token_endpoint;
+    const char *userinfo_endpoint;
+    const char *jwks_uri;
+    const char *end_session_endpoint;
+    const char *emails_endpoint; /* GitHub preset: /user/emails */
+    const char *client_id;
+    const char *client_secret; /* from ClientSecret or ClientSecretFile */
+    const char *redirect_uri;  /* absolute; the glue fills the default from AuthFlowBaseURL */
+    af_oidc_auth_t token_auth;
+    const char *scope;             /* default "openid" (OIDC) */
+    apr_array_header_t *auth_params; /* af_oidc_kv_t: AuthParam KEY VALUE */
+    const char *subject_claim;     /* default "sub" ("id" for GitHub) */
+    apr_array_header_t *claims;    /* af_oidc_kv_t: Claim OURNAME PATH */
+    const char *ca_file;
+    apr_interval_time_t timeout;   /* default 10 s */
+    apr_array_header_t *id_token_algs; /* const char *: allowed id_token algs; empty: the
+                                          discovered list (minus none/HS*), else RS256 */
+    apr_int64_t iat_max_age;       /* seconds; default 300 */
+    apr_int64_t leeway;            /* seconds; default 60 */
+    int userinfo;                  /* -1 off, 0 auto (when an endpoint exists), 1 required */
+    apr_interval_time_t jwks_refetch_interval; /* at most one JWKS fetch per interval (unknown
+                                                  kid, failures); default 10 s */
+    af_oidc_runtime_t *rt;         /* per-process caches (af_oidc_runtime_init) */
+} af_oidc_provider_t;
+
+/** Provider metadata after discovery and explicit overrides. */
+typedef struct af_oidc_meta_t {
+    const char *issuer;
+    const char *authorization_endpoint;
+    const char *token_endpoint;
+    const char *userinfo_endpoint;
+    const char *jwks_uri;
+    const char *end_session_endpoint;
+    int iss_parameter_supported;     /* authorization_response_iss_parameter_supported */
+    apr_array_header_t *id_token_algs; /* const char *, as discovered (may be empty) */
+} af_oidc_meta_t;
+
+/** Between login and callback; sealed into a cookie by src/token. */
+typedef struct af_oidc_flow_t {
+    const char *state;    /* >= 128 bits, base64url */
+    const char *nonce;    /* >= 128 bits, base64url */
+    const char *verifier; /* PKCE code_verifier: 43 chars from 256 bits */
+    const char *provider;
+    const char *return_to;
+    apr_int64_t created; /* seconds since the epoch */
+} af_oidc_flow_t;
+
+/** The parsed authorization response. */
+typedef struct af_oidc_cbparams_t {
+    const char *code;
+    const char *state;
+    const char *iss;
+    const char *error; /* IdP error code (RFC 6749 charset, <= 64 chars) or NULL */
+} af_oidc_cbparams_t;
+
+typedef struct af_oidc_tokens_t {
+    const char *access_token;
+    const char *token_type;
+    const char *id_token;
+    const char *refresh_token;
+    apr_int64_t expires_in; /* 0 when absent */
+    const char *scope;
+} af_oidc_tokens_t;
+
+/** Checks of one id_token (the clock is injected). */
+typedef struct af_oidc_idcheck_t {
+    apr_int64_t now;
+    const char *nonce;        /* the flow's nonce; required */
+    const char *access_token; /* for at_hash; may be NULL */
+} af_oidc_idcheck_t;
+
+/** The outcome of a login. */
+typedef struct af_oidc_identity_t {
+    const char *provider;
+    const char *issuer; /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
+    const char *sub;    /* the subject (SubjectClaim), as a string */
+    json_t *claims;     /* mapped claims (pool-owned), always with "sub" */
+    const char *id_token; /* raw id_token for a later logout id_token_hint: server-side only */
+} af_oidc_identity_t;
+
+/* ---- provider (oidc_provider.c) ------------------------------------------------------- */
+
+/** A new provider with every field unset. */
+af_oidc_provider_t *af_oidc_provider_make(const char *name, apr_pool_t *p);
+
+/** "google", "kakao", "github" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned). */
+int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name);
+
+/**
+ * Apply defaults (preset by Issuer / endpoint when not set, scope, auth method, subject
+ * claim, timeouts) and validate: https endpoints (http only on loopback), client id,
+ * redirect_uri absolute, scope containing "openid" for OIDC, no "none" alg unless it is
+ * the only configured one (OIDC Core, E10), HS* only with a client secret of >= 32 bytes,
+ * OAuth 2.0 providers with authorization, token and userinfo endpoints.
+ * @return NULL when valid, else a message for configtest naming the key.
+ */
+const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p);
+
+/** Is url acceptable for an IdP endpoint (https, or http on a loopback host)? */
+int af_oidc_url_ok(const char *url);
+
+/* ---- discovery and keys (oidc_discovery.c) ------------------------------------------- */
+
+/** Per-process caches (metadata, JWKS) with a mutex: call once per provider in child_init. */
+apr_status_t af_oidc_runtime_init(af_oidc_provider_t *prov, apr_pool_t *child_pool);
+
+/**
+ * Parse and check a discovery document against the configured provider: strict JSON,
+ * issuer byte-for-byte equal (E15), endpoints pass af_oidc_url_ok; then explicit endpoints
+ * override.  @return APR_SUCCESS, AF_EOIDC_DISCOVERY, AF_EOIDC_DISCOVERY_ISS
+ */
+apr_status_t af_oidc_discovery_parse(af_oidc_meta_t **out, const af_oidc_provider_t *prov,
+                                     const char *body, apr_size_t len, apr_pool_t *p);
+
+/** Metadata from configuration alone (OAuth 2.0 providers, or every endpoint explicit). */
+af_oidc_meta_t *af_oidc_meta_from_config(const af_oidc_provider_t *prov, apr_pool_t *p);
+
+/**
+ * The provider's metadata: cached per process (refetched hourly, kept up to a day on
+ * failure), fetched from Issuer/.well-known/openid-configuration when needed.
+ * @return APR_SUCCESS, AF_EOIDC_DISCOVERY*, AF_EOIDC_IDP_*
+ */
+apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov,
+                              apr_int64_t now, apr_pool_t *p);
+
+/**
+ * The provider's JWKS (public keys only).  With refetch_for_kid set and no key of that kid
+ * known, the set is refetched at most once per minute per provider (E16, C06).
+ * The returned set is valid for the lifetime of p.
+ */
+apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
+                              const af_oidc_meta_t *meta, const char *refetch_for_kid,
+                              apr_int64_t now, apr_pool_t *p);
+
+/* ---- login (oidc_login.c) ------------------------------------------------------------- */
+
+/** n random bytes from RAND_bytes, base64url.  @return APR_SUCCESS or AF_ECRYPTO */
+apr_status_t af_oidc_random(const char **out, apr_size_t nbytes, apr_pool_t *p);
+
+/** The S256 code_challenge of a verifier (RFC 7636 §4.2). */
+const char *af_oidc_pkce_challenge(const char *verifier, apr_pool_t *p);
+
+/** A fresh flow: state, nonce (16 bytes each), verifier (32 bytes -> 43 chars). */
+apr_status_t af_oidc_flow_new(af_oidc_flow_t **out, const char *provider, const char *return_to,
+                              apr_int64_t now, apr_pool_t *p);
+
+/** The authorization URL for a flow (D01, D02): every value URL-encoded. */
+const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
+                                  const af_oidc_flow_t *flow, apr_pool_t *p);
+
+/** Fetch metadata if needed, make a flow and its authorization URL. */
+apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
+                                 af_oidc_provider_t *prov, const char *return_to,
+                                 apr_int64_t now, apr_pool_t *p);
+
+/** Compact JSON of a flow, for sealing. */
+const char *af_oidc_flow_to_json(const af_oidc_flow_t *flow, apr_pool_t *p);
+
+/** Parse a flow back (strict).  @return APR_SUCCESS or AF_EOIDC_FLOW */
+apr_status_t af_oidc_flow_from_json(af_oidc_flow_t **out, const char *json, apr_size_t len,
+                                    apr_pool_t *p);
+
+/* ---- callback (oidc_callback.c) ------------------------------------------------------- */
+
+/**
+ * Parse the callback query strictly: percent-decoding, no NUL, each of code/state/iss/error
+ * at most once (D03).  Unknown parameters are ignored.  An error response returns
+ * AF_EOIDC_IDP_ERROR with (*out)->error set (D11); error_description/error_uri are dropped.
+ * @return APR_SUCCESS, AF_EOIDC_PARAM, AF_EOIDC_PARAM_DUP, AF_EOIDC_STATE_MISSING,
+ *         AF_EOIDC_CODE_MISSING, AF_EOIDC_IDP_ERROR
+ */
+apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query, apr_pool_t *p);
+
+/**
+ * Bind the response to the flow: state equal (constant time), provider equal, RFC 9207 iss
+ * (exact; required when the metadata says supported) (D03, D06).
+ * @return APR_SUCCESS, AF_EOIDC_STATE, AF_EOIDC_ISS_PARAM, AF_EOIDC_FLOW
+ */
+apr_status_t af_oidc_callback_check(const af_oidc_cbparams_t *cb, const af_oidc_flow_t *flow,
+                                    const af_oidc_provider_t *prov, const af_oidc_meta_t *meta);
+
+/**
+ * The whole callback after the flow cookie was unsealed: parse, check, exchange the code,
+ * validate the id_token, userinfo, map claims.
+ * @param cb_out the parsed query (for the IdP error code on the error page); may be NULL
+ */
+apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_t **cb_out,
+                                     af_oidc_provider_t *prov, const af_oidc_flow_t *flow,
+                                     const char *query, apr_int64_t now, apr_pool_t *p);
+
+/* ---- code exchange (oidc_token.c) ----------------------------------------------------- */
+
+/** application/x-www-form-urlencoded value encoding (space -> '+'). */
+const char *af_oidc_form_encode(const char *s, apr_pool_t *p);
+/** RFC 3986 percent-encoding of everything but unreserved characters. */
+const char *af_oidc_url_encode(const char *s, apr_pool_t *p);
+
+/** Build the token request (pure; for tests): body and Authorization per the auth method. */
+apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provider_t *prov,
+                                   const af_oidc_meta_t *meta, const char *code,
+                                   const char *verifier, apr_pool_t *p);
+
+/** Check a token response: 200, JSON object, no "error", Bearer, id_token for OIDC (D18). */
+apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, const char *body,
+                                          apr_size_t len, int want_id_token, apr_pool_t *p);
+
+/** POST the code to the token endpoint and check the response. */
+apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provider_t *prov,
+                                   const af_oidc_meta_t *meta, const char *code,
+                                   const char *verifier, apr_pool_t *p);
+
+/** Map a transport error of af_http_perform to AF_EOIDC_IDP_*. */
+apr_status_t af_oidc_http_error(apr_status_t rv);
+
+/* ---- id_token (oidc_idtoken.c) -------------------------------------------------------- */
+
+/** The algorithms an id_token may use with this provider (const char *). */
+apr_array_header_t *af_oidc_allowed_algs(const af_oidc_provider_t *prov,
+                                         const af_oidc_meta_t *meta, apr_pool_t *p);
+
+/** at_hash of an access token for a JWS alg (OIDC Core 3.1.3.8); NULL for unknown algs. */
+const char *af_oidc_at_hash(const char *access_token, const char *alg, apr_pool_t *p);
+
+/**
+ * Validate an id_token with a given key set (pure; OIDC Core 3.1.3.7): alg allowed,
+ * signature by a provider key (HS* with the client secret only when configured), iss exact
+ * (Google preset: the two Google spellings), aud contains client_id, azp, exp, iat present
+ * and not older than iat_max_age, nonce, at_hash when present, sub valid.
+ */
+apr_status_t af_oidc_id_token_validate(json_t **claims, const af_oidc_provider_t *prov,
+                                       const af_oidc_meta_t *meta, const af_keyset_t *ks,
+                                       const char *id_token, const af_oidc_idcheck_t *chk,
+                                       apr_pool_t *p);
+
+/** The same with the provider's cached JWKS, refetched once for an unknown kid (E16). */
+apr_status_t af_oidc_id_token_verify(json_t **claims, af_oidc_provider_t *prov,
+                                     const af_oidc_meta_t *meta, const char *id_token,
+                                     const af_oidc_idcheck_t *chk, apr_pool_t *p);
+
+/* ---- userinfo and claims (oidc_userinfo.c) -------------------------------------------- */
+
+/** GET a JSON resource with the access token (Bearer); 200 + JSON object only. */
+apr_status_t af_oidc_userinfo_get(json_t **out, const af_oidc_provider_t *prov, const char *url,
+                                  const char *access_token, apr_pool_t *p);
+
+/** GitHub: the email of the entry with verified && primary, or NULL (D16). */
+const char *af_oidc_github_pick_email(const json_t *emails);
+
+/**
+ * Build the identity from id_token claims and/or userinfo: subject by SubjectClaim (numbers
+ * as decimal strings), the standard claims, Claim mappings; email only when verified (D16).
+ * @return APR_SUCCESS, AF_EOIDC_SUB, AF_EOIDC_USERINFO_SUB (E12)
+ */
+apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_provider_t *prov,
+                                    const af_oidc_meta_t *meta, const json_t *id_claims,
+                                    const json_t *userinfo, const char *github_email,
+                                    apr_pool_t *p);
+
+/** The HTTP status for a callback failure: 400, 401, 502, 504 (500 for internal errors). */
+int af_oidc_status(apr_status_t rv);
+
+#endif

@@ -1,0 +1,256 @@
+/* oidc_callback.c -- the authorization response: strict query parsing (D03, D11), binding to
+ * the flow and RFC 9207 iss (D06), then the whole callback in order. */
+#include <string.h>
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+
+#include "common/af_log.h"
+#include "oidc/af_oidc.h"
+
+#define QUERY_MAX     8192
+#define PARAMS_MAX    64
+#define ERROR_MAX_LEN 64
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Decode application/x-www-form-urlencoded; NULL on a bad escape or a NUL byte. */
+static char *form_decode(const char *s, apr_size_t n, apr_pool_t *p)
+{
+    char *out = apr_palloc(p, n + 1), *o = out;
+    apr_size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (s[i] == '+') {
+            *o++ = ' ';
+        } else if (s[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= n) {
+                return NULL;
+            }
+            hi = hexval(s[i + 1]);
+            lo = hexval(s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                return NULL;
+            }
+            *o++ = (char) (hi * 16 + lo);
+            i += 2;
+        } else {
+            *o++ = s[i];
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* RFC 6749 §4.1.2.1 allows %x20-21 / %x23-5B / %x5D-7E; every registered code is a
+ * lower_snake_case token, so we keep [A-Za-z0-9_.-] up to 64 characters and nothing else. */
+static const char *clean_error(const char *e, apr_pool_t *p)
+{
+    const char *s;
+
+    if (strlen(e) == 0 || strlen(e) > ERROR_MAX_LEN) {
+        return "malformed_error";
+    }
+    for (s = e; *s; s++) {
+        unsigned char c = (unsigned char) *s;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.' || c == '-')) {
+            return "malformed_error";
+        }
+    }
+    return apr_pstrdup(p, e);
+}
+
+apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query, apr_pool_t *p)
+{
+    af_oidc_cbparams_t *cb = apr_pcalloc(p, sizeof(*cb));
+    const char *s = query != NULL ? query : "";
+    const char *raw_error = NULL;
+    apr_size_t qlen = strlen(s);
+    int nparams = 0;
+    apr_status_t rv = APR_SUCCESS;
+
+    *out = cb;
+    if (qlen > QUERY_MAX) {
+        return AF_EOIDC_PARAM;
+    }
+    while (*s) {
+        const char *amp = strchr(s, '&');
+        apr_size_t seg = amp != NULL ? (apr_size_t) (amp - s) : strlen(s);
+        const char *eq = memchr(s, '=', seg);
+        char *name, *value;
+        const char **slot = NULL;
+
+        if (seg > 0) {
+            if (++nparams > PARAMS_MAX) {
+                return AF_EOIDC_PARAM;
+            }
+            name = form_decode(s, eq != NULL ? (apr_size_t) (eq - s) : seg, p);
+            value = eq != NULL ? form_decode(eq + 1, seg - (apr_size_t) (eq - s) - 1, p) : "";
+            if (name == NULL || value == NULL) {
+                return AF_EOIDC_PARAM;
+            }
+            if (strcmp(name, "code") == 0) {
+                slot = &cb->code;
+            } else if (strcmp(name, "state") == 0) {
+                slot = &cb->state;
+            } else if (strcmp(name, "iss") == 0) {
+                slot = &cb->iss;
+            } else if (strcmp(name, "error") == 0) {
+                slot = &raw_error;
+            }
+            if (slot != NULL) {
+                if (*slot != NULL) {
+                    rv = AF_EOIDC_PARAM_DUP; /* D03: never pick one of two */
+                }
+                *slot = value;
+            }
+        }
+        s += seg;
+        if (*s == '&') {
+            s++;
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        cb->code = cb->state = cb->iss = NULL;
+        return rv;
+    }
+    if (raw_error != NULL) {
+        cb->error = clean_error(raw_error, p);
+        return AF_EOIDC_IDP_ERROR;
+    }
+    if (cb->state == NULL || *cb->state == '\0') {
+        return AF_EOIDC_STATE_MISSING;
+    }
+    if (cb->code == NULL || *cb->code == '\0') {
+        return AF_EOIDC_CODE_MISSING;
+    }
+    return APR_SUCCESS;
+}
+
+static int str_eq_ct(const char *a, const char *b)
+{
+    apr_size_t n = strlen(a);
+
+    return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
+}
+
+apr_status_t af_oidc_callback_check(const af_oidc_cbparams_t *cb, const af_oidc_flow_t *flow,
+                                    const af_oidc_provider_t *prov, const af_oidc_meta_t *meta)
+{
+    if (flow == NULL || flow->provider == NULL || strcmp(flow->provider, prov->name) != 0) {
+        return AF_EOIDC_FLOW;
+    }
+    if (cb->state == NULL || flow->state == NULL || !str_eq_ct(cb->state, flow->state)) {
+        return AF_EOIDC_STATE;
+    }
+    if (cb->iss != NULL) {
+        /* RFC 9207 §2.4: simple string comparison with this provider's issuer */
+        if (meta->issuer == NULL || strcmp(cb->iss, meta->issuer) != 0) {
+            return AF_EOIDC_ISS_PARAM;
+        }
+    } else if (meta->iss_parameter_supported) {
+        return AF_EOIDC_ISS_PARAM;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t github_email(const char **email, const af_oidc_provider_t *prov,
+                                 const char *access_token, apr_pool_t *p)
+{
+    json_t *emails = NULL;
+    apr_status_t rv;
+
+    *email = NULL;
+    if (prov->emails_endpoint == NULL) {
+        return APR_SUCCESS;
+    }
+    rv = af_oidc_userinfo_get(&emails, prov, prov->emails_endpoint, access_token, p);
+    if (rv != APR_SUCCESS) {
+        /* no email is not a failed login: the identity is the numeric id */
+        af_log(AF_LOG_INFO, "AF05003:", "provider %s: /user/emails unusable (%s)", prov->name,
+               af_strerror(rv));
+        if (rv == AF_EOIDC_IDP_TIMEOUT || rv == AF_EOIDC_IDP_UNREACHABLE) {
+            return rv;
+        }
+        return APR_SUCCESS;
+    }
+    *email = af_oidc_github_pick_email(emails);
+    return APR_SUCCESS;
+}
+
+apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_t **cb_out,
+                                     af_oidc_provider_t *prov, const af_oidc_flow_t *flow,
+                                     const char *query, apr_int64_t now, apr_pool_t *p)
+{
+    af_oidc_cbparams_t *cb = NULL;
+    const af_oidc_meta_t *meta = NULL;
+    af_oidc_tokens_t *tok = NULL;
+    json_t *id_claims = NULL, *userinfo = NULL;
+    const char *email = NULL;
+    int is_oidc = prov->kind == AF_OIDC_KIND_OIDC;
+    apr_status_t rv;
+
+    *out = NULL;
+    rv = af_oidc_callback_parse(&cb, query, p);
+    if (cb_out != NULL) {
+        *cb_out = cb;
+    }
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = af_oidc_meta_get(&meta, prov, now, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    if ((rv = af_oidc_callback_check(cb, flow, prov, meta)) != APR_SUCCESS) {
+        goto leave;
+    }
+    rv = af_oidc_code_exchange(&tok, prov, meta, cb->code, flow->verifier, p);
+    if (rv != APR_SUCCESS) {
+        goto leave;
+    }
+    if (is_oidc) {
+        af_oidc_idcheck_t chk = {now, flow->nonce, tok->access_token};
+        rv = af_oidc_id_token_verify(&id_claims, prov, meta, tok->id_token, &chk, p);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+    }
+    if (meta->userinfo_endpoint != NULL && (prov->userinfo >= 0 || !is_oidc)) {
+        rv = af_oidc_userinfo_get(&userinfo, prov, meta->userinfo_endpoint, tok->access_token,
+                                  p);
+        if (rv != APR_SUCCESS) {
+            goto leave;
+        }
+    } else if (prov->userinfo > 0 || !is_oidc) {
+        rv = AF_EOIDC_USERINFO;
+        goto leave;
+    }
+    if (prov->preset == AF_OIDC_PRESET_GITHUB) {
+        if ((rv = github_email(&email, prov, tok->access_token, p)) != APR_SUCCESS) {
+            goto leave;
+        }
+    }
+    rv = af_oidc_identity_build(out, prov, meta, id_claims, userinfo, email, p);
+    if (rv == APR_SUCCESS && is_oidc) {
+        (*out)->id_token = tok->id_token;
+    }
+leave:
+    if (rv != APR_SUCCESS) {
+        af_log(AF_LOG_INFO, "AF05001:", "provider %s: login failed: %s", prov->name,
+               af_strerror(rv));
+    }
+    return rv;
+}

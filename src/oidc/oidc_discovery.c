@@ -1,0 +1,348 @@
+/* oidc_discovery.c -- OpenID Provider metadata (Discovery 1.0 §4, E15) and the provider's
+ * JWKS (through the per-process cache of src/http/af_jwks_cache, E16/C06). */
+#include <string.h>
+#include <apr_strings.h>
+#include <apr_thread_mutex.h>
+
+#include "common/af_json.h"
+#include "common/af_log.h"
+#include "http/af_jwks_cache.h"
+#include "jose/af_jose_errors.h"
+#include "oidc/af_oidc.h"
+
+#define DISCOVERY_MAX      (256 * 1024)
+#define META_REFRESH       3600  /* seconds: refetch metadata this old */
+#define META_MAX_AGE       86400 /* seconds: use old metadata at most this long on failures */
+#define META_RETRY         5     /* seconds between attempts after a failure */
+#define WELL_KNOWN         "/.well-known/openid-configuration"
+
+struct af_oidc_runtime_t {
+    apr_pool_t *pool; /* child pool: lives as long as the process */
+    apr_thread_mutex_t *mu;
+    apr_pool_t *meta_pool;   /* holds meta; replaced on refresh */
+    af_oidc_meta_t *meta;
+    apr_int64_t meta_at;     /* when meta was fetched */
+    apr_int64_t meta_tried;  /* last attempt */
+    apr_status_t meta_error; /* result of the last failed attempt */
+    af_jwks_cache_t *jwks;
+    const char *jwks_url;
+};
+
+apr_status_t af_oidc_runtime_init(af_oidc_provider_t *prov, apr_pool_t *child_pool)
+{
+    af_oidc_runtime_t *rt = apr_pcalloc(child_pool, sizeof(*rt));
+    apr_status_t rv;
+
+    rt->pool = child_pool;
+    rv = apr_thread_mutex_create(&rt->mu, APR_THREAD_MUTEX_DEFAULT, child_pool);
+    if (rv == APR_SUCCESS) {
+        prov->rt = rt;
+    }
+    return rv;
+}
+
+static const char *meta_str(const json_t *j, const char *k, int required, int *bad)
+{
+    const json_t *v = json_object_get(j, k);
+
+    if (v == NULL || json_is_null(v)) {
+        if (required) {
+            *bad = 1;
+        }
+        return NULL;
+    }
+    if (!json_is_string(v) || !af_oidc_url_ok(json_string_value(v))) {
+        *bad = 1;
+        return NULL;
+    }
+    return json_string_value(v);
+}
+
+static void apply_overrides(af_oidc_meta_t *m, const af_oidc_provider_t *prov)
+{
+    if (prov->authorization_endpoint != NULL) {
+        m->authorization_endpoint = prov->authorization_endpoint;
+    }
+    if (prov->token_endpoint != NULL) {
+        m->token_endpoint = prov->token_endpoint;
+    }
+    if (prov->userinfo_endpoint != NULL) {
+        m->userinfo_endpoint = prov->userinfo_endpoint;
+    }
+    if (prov->jwks_uri != NULL) {
+        m->jwks_uri = prov->jwks_uri;
+    }
+    if (prov->end_session_endpoint != NULL) {
+        m->end_session_endpoint = prov->end_session_endpoint;
+    }
+}
+
+af_oidc_meta_t *af_oidc_meta_from_config(const af_oidc_provider_t *prov, apr_pool_t *p)
+{
+    af_oidc_meta_t *m = apr_pcalloc(p, sizeof(*m));
+
+    m->issuer = prov->issuer;
+    m->id_token_algs = apr_array_make(p, 1, sizeof(const char *));
+    apply_overrides(m, prov);
+    return m;
+}
+
+apr_status_t af_oidc_discovery_parse(af_oidc_meta_t **out, const af_oidc_provider_t *prov,
+                                     const char *body, apr_size_t len, apr_pool_t *p)
+{
+    af_oidc_meta_t *m = apr_pcalloc(p, sizeof(*m));
+    json_t *j = NULL, *v;
+    int bad = 0;
+    apr_size_t i;
+
+    *out = NULL;
+    if (body == NULL || af_json_parse(&j, body, len, DISCOVERY_MAX, p) != APR_SUCCESS) {
+        return AF_EOIDC_DISCOVERY;
+    }
+    v = json_object_get(j, "issuer");
+    if (!json_is_string(v)) {
+        return AF_EOIDC_DISCOVERY;
+    }
+    /* E15: byte for byte, no normalisation (trailing slash, case) */
+    if (prov->issuer == NULL || json_string_length(v) != strlen(prov->issuer) ||
+        memcmp(json_string_value(v), prov->issuer, strlen(prov->issuer)) != 0) {
+        return AF_EOIDC_DISCOVERY_ISS;
+    }
+    m->issuer = json_string_value(v);
+    m->authorization_endpoint = meta_str(j, "authorization_endpoint", 1, &bad);
+    m->token_endpoint = meta_str(j, "token_endpoint", 1, &bad);
+    m->jwks_uri = meta_str(j, "jwks_uri", prov->jwks_uri == NULL, &bad);
+    m->userinfo_endpoint = meta_str(j, "userinfo_endpoint", 0, &bad);
+    m->end_session_endpoint = meta_str(j, "end_session_endpoint", 0, &bad);
+    v = json_object_get(j, "authorization_response_iss_parameter_supported");
+    if (v != NULL && !json_is_boolean(v)) {
+        bad = 1;
+    }
+    m->iss_parameter_supported = json_is_true(v);
+    m->id_token_algs = apr_array_make(p, 4, sizeof(const char *));
+    v = json_object_get(j, "id_token_signing_alg_values_supported");
+    if (v != NULL && !json_is_array(v)) {
+        bad = 1;
+    }
+    for (i = 0; json_is_array(v) && i < json_array_size(v); i++) {
+        const json_t *a = json_array_get(v, i);
+        if (!json_is_string(a)) {
+            bad = 1;
+            break;
+        }
+        APR_ARRAY_PUSH(m->id_token_algs, const char *) = json_string_value(a);
+    }
+    if (bad) {
+        return AF_EOIDC_DISCOVERY;
+    }
+    apply_overrides(m, prov);
+    *out = m;
+    return APR_SUCCESS;
+}
+
+static int needs_discovery(const af_oidc_provider_t *prov)
+{
+    return prov->kind == AF_OIDC_KIND_OIDC &&
+           !(prov->authorization_endpoint != NULL && prov->token_endpoint != NULL &&
+             prov->jwks_uri != NULL);
+}
+
+static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *prov,
+                             apr_pool_t *p)
+{
+    af_http_request_t req;
+    af_http_response_t *resp = NULL;
+    apr_size_t n = strlen(prov->issuer);
+    apr_status_t rv;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.url = apr_pstrcat(p, apr_pstrndup(p, prov->issuer, n > 0 && prov->issuer[n - 1] == '/'
+                                                              ? n - 1
+                                                              : n),
+                          WELL_KNOWN, NULL);
+    req.headers = apr_table_make(p, 1);
+    apr_table_setn(req.headers, "Accept", "application/json");
+    req.timeout = prov->timeout;
+    req.max_response = DISCOVERY_MAX;
+    req.ca_file = prov->ca_file;
+    if ((rv = af_http_perform(&resp, &req, p)) != APR_SUCCESS) {
+        rv = af_oidc_http_error(rv);
+    } else if (resp->status >= 500) {
+        rv = AF_EOIDC_IDP_FAILED;
+    } else if (resp->status != 200) {
+        rv = AF_EOIDC_DISCOVERY;
+    } else {
+        rv = af_oidc_discovery_parse(out, prov, resp->body, resp->body_len, p);
+    }
+    if (rv != APR_SUCCESS) {
+        af_log(AF_LOG_WARNING, "AF05030:", "provider %s: discovery at %s failed: %s",
+               prov->name, req.url, af_strerror(rv));
+    }
+    return rv;
+}
+
+static const char *dup_or_null(apr_pool_t *p, const char *s)
+{
+    return s != NULL ? apr_pstrdup(p, s) : NULL;
+}
+
+static af_oidc_meta_t *meta_copy(const af_oidc_meta_t *m, apr_pool_t *p)
+{
+    af_oidc_meta_t *c = apr_pmemdup(p, m, sizeof(*m));
+    int i;
+
+    c->issuer = dup_or_null(p, m->issuer);
+    c->authorization_endpoint = dup_or_null(p, m->authorization_endpoint);
+    c->token_endpoint = dup_or_null(p, m->token_endpoint);
+    c->userinfo_endpoint = dup_or_null(p, m->userinfo_endpoint);
+    c->jwks_uri = dup_or_null(p, m->jwks_uri);
+    c->end_session_endpoint = dup_or_null(p, m->end_session_endpoint);
+    c->id_token_algs = apr_array_make(p, m->id_token_algs->nelts + 1, sizeof(const char *));
+    for (i = 0; i < m->id_token_algs->nelts; i++) {
+        APR_ARRAY_PUSH(c->id_token_algs, const char *) =
+            apr_pstrdup(p, APR_ARRAY_IDX(m->id_token_algs, i, const char *));
+    }
+    return c;
+}
+
+apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov,
+                              apr_int64_t now, apr_pool_t *p)
+{
+    af_oidc_runtime_t *rt = prov->rt;
+    af_oidc_meta_t *fresh = NULL;
+    apr_pool_t *np = NULL;
+    apr_status_t rv;
+
+    *out = NULL;
+    if (!needs_discovery(prov)) {
+        *out = af_oidc_meta_from_config(prov, p);
+        return APR_SUCCESS;
+    }
+    if (rt == NULL) {
+        rv = discover(&fresh, prov, p);
+        *out = fresh;
+        return rv;
+    }
+    apr_thread_mutex_lock(rt->mu);
+    if (rt->meta != NULL && now - rt->meta_at < META_REFRESH) {
+        *out = meta_copy(rt->meta, p);
+        apr_thread_mutex_unlock(rt->mu);
+        return APR_SUCCESS;
+    }
+    if (rt->meta_tried != 0 && now - rt->meta_tried < META_RETRY) {
+        /* someone fetches or just failed: old metadata if still usable, else the error */
+        rv = rt->meta != NULL && now - rt->meta_at < META_MAX_AGE ? APR_SUCCESS
+             : rt->meta_error != APR_SUCCESS                     ? rt->meta_error
+                                                                 : AF_EOIDC_IDP_UNREACHABLE;
+        if (rv == APR_SUCCESS) {
+            *out = meta_copy(rt->meta, p);
+        }
+        apr_thread_mutex_unlock(rt->mu);
+        return rv;
+    }
+    rt->meta_tried = now;
+    apr_thread_mutex_unlock(rt->mu);
+
+    /* fetch without holding the lock: a slow IdP must not pin every worker */
+    if ((rv = apr_pool_create(&np, rt->pool)) != APR_SUCCESS) {
+        return rv;
+    }
+    rv = discover(&fresh, prov, np);
+
+    apr_thread_mutex_lock(rt->mu);
+    if (rv == APR_SUCCESS) {
+        if (rt->meta_pool != NULL) {
+            apr_pool_destroy(rt->meta_pool); /* callers hold copies, never rt->meta */
+        }
+        rt->meta_pool = np;
+        rt->meta = fresh;
+        rt->meta_at = now;
+        rt->meta_error = APR_SUCCESS;
+        *out = meta_copy(fresh, p);
+    } else {
+        apr_pool_destroy(np);
+        rt->meta_error = rv;
+        if (rt->meta != NULL && now - rt->meta_at < META_MAX_AGE) {
+            *out = meta_copy(rt->meta, p);
+            rv = APR_SUCCESS;
+        }
+    }
+    apr_thread_mutex_unlock(rt->mu);
+    return rv;
+}
+
+static apr_status_t keys_fetch_once(const af_keyset_t **out, const af_oidc_provider_t *prov,
+                                    const char *url, apr_pool_t *p)
+{
+    af_http_request_t req;
+    af_http_response_t *resp = NULL;
+    af_keyset_t *ks = NULL;
+    const char *why = NULL;
+    apr_status_t rv;
+
+    memset(&req, 0, sizeof(req));
+    req.method = "GET";
+    req.url = url;
+    req.timeout = prov->timeout;
+    req.max_response = AF_JWKS_DEFAULT_MAX_SIZE;
+    req.ca_file = prov->ca_file;
+    if ((rv = af_http_perform(&resp, &req, p)) != APR_SUCCESS) {
+        return af_oidc_http_error(rv);
+    }
+    if (resp->status != 200) {
+        return resp->status >= 500 ? AF_EOIDC_IDP_FAILED : AF_EOIDC_JWKS;
+    }
+    rv = af_jwks_load_text(&ks, resp->body, resp->body_len, AF_JWK_PUBLIC_ONLY, 0,
+                           AF_JWKS_DEFAULT_MAX_KEYS, &why, p);
+    if (rv != APR_SUCCESS) {
+        return AF_EOIDC_JWKS;
+    }
+    *out = ks;
+    return APR_SUCCESS;
+}
+
+apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
+                              const af_oidc_meta_t *meta, const char *refetch_for_kid,
+                              apr_int64_t now, apr_pool_t *p)
+{
+    af_oidc_runtime_t *rt = prov->rt;
+    af_jwks_cache_t *cache = NULL;
+    apr_status_t rv = APR_SUCCESS;
+
+    (void) now;
+    *out = NULL;
+    if (meta->jwks_uri == NULL) {
+        return AF_EOIDC_JWKS;
+    }
+    if (rt == NULL) {
+        return keys_fetch_once(out, prov, meta->jwks_uri, p);
+    }
+    apr_thread_mutex_lock(rt->mu);
+    if (rt->jwks == NULL || strcmp(rt->jwks_url, meta->jwks_uri) != 0) {
+        af_jwks_opts_t opts;
+        memset(&opts, 0, sizeof(opts));
+        opts.timeout = prov->timeout;
+        opts.ca_file = prov->ca_file;
+        opts.min_interval = prov->jwks_refetch_interval > 0 ? prov->jwks_refetch_interval
+                                                            : apr_time_from_sec(10);
+        /* a changed jwks_uri (rare) leaves the old cache in the child pool */
+        rv = af_jwks_cache_create(&rt->jwks, meta->jwks_uri, &opts, rt->pool);
+        rt->jwks_url = rv == APR_SUCCESS ? apr_pstrdup(rt->pool, meta->jwks_uri) : NULL;
+        if (rv != APR_SUCCESS) {
+            rt->jwks = NULL;
+        }
+    }
+    cache = rt->jwks;
+    apr_thread_mutex_unlock(rt->mu);
+    if (cache == NULL) {
+        return AF_EOIDC_JWKS;
+    }
+    rv = af_jwks_cache_keys(out, cache, refetch_for_kid, p);
+    if (rv != APR_SUCCESS) {
+        af_log(AF_LOG_WARNING, "AF05031:", "provider %s: no usable keys from %s: %s",
+               prov->name, meta->jwks_uri, af_strerror(rv));
+        return AF_EOIDC_JWKS;
+    }
+    return APR_SUCCESS;
+}

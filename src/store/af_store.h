@@ -1,0 +1,220 @@
+/* af_store.h -- the refresh-token store: login families, rotation with reuse detection,
+ * revocation, single-use login flows.  A small vtable, so that a backend other than
+ * LMDB (Redis, for several hosts behind one balancer) can plug in later.
+ *
+ * The LMDB backend (store_lmdb.c) keeps one environment directory with these named dbs:
+ *   tokens     SHA-256(refresh token) -> family id, generation, state (active / rotated /
+ *              revoked), rotated_at, expiry, successor hash, successor sealed under
+ *              HKDF(old token) (AES-256-GCM)
+ *   families   family id (sid) -> sub, provider, created, last_used, absolute expiry,
+ *              idle timeout, revoked flag, current token hash, claims snapshot (JSON)
+ *   by_sub     (dupsort) sub -> family ids
+ *   by_expiry  expiry || kind || key -> empty, for sweeping
+ *   flows      SHA-256(flow id) -> expiry: single-use login state across processes
+ *   meta       counter name -> 64-bit count (logins, rotations, reuse, ...)
+ * No plaintext refresh token is ever written: lookups use the hash, and the successor
+ * kept for the grace window is encrypted under a key only the old token's holder can
+ * derive.  All timestamps are 64-bit seconds since the epoch; the clock is injected.
+ *
+ * Process rules (lmdb.h): open the store in each process AFTER fork (af_store_open in
+ * child_init), never use a handle across fork; the parent runs af_store_prepare once to
+ * create the environment with the child's owner.  Every function runs its transaction(s)
+ * entirely inside itself and aborts on any error: nothing is ever half-written.
+ * LMDB errors map to AF_ESTORE_FULL (MDB_MAP_FULL, ENOSPC), AF_ESTORE_BUSY
+ * (MDB_READERS_FULL), AF_ESTORE_IO (anything else); callers answer 503 and fail closed.
+ */
+#ifndef AF_STORE_H
+#define AF_STORE_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+
+#include "store/af_store_errors.h"
+
+#define AF_STORE_SUB_MAX    255   /* bytes; longer subjects are refused */
+#define AF_STORE_CLAIMS_MAX 16384 /* bytes of claims snapshot JSON */
+
+/* af_store_open flags */
+#define AF_STORE_RDONLY 0x01 /* operator tools that only read */
+
+typedef struct af_store_t af_store_t;
+
+/** One login (token family). Strings are pool copies. */
+typedef struct af_store_family_t {
+    const char *sid; /* family id: 128 random bits, base64url (22 chars) */
+    const char *sub;
+    const char *provider;
+    const char *claims_json;  /* snapshot at login; may be "" */
+    apr_int64_t created;      /* login time */
+    apr_int64_t last_used;    /* last successful rotation (or login) */
+    apr_int64_t expires;      /* absolute expiry: created + RefreshTTL, never extended */
+    apr_int64_t idle;         /* idle timeout in seconds at login (0: none) */
+    apr_int64_t revoked_at;   /* 0 unless revoked */
+    int revoked;
+    apr_uint32_t generation;  /* generation of the current (active) refresh token */
+    apr_uint32_t rotations;
+} af_store_family_t;
+
+/** The outcome of a successful rotation. */
+typedef struct af_store_rotation_t {
+    const char *refresh_token;  /* the successor: put it in the cookie */
+    af_store_family_t *family;  /* family after the rotation */
+    apr_uint32_t generation;    /* of the successor */
+    int replayed;               /* 1: grace path, the same successor as before */
+} af_store_rotation_t;
+
+/** Counters kept in the meta db, plus a count of active families. */
+typedef struct af_store_stats_t {
+    apr_uint64_t logins;
+    apr_uint64_t rotations;
+    apr_uint64_t grace_replays;
+    apr_uint64_t reuse_detections;
+    apr_uint64_t revocations;
+    apr_uint64_t swept;
+    apr_uint64_t active_families;  /* not revoked, not expired (absolute or idle) at now */
+    apr_uint64_t families;         /* records, including revoked/expired tombstones */
+    apr_uint64_t tokens;           /* token records (active + rotated tombstones) */
+    apr_uint64_t flows;
+    apr_uint64_t map_size;         /* bytes */
+    apr_uint64_t map_used;         /* bytes in use (last page number * page size) */
+    unsigned int max_readers;
+    unsigned int readers_used;
+} af_store_stats_t;
+
+/** Generator of new refresh tokens (tests inject; NULL means af_token_refresh_new). */
+typedef apr_status_t af_store_rt_gen_fn(const char **rt, void *baton, apr_pool_t *p);
+
+/** Callback of af_store_list; return non-zero to stop. */
+typedef int af_store_list_fn(void *baton, const af_store_family_t *fam);
+
+/** Backend operations. Every op returns apr_status_t as documented below. */
+typedef struct af_store_ops_t {
+    const char *name;
+    void (*close)(af_store_t *st);
+    apr_status_t (*family_create)(af_store_family_t **fam, const char **rt, af_store_t *st,
+                                  const char *sub, const char *provider, const char *claims_json,
+                                  apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
+                                  apr_pool_t *p);
+    apr_status_t (*rotate)(af_store_rotation_t **out, af_store_t *st, const char *rt,
+                           apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
+                           apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
+                           apr_pool_t *p);
+    apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now);
+    apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+    apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
+    apr_status_t (*family_get)(af_store_family_t **fam, af_store_t *st, const char *sid,
+                               apr_pool_t *p);
+    apr_status_t (*list)(af_store_t *st, const char *sub, af_store_list_fn *fn, void *baton,
+                         apr_pool_t *p);
+    apr_status_t (*sweep)(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
+    apr_status_t (*stats)(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
+    apr_status_t (*flow_consume)(af_store_t *st, const char *id, apr_size_t id_len,
+                                 apr_int64_t expires);
+} af_store_ops_t;
+
+struct af_store_t {
+    const af_store_ops_t *ops;
+    void *impl;
+    apr_pool_t *pool;
+};
+
+/* ---- LMDB backend: lifecycle --------------------------------------------------------- */
+
+/**
+ * Parent, before fork: create dir (0700) and the environment (files 0600) with the given
+ * owner (uid/gid (apr_uid_t) -1: leave as is), create the named dbs, close again.
+ * @return APR_SUCCESS, errno codes, AF_ESTORE_*
+ */
+apr_status_t af_store_prepare(const char *dir, long uid, long gid, apr_size_t mapsize,
+                              apr_pool_t *p);
+
+/**
+ * Open the store in this process (child_init): MDB_NOTLS, mdb_reader_check (stale reader
+ * slots of killed processes are reclaimed), named dbs created if missing (unless
+ * AF_STORE_RDONLY).  Closed by a cleanup on p, or by af_store_close.
+ * @param mapsize bytes (0: 256 MiB); maxreaders 0: 126
+ * @return APR_SUCCESS, errno codes, AF_ESTORE_*
+ */
+apr_status_t af_store_open(af_store_t **st, const char *dir, apr_size_t mapsize,
+                           unsigned int maxreaders, int flags, apr_pool_t *p);
+
+/** Close now (idempotent); the pool cleanup then does nothing. */
+void af_store_close(af_store_t *st);
+
+/** Stale reader slots reclaimed when the store was opened (for tests and logs). */
+int af_store_stale_readers(const af_store_t *st);
+
+/* ---- operations (dispatch through st->ops) ------------------------------------------- */
+
+/**
+ * A new login: a fresh family id and first refresh token, absolute expiry now + ttl.
+ * @param rt the first refresh token (plaintext, for the cookie; only its hash is stored)
+ * @return APR_SUCCESS, APR_EINVAL (sub empty or > AF_STORE_SUB_MAX, ttl <= 0),
+ *         AF_ETOOBIG (claims), AF_ESTORE_FULL/BUSY/IO
+ */
+apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
+                                    const char *sub, const char *provider,
+                                    const char *claims_json, apr_int64_t now, apr_int64_t ttl,
+                                    apr_int64_t idle, apr_pool_t *p);
+
+/**
+ * Rotate a presented refresh token, in ONE write transaction:
+ *   unknown (or malformed)                         -> AF_ESTORE_UNKNOWN
+ *   family revoked / absolute- / idle-expired      -> AF_ESTORE_EXPIRED
+ *   active      -> marked rotated (rotated_at = now) with a successor (generation + 1),
+ *                  the successor sealed under HKDF(old token); family last_used = now
+ *   rotated, now - rotated_at <= grace, and the immediate predecessor of the family's
+ *   active token -> the SAME successor again (out->replayed = 1); nothing is written
+ *   rotated otherwise -> the whole family is revoked, AF_ESTORE_REUSE
+ * Rotation never extends the family's absolute expiry.
+ * @param idle idle timeout in seconds (0: the one stored at login)
+ * @return the above, or AF_ESTORE_FULL/BUSY/IO/CORRUPT (the old token is then untouched)
+ */
+apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
+                             apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
+                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
+                             apr_pool_t *p);
+
+/** Revoke one family (idempotent). @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
+apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);
+
+/** Revoke every family of a subject. count: families newly revoked (may be NULL).
+ *  @return APR_SUCCESS (also when none), AF_ESTORE_* */
+apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+
+/**
+ * The gate's per-request check (one read transaction, no allocation).
+ * @return APR_SUCCESS (family known and not revoked), AF_ESTORE_REVOKED, AF_ESTORE_UNKNOWN
+ *         (no such family: purged or never existed; treat as revoked), AF_ESTORE_*
+ */
+apr_status_t af_store_family_is_revoked(af_store_t *st, const char *sid);
+
+/** @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
+apr_status_t af_store_family_get(af_store_family_t **fam, af_store_t *st, const char *sid,
+                                 apr_pool_t *p);
+
+/** Every family (sub NULL) or the families of one subject, in key order. */
+apr_status_t af_store_list(af_store_t *st, const char *sub, af_store_list_fn *fn, void *baton,
+                           apr_pool_t *p);
+
+/**
+ * Purge records whose expiry is <= now: families and their tokens at the family's
+ * absolute expiry (rotated tokens stay as tombstones until then, for reuse detection),
+ * flows at their expiry.  Runs in bounded transactions.
+ */
+apr_status_t af_store_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
+
+apr_status_t af_store_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
+
+/**
+ * Consume a single-use login flow id (the callback's replay guard, shared by all
+ * processes).  Only SHA-256(id) is stored, until expires.
+ * @return APR_SUCCESS the first time, AF_ESTORE_REPLAY afterwards, AF_ESTORE_*
+ */
+apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
+                                   apr_int64_t expires);
+
+/** Is the family active at now (not revoked, not expired absolutely or by idle)? */
+int af_store_family_active(const af_store_family_t *fam, apr_int64_t now);
+
+#endif

@@ -1,0 +1,92 @@
+/* lmdb_int.h -- internals shared by the LMDB backend files (not a public header). */
+#ifndef AF_LMDB_INT_H
+#define AF_LMDB_INT_H
+
+#include <lmdb.h>
+
+#include "store/af_store.h"
+#include "token/af_token.h"
+
+#define LM_SID_LEN 22 /* base64url of 16 random bytes */
+
+enum { LM_ACTIVE = 1, LM_ROTATED = 2, LM_REVOKED = 3 };
+enum { LM_KIND_FAMILY = 'f', LM_KIND_TOKEN = 't', LM_KIND_FLOW = 'l' };
+
+typedef struct lm_t {
+    MDB_env *env;
+    MDB_dbi tokens, families, by_sub, by_expiry, flows, meta;
+    int stale; /* reader slots reclaimed at open */
+    int rdonly;
+} lm_t;
+
+/* token record */
+#define TOK_HDR        88
+#define TOK_SEALED_MAX (AF_SEAL_NONCE + AF_RT_LEN + AF_SEAL_TAG)
+typedef struct lm_tok_t {
+    int state;
+    apr_uint32_t generation;
+    apr_int64_t created, rotated_at, expires;
+    char sid[LM_SID_LEN];
+    unsigned char succ[AF_RT_HASH_LEN];
+    unsigned char sealed[TOK_SEALED_MAX];
+    apr_size_t sealed_len;
+} lm_tok_t;
+
+/* family record: fixed header then sub, provider, claims */
+#define FAM_HDR 92
+typedef struct lm_fam_t {
+    int revoked;
+    apr_uint32_t generation, rotations;
+    apr_int64_t created, last_used, expires, idle, revoked_at;
+    unsigned char cur[AF_RT_HASH_LEN];
+    const char *sub, *provider, *claims; /* point into the record: not NUL-terminated */
+    apr_size_t sub_len, provider_len, claims_len;
+} lm_fam_t;
+
+apr_status_t af_lm_err(int rc, const char *op);
+int af_lm_txn_begin(lm_t *lm, unsigned int flags, MDB_txn **txn);
+
+void af_lm_tok_encode(unsigned char *buf, apr_size_t *len, const lm_tok_t *t);
+apr_status_t af_lm_tok_decode(lm_tok_t *t, const MDB_val *v);
+unsigned char *af_lm_fam_encode(apr_size_t *len, const lm_fam_t *f, apr_pool_t *p);
+apr_status_t af_lm_fam_decode(lm_fam_t *f, const MDB_val *v);
+af_store_family_t *af_lm_fam_export(const lm_fam_t *f, const char *sid, apr_size_t sid_len,
+                                    apr_pool_t *p);
+
+/* by_expiry key: expiry (8, order-preserving) || kind || key */
+apr_size_t af_lm_exp_key(unsigned char *buf, apr_int64_t expires, int kind,
+                         const void *key, apr_size_t key_len);
+apr_int64_t af_lm_exp_time(const unsigned char *buf);
+
+int af_lm_counter_add(lm_t *lm, MDB_txn *txn, const char *name, apr_uint64_t n);
+apr_uint64_t af_lm_counter_get(lm_t *lm, MDB_txn *txn, const char *name);
+
+void af_lm_put_i64(unsigned char *b, apr_int64_t v);
+apr_int64_t af_lm_get_i64(const unsigned char *b);
+
+/* the vtable entries defined in lmdb_admin.c */
+apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);
+apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+apr_status_t af_lm_family_is_revoked(af_store_t *st, const char *sid);
+apr_status_t af_lm_family_get(af_store_family_t **fam, af_store_t *st, const char *sid,
+                              apr_pool_t *p);
+apr_status_t af_lm_list(af_store_t *st, const char *sub, af_store_list_fn *fn, void *baton,
+                        apr_pool_t *p);
+apr_status_t af_lm_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
+apr_status_t af_lm_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
+apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
+                                apr_int64_t expires);
+/* in lmdb_rotate.c */
+apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
+                                 const char *sub, const char *provider, const char *claims_json,
+                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
+                                 apr_pool_t *p);
+apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
+                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
+                          apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
+                          apr_pool_t *p);
+/* revoke a family inside a caller's write txn; *changed = 1 if it was not revoked */
+int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64_t now,
+                        int *changed, apr_pool_t *p);
+
+#endif

@@ -1,0 +1,394 @@
+/* lmdb_rotate.c -- new logins and refresh-token rotation with race-free grace
+ * (ARCHITECTURE.md "Store (LMDB)", SECURITY.md G02-G06, Appendix 4).
+ *
+ * The successor kept for the grace window is sealed under
+ *   K = HKDF-SHA256(ikm = old token, salt = SUCC_SALT, info = "successor")
+ * with AAD = SUCC_AAD || 0x00 || version || SHA-256(old token), so the stored blob is
+ * useless without the old token itself, and cannot be moved to another record.
+ */
+#include <string.h>
+
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+
+#include "common/af_log.h"
+#include "store/lmdb_int.h"
+
+#define SUCC_SALT "authflow-rt-successor-v1"
+#define SUCC_AAD  "authflow-rt-successor"
+
+static apr_size_t succ_aad(unsigned char *aad, const unsigned char *old_hash)
+{
+    apr_size_t n = sizeof(SUCC_AAD) - 1;
+
+    memcpy(aad, SUCC_AAD, n);
+    aad[n] = 0;
+    aad[n + 1] = 1; /* version */
+    memcpy(aad + n + 2, old_hash, AF_RT_HASH_LEN);
+    return n + 2 + AF_RT_HASH_LEN;
+}
+
+static int put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
+                      apr_size_t key_len)
+{
+    unsigned char buf[9 + 64];
+    MDB_val k, v = {0, NULL};
+
+    k.mv_size = af_lm_exp_key(buf, expires, kind, key, key_len);
+    k.mv_data = buf;
+    return mdb_put(txn, lm->by_expiry, &k, &v, 0);
+}
+
+apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
+                                 const char *sub, const char *provider, const char *claims_json,
+                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
+                                 apr_pool_t *p)
+{
+    lm_t *lm = st->impl;
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    lm_fam_t f;
+    lm_tok_t t;
+    unsigned char h[AF_RT_HASH_LEN], tbuf[TOK_HDR + TOK_SEALED_MAX];
+    const char *sid = NULL, *tok = NULL;
+    apr_size_t len;
+    apr_status_t rv;
+    int rc = MDB_SUCCESS;
+
+    *fam = NULL;
+    *rt = NULL;
+    if (sub == NULL || *sub == '\0' || strlen(sub) > AF_STORE_SUB_MAX || ttl <= 0 || idle < 0) {
+        return APR_EINVAL;
+    }
+    if (claims_json != NULL && strlen(claims_json) > AF_STORE_CLAIMS_MAX) {
+        return AF_ETOOBIG;
+    }
+    if ((rv = af_token_random_id(&sid, 16, p)) != APR_SUCCESS ||
+        (rv = af_token_refresh_new(&tok, p)) != APR_SUCCESS ||
+        (rv = af_token_refresh_hash(h, tok, strlen(tok))) != APR_SUCCESS) {
+        return rv;
+    }
+    memset(&f, 0, sizeof(f));
+    f.generation = 1;
+    f.created = now;
+    f.last_used = now;
+    f.expires = now + ttl;
+    f.idle = idle;
+    memcpy(f.cur, h, sizeof(h));
+    f.sub = sub;
+    f.sub_len = strlen(sub);
+    f.provider = provider ? provider : "";
+    f.provider_len = strlen(f.provider);
+    f.claims = claims_json ? claims_json : "";
+    f.claims_len = strlen(f.claims);
+
+    memset(&t, 0, sizeof(t));
+    t.state = LM_ACTIVE;
+    t.generation = 1;
+    t.created = now;
+    t.expires = f.expires;
+    memcpy(t.sid, sid, LM_SID_LEN);
+    af_lm_tok_encode(tbuf, &len, &t);
+
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        goto leave;
+    }
+    k.mv_size = LM_SID_LEN;
+    k.mv_data = (void *) sid;
+    v.mv_data = af_lm_fam_encode(&v.mv_size, &f, p);
+    if ((rc = mdb_put(txn, lm->families, &k, &v, MDB_NOOVERWRITE)) != MDB_SUCCESS) {
+        goto leave;
+    }
+    k.mv_size = AF_RT_HASH_LEN;
+    k.mv_data = h;
+    v.mv_size = len;
+    v.mv_data = tbuf;
+    if ((rc = mdb_put(txn, lm->tokens, &k, &v, MDB_NOOVERWRITE)) != MDB_SUCCESS) {
+        goto leave;
+    }
+    k.mv_size = f.sub_len;
+    k.mv_data = (void *) sub;
+    v.mv_size = LM_SID_LEN;
+    v.mv_data = (void *) sid;
+    if ((rc = mdb_put(txn, lm->by_sub, &k, &v, 0)) != MDB_SUCCESS ||
+        (rc = put_expiry(lm, txn, f.expires, LM_KIND_FAMILY, sid, LM_SID_LEN)) ||
+        (rc = put_expiry(lm, txn, f.expires, LM_KIND_TOKEN, h, AF_RT_HASH_LEN)) ||
+        (rc = af_lm_counter_add(lm, txn, "logins", 1))) {
+        goto leave;
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+leave:
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != MDB_SUCCESS) {
+        return af_lm_err(rc, "family_create");
+    }
+    *rt = tok;
+    *fam = apr_pcalloc(p, sizeof(af_store_family_t));
+    **fam = (af_store_family_t){sid,     apr_pstrdup(p, sub), apr_pstrdup(p, f.provider),
+                                apr_pstrdup(p, f.claims), now, now, f.expires, idle, 0, 0, 1,
+                                0};
+    return APR_SUCCESS;
+}
+
+int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64_t now,
+                        int *changed, apr_pool_t *p)
+{
+    MDB_val v, k;
+    lm_fam_t f;
+    lm_tok_t t;
+    unsigned char tbuf[TOK_HDR + TOK_SEALED_MAX];
+    apr_size_t len;
+    int rc;
+
+    *changed = 0;
+    rc = mdb_get(txn, lm->families, (MDB_val *) sidkey, &v);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    if (af_lm_fam_decode(&f, &v) != APR_SUCCESS) {
+        return MDB_CORRUPTED;
+    }
+    if (f.revoked) {
+        return MDB_SUCCESS;
+    }
+    f.revoked = 1;
+    f.revoked_at = now;
+    v.mv_data = af_lm_fam_encode(&v.mv_size, &f, p);
+    rc = mdb_put(txn, lm->families, (MDB_val *) sidkey, &v, 0);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    /* the live token of the family becomes revoked too */
+    k.mv_size = AF_RT_HASH_LEN;
+    k.mv_data = f.cur;
+    rc = mdb_get(txn, lm->tokens, &k, &v);
+    if (rc == MDB_SUCCESS) {
+        if (af_lm_tok_decode(&t, &v) != APR_SUCCESS) {
+            return MDB_CORRUPTED;
+        }
+        t.state = LM_REVOKED;
+        af_lm_tok_encode(tbuf, &len, &t);
+        v.mv_size = len;
+        v.mv_data = tbuf;
+        rc = mdb_put(txn, lm->tokens, &k, &v, 0);
+    } else if (rc == MDB_NOTFOUND) {
+        rc = MDB_SUCCESS;
+    }
+    if (rc == MDB_SUCCESS) {
+        *changed = 1;
+    }
+    return rc;
+}
+
+/* Commit the rotation of an active token. Returns an MDB rc, or -1 with *rv set. */
+static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, MDB_txn *txn,
+                         const unsigned char *h, const unsigned char *k_old, lm_tok_t *old,
+                         lm_fam_t *f, const MDB_val *famkey, apr_int64_t now,
+                         af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
+{
+    unsigned char nh[AF_RT_HASH_LEN], aad[64], tbuf[TOK_HDR + TOK_SEALED_MAX];
+    const char *nrt = NULL;
+    lm_tok_t nt;
+    MDB_val k, v;
+    apr_size_t len;
+    int rc;
+
+    if (memcmp(f->cur, h, AF_RT_HASH_LEN) != 0 || old->generation != f->generation) {
+        *rv = AF_ESTORE_CORRUPT; /* an active token that is not the family's current one */
+        return -1;
+    }
+    *rv = gen ? gen(&nrt, baton, p) : af_token_refresh_new(&nrt, p);
+    if (*rv == APR_SUCCESS && (nrt == NULL || strlen(nrt) != AF_RT_LEN)) {
+        *rv = AF_EINTERNAL;
+    }
+    if (*rv != APR_SUCCESS ||
+        (*rv = af_token_refresh_hash(nh, nrt, AF_RT_LEN)) != APR_SUCCESS) {
+        return -1;
+    }
+    /* the successor */
+    memset(&nt, 0, sizeof(nt));
+    nt.state = LM_ACTIVE;
+    nt.generation = old->generation + 1;
+    nt.created = now;
+    nt.expires = f->expires; /* never beyond the family's absolute expiry */
+    memcpy(nt.sid, old->sid, LM_SID_LEN);
+    af_lm_tok_encode(tbuf, &len, &nt);
+    k.mv_size = AF_RT_HASH_LEN;
+    k.mv_data = nh;
+    v.mv_size = len;
+    v.mv_data = tbuf;
+    rc = mdb_put(txn, lm->tokens, &k, &v, MDB_NOOVERWRITE);
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    /* the presented token: rotated, pointing to its sealed successor */
+    old->state = LM_ROTATED;
+    old->rotated_at = now;
+    memcpy(old->succ, nh, AF_RT_HASH_LEN);
+    *rv = af_token_gcm_seal(old->sealed, k_old, aad, succ_aad(aad, h),
+                            (const unsigned char *) nrt, AF_RT_LEN);
+    if (*rv != APR_SUCCESS) {
+        return -1;
+    }
+    old->sealed_len = TOK_SEALED_MAX;
+    af_lm_tok_encode(tbuf, &len, old);
+    k.mv_data = (void *) h;
+    v.mv_size = len;
+    v.mv_data = tbuf;
+    if ((rc = mdb_put(txn, lm->tokens, &k, &v, 0)) ||
+        (rc = put_expiry(lm, txn, f->expires, LM_KIND_TOKEN, nh, AF_RT_HASH_LEN))) {
+        return rc;
+    }
+    f->generation = nt.generation;
+    f->last_used = now;
+    f->rotations++;
+    memcpy(f->cur, nh, AF_RT_HASH_LEN);
+    v.mv_data = af_lm_fam_encode(&v.mv_size, f, p);
+    if ((rc = mdb_put(txn, lm->families, (MDB_val *) famkey, &v, 0)) ||
+        (rc = af_lm_counter_add(lm, txn, "rotations", 1))) {
+        return rc;
+    }
+    res->refresh_token = nrt;
+    res->generation = nt.generation;
+    res->replayed = 0;
+    return MDB_SUCCESS;
+}
+
+/* The grace path: unseal the successor kept in the rotated record. */
+static apr_status_t replay_successor(af_store_rotation_t *res, const unsigned char *h,
+                                     const unsigned char *k_old, const lm_tok_t *old,
+                                     apr_pool_t *p)
+{
+    unsigned char aad[64], pt[TOK_SEALED_MAX], chk[AF_RT_HASH_LEN];
+    apr_size_t n = 0;
+    apr_status_t rv;
+
+    rv = af_token_gcm_open(pt, &n, k_old, aad, succ_aad(aad, h), old->sealed, old->sealed_len);
+    if (rv != APR_SUCCESS || n != AF_RT_LEN ||
+        af_token_refresh_hash(chk, (const char *) pt, n) != APR_SUCCESS ||
+        CRYPTO_memcmp(chk, old->succ, AF_RT_HASH_LEN) != 0) {
+        OPENSSL_cleanse(pt, sizeof(pt));
+        return AF_ESTORE_CORRUPT;
+    }
+    res->refresh_token = apr_pstrmemdup(p, (const char *) pt, n);
+    OPENSSL_cleanse(pt, sizeof(pt));
+    res->generation = old->generation + 1;
+    res->replayed = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
+                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
+                          apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
+                          apr_pool_t *p)
+{
+    lm_t *lm = st->impl;
+    af_store_rotation_t *res = apr_pcalloc(p, sizeof(*res));
+    unsigned char h[AF_RT_HASH_LEN], k_old[32];
+    MDB_txn *txn = NULL;
+    MDB_val k, v, fk;
+    lm_tok_t t;
+    lm_fam_t f;
+    apr_status_t rv = APR_SUCCESS;
+    int rc = MDB_SUCCESS, changed = 0;
+
+    *out = NULL;
+    if (af_token_refresh_check(rt, rt_len) != APR_SUCCESS) {
+        return AF_ESTORE_UNKNOWN;
+    }
+    /* the key derivations do not need the lock: do them first */
+    if ((rv = af_token_refresh_hash(h, rt, rt_len)) != APR_SUCCESS ||
+        (rv = af_token_hkdf(k_old, (const unsigned char *) rt, rt_len, SUCC_SALT,
+                            "successor")) != APR_SUCCESS) {
+        return rv;
+    }
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    if (rc != MDB_SUCCESS) {
+        goto leave;
+    }
+    k.mv_size = AF_RT_HASH_LEN;
+    k.mv_data = h;
+    rc = mdb_get(txn, lm->tokens, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        rc = MDB_SUCCESS;
+        rv = AF_ESTORE_UNKNOWN;
+        goto leave;
+    }
+    if (rc != MDB_SUCCESS || (rv = af_lm_tok_decode(&t, &v)) != APR_SUCCESS) {
+        goto leave;
+    }
+    fk.mv_size = LM_SID_LEN;
+    fk.mv_data = t.sid;
+    rc = mdb_get(txn, lm->families, &fk, &v);
+    if (rc == MDB_NOTFOUND) {
+        rc = MDB_SUCCESS;
+        rv = AF_ESTORE_UNKNOWN;
+        goto leave;
+    }
+    if (rc != MDB_SUCCESS || (rv = af_lm_fam_decode(&f, &v)) != APR_SUCCESS) {
+        goto leave;
+    }
+    /* own the strings: the record memory changes under us once we write */
+    f.sub = apr_pstrmemdup(p, f.sub, f.sub_len);
+    f.provider = apr_pstrmemdup(p, f.provider, f.provider_len);
+    f.claims = apr_pstrmemdup(p, f.claims, f.claims_len);
+    if (idle <= 0) {
+        idle = f.idle;
+    }
+    if (f.revoked || t.state == LM_REVOKED || now >= f.expires ||
+        (idle > 0 && now - f.last_used > idle)) {
+        rv = AF_ESTORE_EXPIRED;
+        goto leave;
+    }
+    if (t.state == LM_ACTIVE) {
+        rc = rotate_active(res, &rv, lm, txn, h, k_old, &t, &f, &fk, now, gen, baton, p);
+        if (rc == MDB_SUCCESS) {
+            /* copy out while the record memory is still valid */
+            res->family = af_lm_fam_export(&f, t.sid, LM_SID_LEN, p);
+            rc = mdb_txn_commit(txn);
+            txn = NULL;
+        }
+        if (rc == -1) {
+            rc = MDB_SUCCESS;
+        }
+    } else if (now - t.rotated_at <= grace && t.sealed_len > 0 &&
+               memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0) {
+        /* immediate predecessor, inside the window: the same successor, nothing written */
+        rv = replay_successor(res, h, k_old, &t, p);
+        res->family = af_lm_fam_export(&f, t.sid, LM_SID_LEN, p);
+    } else {
+        /* reuse of a rotated token: revoke the whole family */
+        rc = af_lm_revoke_in_txn(lm, txn, &fk, now, &changed, p);
+        if (rc == MDB_SUCCESS) {
+            rc = af_lm_counter_add(lm, txn, "reuse", 1);
+        }
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_txn_commit(txn);
+            txn = NULL;
+        }
+        if (rc == MDB_SUCCESS) {
+            af_log(AF_LOG_WARNING, "AF03010",
+                   "store: refresh token reuse detected: family %.*s revoked "
+                   "(generation %u presented, current %u)",
+                   LM_SID_LEN, t.sid, (unsigned) t.generation, (unsigned) f.generation);
+            rv = AF_ESTORE_REUSE;
+        }
+    }
+leave:
+    OPENSSL_cleanse(k_old, sizeof(k_old));
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != MDB_SUCCESS) {
+        return af_lm_err(rc, "rotate");
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *out = res;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,79 @@
+/* store.c -- the backend-independent face of the store: dispatch through the vtable. */
+#include "store/af_store.h"
+
+void af_store_close(af_store_t *st)
+{
+    if (st != NULL && st->ops != NULL) {
+        st->ops->close(st);
+    }
+}
+
+apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
+                                    const char *sub, const char *provider,
+                                    const char *claims_json, apr_int64_t now, apr_int64_t ttl,
+                                    apr_int64_t idle, apr_pool_t *p)
+{
+    return st->ops->family_create(fam, rt, st, sub, provider, claims_json, now, ttl, idle, p);
+}
+
+apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
+                             apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
+                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
+                             apr_pool_t *p)
+{
+    return st->ops->rotate(out, st, rt, rt_len, now, grace, idle, gen, baton, p);
+}
+
+apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now)
+{
+    return st->ops->family_revoke(st, sid, now);
+}
+
+apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now)
+{
+    return st->ops->revoke_sub(count, st, sub, now);
+}
+
+apr_status_t af_store_family_is_revoked(af_store_t *st, const char *sid)
+{
+    return st->ops->family_is_revoked(st, sid);
+}
+
+apr_status_t af_store_family_get(af_store_family_t **fam, af_store_t *st, const char *sid,
+                                 apr_pool_t *p)
+{
+    return st->ops->family_get(fam, st, sid, p);
+}
+
+apr_status_t af_store_list(af_store_t *st, const char *sub, af_store_list_fn *fn, void *baton,
+                           apr_pool_t *p)
+{
+    return st->ops->list(st, sub, fn, baton, p);
+}
+
+apr_status_t af_store_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
+{
+    return st->ops->sweep(purged, st, now);
+}
+
+apr_status_t af_store_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now)
+{
+    return st->ops->stats(out, st, now);
+}
+
+apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
+                                   apr_int64_t expires)
+{
+    return st->ops->flow_consume(st, id, id_len, expires);
+}
+
+int af_store_family_active(const af_store_family_t *fam, apr_int64_t now)
+{
+    if (fam->revoked || now >= fam->expires) {
+        return 0;
+    }
+    if (fam->idle > 0 && now - fam->last_used > fam->idle) {
+        return 0;
+    }
+    return 1;
+}
