@@ -12,6 +12,8 @@
 #include <http_config.h>
 #include <apr_hash.h>
 
+#include "httpd/af_httpd.h"
+
 #include "http/af_jwks_cache.h"
 #include "jose/af_jwk.h"
 
@@ -134,6 +136,9 @@ static inline int af_dir_forward_token(const af_dir_conf_t *dc)
  */
 const char *af_config_resolve(server_rec *s, apr_hash_t *gate_used, apr_pool_t *p,
                               apr_pool_t *ptemp);
+
+/** Servers (keys: server_rec *) where AuthType AuthFlow applies, each to its directive. */
+apr_hash_t *af_config_gate_users(server_rec *main_s, apr_pool_t *p);
 
 /** Is name (a request header) one the module may set on this server? ('-' == '_', any case) */
 int af_config_is_ours(const af_srv_conf_t *sc, const char *name);

@@ -11,6 +11,7 @@
  * compiled tree is evaluated over the verified claims with r->request_time as now().
  * Denials are logged at INFO with a stable tag and a reason code; never a claim value.
  */
+#include <apr_lib.h>
 #include <apr_strings.h>
 
 #include <httpd.h>
@@ -77,8 +78,8 @@ static const char *authflow_claim_parse(cmd_parms *cmd, const char *require_line
             *(const char **) apr_array_push(values) = w;
         }
     }
-    if (af_policy_compile_claim(&pol, &err, path, (const char *const *) values->elts,
-                                values->nelts, cmd->pool) != APR_SUCCESS) {
+    if (af_policy_compile_claim(&pol, &err, path, (const char *const *) values->elts, values->nelts,
+                                cmd->pool) != APR_SUCCESS) {
         return apr_pstrcat(cmd->pool, "Require authflow-claim: ", err, NULL);
     }
     *parsed_require_line = pol;

@@ -6,8 +6,14 @@
  */
 #include <string.h>
 
+#include <httpd.h>
+#include <http_config.h>
+
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
+#include <http_core.h>
+#include <http_main.h>
 
 #include "common/af_error.h"
 #include "common/af_parse.h"
@@ -206,7 +212,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *d, const char *arg)
 static const char *set_string(cmd_parms *cmd, void *d, const char *arg)
 {
     af_srv_conf_t *sc = srv_of(cmd);
-    int off = (int) (apr_intptr_t) cmd->info;
+    int off = (int) (apr_uintptr_t) cmd->info;
 
     if (*arg == '\0' || has_ctl(arg) || strlen(arg) > 1024) {
         return apr_psprintf(cmd->pool, "%s: value must be 1..1024 printable characters",

@@ -5,6 +5,10 @@
  */
 #include <string.h>
 
+#include <httpd.h>
+#include <http_config.h>
+
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include <http_main.h>
@@ -80,7 +84,6 @@ static void walk(apr_hash_t *used, server_rec *main_s, const ap_directive_t *d,
     }
 }
 
-apr_hash_t *af_config_gate_users(server_rec *main_s, apr_pool_t *p);
 apr_hash_t *af_config_gate_users(server_rec *main_s, apr_pool_t *p)
 {
     apr_hash_t *used = apr_hash_make(p);

@@ -9,6 +9,10 @@
  */
 #include <string.h>
 
+#include <httpd.h>
+#include <http_config.h>
+
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
 #include <http_protocol.h>

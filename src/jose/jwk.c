@@ -375,6 +375,11 @@ static apr_status_t jwk_rsa(EVP_PKEY **pkey, const json_t *jwk, const char **why
         (rv = push_bn(bld, &bns[1], OSSL_PKEY_PARAM_RSA_E, b, len)) != APR_SUCCESS) {
         goto leave;
     }
+    if (json_object_get(jwk, "oth") != NULL) {
+        *why = "rsa_multi_prime_unsupported";
+        rv = AF_EKEY_UNSUPPORTED;
+        goto leave;
+    }
     if (priv) {
         if ((rv = member_b64(&b, &len, jwk, "d", 0, why, p)) != APR_SUCCESS ||
             (rv = push_bn(bld, &bns[2], OSSL_PKEY_PARAM_RSA_D, b, len)) != APR_SUCCESS) {
@@ -593,11 +598,16 @@ apr_status_t af_jwk_parse(af_key_t **out, const json_t *jwk, int flags, const ch
         *why = "kty_missing";
         return AF_EKEY_INVALID;
     }
+    t = json_string_value(kty);
+    if (strcmp(t, "oct") != 0 && strcmp(t, "RSA") != 0 && strcmp(t, "EC") != 0 &&
+        strcmp(t, "OKP") != 0) {
+        *why = "kty_unsupported"; /* AKP, invented types: ignored in a set (C05) */
+        return AF_EKEY_UNSUPPORTED;
+    }
     rv = jwk_common(&alg, &kid, jwk, flags, why, p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    t = json_string_value(kty);
     if (strcmp(t, "oct") == 0) {
         unsigned char *k;
         apr_size_t kl;

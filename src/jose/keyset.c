@@ -5,6 +5,7 @@
 #include <apr_strings.h>
 
 #include "common/af_json.h"
+#include "common/af_log.h"
 #include "jose/jose_int.h"
 
 /* A JWKS document is small; 256 KiB and 50 keys are generous caps (SECURITY.md C06). */
@@ -47,15 +48,28 @@ int af_keyset_select(const af_key_t **cands, int max, const af_keyset_t *ks, con
     return n;
 }
 
+/* A key that cannot be used is skipped, never fatal to the set (C01, C04, C05).  The kid
+ * and the reason are not secret; nothing of the key itself is logged. */
 static void skip(apr_array_header_t *skipped, const json_t *jwk, const char *why,
                  apr_pool_t *p)
 {
     const json_t *kid = json_object_get(jwk, "kid");
+    const char *k = json_is_string(kid) ? json_string_value(kid) : "(no kid)";
 
+    why = why != NULL ? why : "unusable";
+    if (af_log_wanted(AF_LOG_WARNING)) {
+        char safe[65];
+        apr_size_t i;
+
+        /* kid is attacker-controlled text: printable ASCII only, bounded */
+        for (i = 0; k[i] != '\0' && i < sizeof(safe) - 1; i++) {
+            safe[i] = (k[i] >= 0x20 && k[i] < 0x7f) ? k[i] : '?';
+        }
+        safe[i] = '\0';
+        af_log(AF_LOG_WARNING, "AF01001", "JWKS key skipped: kid \"%s\": %s", safe, why);
+    }
     if (skipped != NULL) {
-        APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(
-            p, "%s: %s", json_is_string(kid) ? json_string_value(kid) : "(no kid)",
-            why != NULL ? why : "unusable");
+        APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p, "%s: %s", k, why);
     }
 }
 
@@ -95,7 +109,8 @@ apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, 
 
         if (json_is_string(kid)) {
             if (apr_hash_get(kids, json_string_value(kid), APR_HASH_KEY_STRING) != NULL) {
-                return AF_EKEY_SET; /* duplicate kid: ambiguous */
+                af_log(AF_LOG_WARNING, "AF01003", "JWKS refused: duplicate kid");
+                return AF_EKEY_SET;
             }
             apr_hash_set(kids, json_string_value(kid), APR_HASH_KEY_STRING, "");
         }
@@ -110,7 +125,8 @@ apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, 
         }
     }
     if (sym && asym) {
-        return AF_EKEY_SET; /* symmetric and asymmetric keys mixed */
+        af_log(AF_LOG_WARNING, "AF01002", "JWKS refused: symmetric and asymmetric keys mixed");
+        return AF_EKEY_SET;
     }
     ks = af_keyset_make(p);
     for (i = 0; i < n; i++) {

@@ -66,20 +66,20 @@ typedef struct af_oidc_provider_t {
     const char *client_secret; /* from ClientSecret or ClientSecretFile */
     const char *redirect_uri;  /* absolute; the glue fills the default from AuthFlowBaseURL */
     af_oidc_auth_t token_auth;
-    const char *scope;             /* default "openid" (OIDC) */
+    const char *scope;               /* default "openid" (OIDC) */
     apr_array_header_t *auth_params; /* af_oidc_kv_t: AuthParam KEY VALUE */
-    const char *subject_claim;     /* default "sub" ("id" for GitHub) */
-    apr_array_header_t *claims;    /* af_oidc_kv_t: Claim OURNAME PATH */
+    const char *subject_claim;       /* default "sub" ("id" for GitHub) */
+    apr_array_header_t *claims;      /* af_oidc_kv_t: Claim OURNAME PATH */
     const char *ca_file;
-    apr_interval_time_t timeout;   /* default 10 s */
+    apr_interval_time_t timeout;       /* default 10 s */
     apr_array_header_t *id_token_algs; /* const char *: allowed id_token algs; empty: the
                                           discovered list (minus none/HS*), else RS256 */
-    apr_int64_t iat_max_age;       /* seconds; default 300 */
-    apr_int64_t leeway;            /* seconds; default 60 */
-    int userinfo;                  /* -1 off, 0 auto (when an endpoint exists), 1 required */
+    apr_int64_t iat_max_age;           /* seconds; default 300 */
+    apr_int64_t leeway;                /* seconds; default 60 */
+    int userinfo;                      /* -1 off, 0 auto (when an endpoint exists), 1 required */
     apr_interval_time_t jwks_refetch_interval; /* at most one JWKS fetch per interval (unknown
                                                   kid, failures); default 10 s */
-    af_oidc_runtime_t *rt;         /* per-process caches (af_oidc_runtime_init) */
+    af_oidc_runtime_t *rt;                     /* per-process caches (af_oidc_runtime_init) */
 } af_oidc_provider_t;
 
 /** Provider metadata after discovery and explicit overrides. */
@@ -90,7 +90,7 @@ typedef struct af_oidc_meta_t {
     const char *userinfo_endpoint;
     const char *jwks_uri;
     const char *end_session_endpoint;
-    int iss_parameter_supported;     /* authorization_response_iss_parameter_supported */
+    int iss_parameter_supported;       /* authorization_response_iss_parameter_supported */
     apr_array_header_t *id_token_algs; /* const char *, as discovered (may be empty) */
 } af_oidc_meta_t;
 
@@ -131,9 +131,9 @@ typedef struct af_oidc_idcheck_t {
 /** The outcome of a login. */
 typedef struct af_oidc_identity_t {
     const char *provider;
-    const char *issuer; /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
-    const char *sub;    /* the subject (SubjectClaim), as a string */
-    json_t *claims;     /* mapped claims (pool-owned), always with "sub" */
+    const char *issuer;   /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
+    const char *sub;      /* the subject (SubjectClaim), as a string */
+    json_t *claims;       /* mapped claims (pool-owned), always with "sub" */
     const char *id_token; /* raw id_token for a later logout id_token_hint: server-side only */
 } af_oidc_identity_t;
 
@@ -179,8 +179,8 @@ af_oidc_meta_t *af_oidc_meta_from_config(const af_oidc_provider_t *prov, apr_poo
  * failure), fetched from Issuer/.well-known/openid-configuration when needed.
  * @return APR_SUCCESS, AF_EOIDC_DISCOVERY*, AF_EOIDC_IDP_*
  */
-apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov,
-                              apr_int64_t now, apr_pool_t *p);
+apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov, apr_int64_t now,
+                              apr_pool_t *p);
 
 /**
  * The provider's JWKS (public keys only).  With refetch_for_kid set and no key of that kid
@@ -209,8 +209,8 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
 
 /** Fetch metadata if needed, make a flow and its authorization URL. */
 apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
-                                 af_oidc_provider_t *prov, const char *return_to,
-                                 apr_int64_t now, apr_pool_t *p);
+                                 af_oidc_provider_t *prov, const char *return_to, apr_int64_t now,
+                                 apr_pool_t *p);
 
 /** Compact JSON of a flow, for sealing. */
 const char *af_oidc_flow_to_json(const af_oidc_flow_t *flow, apr_pool_t *p);
@@ -274,8 +274,8 @@ apr_status_t af_oidc_http_error(apr_status_t rv);
 /* ---- id_token (oidc_idtoken.c) -------------------------------------------------------- */
 
 /** The algorithms an id_token may use with this provider (const char *). */
-apr_array_header_t *af_oidc_allowed_algs(const af_oidc_provider_t *prov,
-                                         const af_oidc_meta_t *meta, apr_pool_t *p);
+apr_array_header_t *af_oidc_allowed_algs(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
+                                         apr_pool_t *p);
 
 /** at_hash of an access token for a JWS alg (OIDC Core 3.1.3.8); NULL for unknown algs. */
 const char *af_oidc_at_hash(const char *access_token, const char *alg, apr_pool_t *p);

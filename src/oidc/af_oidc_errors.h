@@ -6,38 +6,38 @@
 #include "common/af_error.h"
 
 /* configuration and discovery */
-#define AF_EOIDC_CONFIG          (AF_E_OIDC + 1)  /* "oidc_config_invalid" */
-#define AF_EOIDC_DISCOVERY       (AF_E_OIDC + 2)  /* "oidc_discovery_invalid" */
-#define AF_EOIDC_DISCOVERY_ISS   (AF_E_OIDC + 3)  /* "oidc_discovery_issuer_mismatch" */
-#define AF_EOIDC_JWKS            (AF_E_OIDC + 4)  /* "oidc_jwks_invalid" */
+#define AF_EOIDC_CONFIG        (AF_E_OIDC + 1) /* "oidc_config_invalid" */
+#define AF_EOIDC_DISCOVERY     (AF_E_OIDC + 2) /* "oidc_discovery_invalid" */
+#define AF_EOIDC_DISCOVERY_ISS (AF_E_OIDC + 3) /* "oidc_discovery_issuer_mismatch" */
+#define AF_EOIDC_JWKS          (AF_E_OIDC + 4) /* "oidc_jwks_invalid" */
 /* the authorization response (400) */
-#define AF_EOIDC_PARAM           (AF_E_OIDC + 5)  /* "oidc_callback_malformed" */
-#define AF_EOIDC_PARAM_DUP       (AF_E_OIDC + 6)  /* "oidc_callback_duplicate_parameter" */
-#define AF_EOIDC_STATE_MISSING   (AF_E_OIDC + 7)  /* "oidc_state_missing" */
-#define AF_EOIDC_STATE           (AF_E_OIDC + 8)  /* "oidc_state_mismatch" */
-#define AF_EOIDC_CODE_MISSING    (AF_E_OIDC + 9)  /* "oidc_code_missing" */
-#define AF_EOIDC_IDP_ERROR       (AF_E_OIDC + 10) /* "oidc_idp_error" */
-#define AF_EOIDC_ISS_PARAM       (AF_E_OIDC + 11) /* "oidc_iss_parameter_mismatch" */
-#define AF_EOIDC_FLOW            (AF_E_OIDC + 12) /* "oidc_flow_state_invalid" */
+#define AF_EOIDC_PARAM         (AF_E_OIDC + 5)  /* "oidc_callback_malformed" */
+#define AF_EOIDC_PARAM_DUP     (AF_E_OIDC + 6)  /* "oidc_callback_duplicate_parameter" */
+#define AF_EOIDC_STATE_MISSING (AF_E_OIDC + 7)  /* "oidc_state_missing" */
+#define AF_EOIDC_STATE         (AF_E_OIDC + 8)  /* "oidc_state_mismatch" */
+#define AF_EOIDC_CODE_MISSING  (AF_E_OIDC + 9)  /* "oidc_code_missing" */
+#define AF_EOIDC_IDP_ERROR     (AF_E_OIDC + 10) /* "oidc_idp_error" */
+#define AF_EOIDC_ISS_PARAM     (AF_E_OIDC + 11) /* "oidc_iss_parameter_mismatch" */
+#define AF_EOIDC_FLOW          (AF_E_OIDC + 12) /* "oidc_flow_state_invalid" */
 /* the token response and the id_token (401) */
-#define AF_EOIDC_TOKEN_REJECTED  (AF_E_OIDC + 13) /* "oidc_token_request_rejected" */
-#define AF_EOIDC_TOKEN_RESPONSE  (AF_E_OIDC + 14) /* "oidc_token_response_invalid" */
-#define AF_EOIDC_TOKEN_TYPE      (AF_E_OIDC + 15) /* "oidc_token_type_not_bearer" */
-#define AF_EOIDC_NO_ID_TOKEN     (AF_E_OIDC + 16) /* "oidc_id_token_missing" */
-#define AF_EOIDC_ID_TOKEN        (AF_E_OIDC + 17) /* "oidc_id_token_malformed" */
-#define AF_EOIDC_ID_TOKEN_ALG    (AF_E_OIDC + 18) /* "oidc_id_token_alg_not_allowed" */
-#define AF_EOIDC_ID_TOKEN_NOKEY  (AF_E_OIDC + 19) /* "oidc_id_token_no_key" */
-#define AF_EOIDC_ID_TOKEN_SIG    (AF_E_OIDC + 20) /* "oidc_id_token_bad_signature" */
-#define AF_EOIDC_ID_TOKEN_ISS    (AF_E_OIDC + 21) /* "oidc_id_token_issuer_mismatch" */
-#define AF_EOIDC_ID_TOKEN_AUD    (AF_E_OIDC + 22) /* "oidc_id_token_audience_mismatch" */
-#define AF_EOIDC_ID_TOKEN_AZP    (AF_E_OIDC + 23) /* "oidc_id_token_azp_mismatch" */
-#define AF_EOIDC_ID_TOKEN_EXP    (AF_E_OIDC + 24) /* "oidc_id_token_expired" */
-#define AF_EOIDC_ID_TOKEN_IAT    (AF_E_OIDC + 25) /* "oidc_id_token_iat_invalid" */
-#define AF_EOIDC_NONCE           (AF_E_OIDC + 26) /* "oidc_nonce_mismatch" */
-#define AF_EOIDC_AT_HASH         (AF_E_OIDC + 27) /* "oidc_at_hash_mismatch" */
-#define AF_EOIDC_SUB             (AF_E_OIDC + 28) /* "oidc_subject_invalid" */
-#define AF_EOIDC_USERINFO        (AF_E_OIDC + 29) /* "oidc_userinfo_invalid" */
-#define AF_EOIDC_USERINFO_SUB    (AF_E_OIDC + 30) /* "oidc_userinfo_sub_mismatch" */
+#define AF_EOIDC_TOKEN_REJECTED (AF_E_OIDC + 13) /* "oidc_token_request_rejected" */
+#define AF_EOIDC_TOKEN_RESPONSE (AF_E_OIDC + 14) /* "oidc_token_response_invalid" */
+#define AF_EOIDC_TOKEN_TYPE     (AF_E_OIDC + 15) /* "oidc_token_type_not_bearer" */
+#define AF_EOIDC_NO_ID_TOKEN    (AF_E_OIDC + 16) /* "oidc_id_token_missing" */
+#define AF_EOIDC_ID_TOKEN       (AF_E_OIDC + 17) /* "oidc_id_token_malformed" */
+#define AF_EOIDC_ID_TOKEN_ALG   (AF_E_OIDC + 18) /* "oidc_id_token_alg_not_allowed" */
+#define AF_EOIDC_ID_TOKEN_NOKEY (AF_E_OIDC + 19) /* "oidc_id_token_no_key" */
+#define AF_EOIDC_ID_TOKEN_SIG   (AF_E_OIDC + 20) /* "oidc_id_token_bad_signature" */
+#define AF_EOIDC_ID_TOKEN_ISS   (AF_E_OIDC + 21) /* "oidc_id_token_issuer_mismatch" */
+#define AF_EOIDC_ID_TOKEN_AUD   (AF_E_OIDC + 22) /* "oidc_id_token_audience_mismatch" */
+#define AF_EOIDC_ID_TOKEN_AZP   (AF_E_OIDC + 23) /* "oidc_id_token_azp_mismatch" */
+#define AF_EOIDC_ID_TOKEN_EXP   (AF_E_OIDC + 24) /* "oidc_id_token_expired" */
+#define AF_EOIDC_ID_TOKEN_IAT   (AF_E_OIDC + 25) /* "oidc_id_token_iat_invalid" */
+#define AF_EOIDC_NONCE          (AF_E_OIDC + 26) /* "oidc_nonce_mismatch" */
+#define AF_EOIDC_AT_HASH        (AF_E_OIDC + 27) /* "oidc_at_hash_mismatch" */
+#define AF_EOIDC_SUB            (AF_E_OIDC + 28) /* "oidc_subject_invalid" */
+#define AF_EOIDC_USERINFO       (AF_E_OIDC + 29) /* "oidc_userinfo_invalid" */
+#define AF_EOIDC_USERINFO_SUB   (AF_E_OIDC + 30) /* "oidc_userinfo_sub_mismatch" */
 /* the IdP cannot be used right now (502/504) */
 #define AF_EOIDC_IDP_UNREACHABLE (AF_E_OIDC + 31) /* "oidc_idp_unreachable" */
 #define AF_EOIDC_IDP_TIMEOUT     (AF_E_OIDC + 32) /* "oidc_idp_timeout" */

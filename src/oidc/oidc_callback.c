@@ -229,8 +229,7 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
         }
     }
     if (meta->userinfo_endpoint != NULL && (prov->userinfo >= 0 || !is_oidc)) {
-        rv = af_oidc_userinfo_get(&userinfo, prov, meta->userinfo_endpoint, tok->access_token,
-                                  p);
+        rv = af_oidc_userinfo_get(&userinfo, prov, meta->userinfo_endpoint, tok->access_token, p);
         if (rv != APR_SUCCESS) {
             goto leave;
         }

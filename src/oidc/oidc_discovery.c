@@ -10,32 +10,43 @@
 #include "jose/af_jose_errors.h"
 #include "oidc/af_oidc.h"
 
-#define DISCOVERY_MAX      (256 * 1024)
-#define META_REFRESH       3600  /* seconds: refetch metadata this old */
-#define META_MAX_AGE       86400 /* seconds: use old metadata at most this long on failures */
-#define META_RETRY         5     /* seconds between attempts after a failure */
-#define WELL_KNOWN         "/.well-known/openid-configuration"
+#define DISCOVERY_MAX (256 * 1024)
+#define META_REFRESH  3600  /* seconds: refetch metadata this old */
+#define META_MAX_AGE  86400 /* seconds: use old metadata at most this long on failures */
+#define META_RETRY    5     /* seconds between attempts after a failure */
+#define WELL_KNOWN    "/.well-known/openid-configuration"
 
 struct af_oidc_runtime_t {
-    apr_pool_t *pool; /* child pool: lives as long as the process */
-    apr_thread_mutex_t *mu;
-    apr_pool_t *meta_pool;   /* holds meta; replaced on refresh */
+    apr_pool_t *pool;             /* child pool: lives as long as the process */
+    apr_thread_mutex_t *mu;       /* guards the fields below */
+    apr_thread_mutex_t *fetch_mu; /* held by the one thread fetching metadata */
+    apr_pool_t *meta_pool;        /* holds meta; replaced on refresh */
     af_oidc_meta_t *meta;
     apr_int64_t meta_at;     /* when meta was fetched */
     apr_int64_t meta_tried;  /* last attempt */
-    apr_status_t meta_error; /* result of the last failed attempt */
+    apr_status_t meta_error; /* result of the last attempt */
+    int fetching;            /* a thread is fetching metadata now */
+    apr_pool_t *cache_pool;  /* unmanaged: the JWKS cache and its URL, only under mu */
     af_jwks_cache_t *jwks;
     const char *jwks_url;
 };
+
+static apr_status_t runtime_cleanup(void *baton);
 
 apr_status_t af_oidc_runtime_init(af_oidc_provider_t *prov, apr_pool_t *child_pool)
 {
     af_oidc_runtime_t *rt = apr_pcalloc(child_pool, sizeof(*rt));
     apr_status_t rv;
 
-    rt->pool = child_pool;
     rv = apr_thread_mutex_create(&rt->mu, APR_THREAD_MUTEX_DEFAULT, child_pool);
     if (rv == APR_SUCCESS) {
+        rv = apr_thread_mutex_create(&rt->fetch_mu, APR_THREAD_MUTEX_DEFAULT, child_pool);
+    }
+    if (rv == APR_SUCCESS) {
+        rv = apr_pool_create_unmanaged_ex(&rt->cache_pool, NULL, NULL);
+    }
+    if (rv == APR_SUCCESS) {
+        apr_pool_cleanup_register(child_pool, rt, runtime_cleanup, apr_pool_cleanup_null);
         prov->rt = rt;
     }
     return rv;
@@ -147,8 +158,7 @@ static int needs_discovery(const af_oidc_provider_t *prov)
              prov->jwks_uri != NULL);
 }
 
-static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *prov,
-                             apr_pool_t *p)
+static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *prov, apr_pool_t *p)
 {
     af_http_request_t req;
     af_http_response_t *resp = NULL;
@@ -157,10 +167,9 @@ static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *pro
 
     memset(&req, 0, sizeof(req));
     req.method = "GET";
-    req.url = apr_pstrcat(p, apr_pstrndup(p, prov->issuer, n > 0 && prov->issuer[n - 1] == '/'
-                                                              ? n - 1
-                                                              : n),
-                          WELL_KNOWN, NULL);
+    req.url = apr_pstrcat(
+        p, apr_pstrndup(p, prov->issuer, n > 0 && prov->issuer[n - 1] == '/' ? n - 1 : n),
+        WELL_KNOWN, NULL);
     req.headers = apr_table_make(p, 1);
     apr_table_setn(req.headers, "Accept", "application/json");
     req.timeout = prov->timeout;
@@ -176,8 +185,8 @@ static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *pro
         rv = af_oidc_discovery_parse(out, prov, resp->body, resp->body_len, p);
     }
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_WARNING, "AF05030:", "provider %s: discovery at %s failed: %s",
-               prov->name, req.url, af_strerror(rv));
+        af_log(AF_LOG_WARNING, "AF05030:", "provider %s: discovery at %s failed: %s", prov->name,
+               req.url, af_strerror(rv));
     }
     return rv;
 }
@@ -206,13 +215,86 @@ static af_oidc_meta_t *meta_copy(const af_oidc_meta_t *m, apr_pool_t *p)
     return c;
 }
 
-apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov,
-                              apr_int64_t now, apr_pool_t *p)
+/* Under rt->mu: the cached metadata when fresh enough, else NULL. */
+static int meta_cached(const af_oidc_meta_t **out, af_oidc_runtime_t *rt, apr_int64_t now,
+                       apr_int64_t max_age, apr_pool_t *p)
+{
+    if (rt->meta != NULL && now - rt->meta_at < max_age) {
+        *out = meta_copy(rt->meta, p);
+        return 1;
+    }
+    return 0;
+}
+
+static apr_status_t meta_pool_cleanup(void *baton)
+{
+    af_oidc_runtime_t *rt = baton;
+
+    if (rt->meta_pool != NULL) {
+        apr_pool_destroy(rt->meta_pool);
+        rt->meta_pool = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+static apr_status_t runtime_cleanup(void *baton)
+{
+    af_oidc_runtime_t *rt = baton;
+
+    meta_pool_cleanup(rt);
+    if (rt->cache_pool != NULL) {
+        apr_pool_destroy(rt->cache_pool);
+        rt->cache_pool = NULL;
+        rt->jwks = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+/* One fetch, by the thread holding rt->fetch_mu; installs the result. */
+static apr_status_t meta_refresh(const af_oidc_meta_t **out, af_oidc_provider_t *prov,
+                                 apr_int64_t now, apr_pool_t *p)
 {
     af_oidc_runtime_t *rt = prov->rt;
     af_oidc_meta_t *fresh = NULL;
     apr_pool_t *np = NULL;
     apr_status_t rv;
+
+    /* an unmanaged pool: no parent shared with other threads; replaced under rt->mu */
+    rv = apr_pool_create_unmanaged_ex(&np, NULL, NULL);
+    if (rv == APR_SUCCESS) {
+        rv = discover(&fresh, prov, np);
+    } else {
+        np = NULL;
+    }
+    apr_thread_mutex_lock(rt->mu);
+    rt->fetching = 0;
+    if (rv == APR_SUCCESS) {
+        meta_pool_cleanup(rt); /* callers hold copies, never rt->meta itself */
+        rt->meta_pool = np;
+        rt->meta = fresh;
+        rt->meta_at = now;
+        rt->meta_error = APR_SUCCESS;
+        *out = meta_copy(fresh, p);
+    } else {
+        if (np != NULL) {
+            apr_pool_destroy(np);
+        }
+        rt->meta_error = rv;
+        if (meta_cached(out, rt, now, META_MAX_AGE, p)) {
+            rv = APR_SUCCESS; /* keep using the old metadata for a while */
+        }
+    }
+    apr_thread_mutex_unlock(rt->mu);
+    return rv;
+}
+
+apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov, apr_int64_t now,
+                              apr_pool_t *p)
+{
+    af_oidc_runtime_t *rt = prov->rt;
+    af_oidc_meta_t *fresh = NULL;
+    apr_status_t rv = AF_EOIDC_IDP_UNREACHABLE;
+    int i, throttled;
 
     *out = NULL;
     if (!needs_discovery(prov)) {
@@ -224,51 +306,45 @@ apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *pr
         *out = fresh;
         return rv;
     }
-    apr_thread_mutex_lock(rt->mu);
-    if (rt->meta != NULL && now - rt->meta_at < META_REFRESH) {
-        *out = meta_copy(rt->meta, p);
-        apr_thread_mutex_unlock(rt->mu);
-        return APR_SUCCESS;
-    }
-    if (rt->meta_tried != 0 && now - rt->meta_tried < META_RETRY) {
-        /* someone fetches or just failed: old metadata if still usable, else the error */
-        rv = rt->meta != NULL && now - rt->meta_at < META_MAX_AGE ? APR_SUCCESS
-             : rt->meta_error != APR_SUCCESS                     ? rt->meta_error
-                                                                 : AF_EOIDC_IDP_UNREACHABLE;
-        if (rv == APR_SUCCESS) {
-            *out = meta_copy(rt->meta, p);
+    for (i = 0; i < 2; i++) {
+        apr_thread_mutex_lock(rt->mu);
+        if (meta_cached(out, rt, now, META_REFRESH, p)) {
+            apr_thread_mutex_unlock(rt->mu);
+            return APR_SUCCESS;
+        }
+        throttled =
+            !rt->fetching && rt->meta_error != APR_SUCCESS && now - rt->meta_tried < META_RETRY;
+        if (throttled) {
+            /* a fetch just failed: old metadata while usable, else that failure */
+            rv = meta_cached(out, rt, now, META_MAX_AGE, p) ? APR_SUCCESS
+                 : rt->meta_error != APR_SUCCESS            ? rt->meta_error
+                                                            : AF_EOIDC_IDP_UNREACHABLE;
+            apr_thread_mutex_unlock(rt->mu);
+            return rv;
         }
         apr_thread_mutex_unlock(rt->mu);
+
+        if (apr_thread_mutex_trylock(rt->fetch_mu) != APR_SUCCESS) {
+            /* another thread fetches: use what we have, or wait for it and look again */
+            apr_thread_mutex_lock(rt->mu);
+            if (meta_cached(out, rt, now, META_MAX_AGE, p)) {
+                apr_thread_mutex_unlock(rt->mu);
+                return APR_SUCCESS;
+            }
+            apr_thread_mutex_unlock(rt->mu);
+            apr_thread_mutex_lock(rt->fetch_mu);
+            apr_thread_mutex_unlock(rt->fetch_mu);
+            continue;
+        }
+        /* we fetch, without holding rt->mu: a slow IdP must not block readers */
+        apr_thread_mutex_lock(rt->mu);
+        rt->meta_tried = now;
+        rt->fetching = 1;
+        apr_thread_mutex_unlock(rt->mu);
+        rv = meta_refresh(out, prov, now, p);
+        apr_thread_mutex_unlock(rt->fetch_mu);
         return rv;
     }
-    rt->meta_tried = now;
-    apr_thread_mutex_unlock(rt->mu);
-
-    /* fetch without holding the lock: a slow IdP must not pin every worker */
-    if ((rv = apr_pool_create(&np, rt->pool)) != APR_SUCCESS) {
-        return rv;
-    }
-    rv = discover(&fresh, prov, np);
-
-    apr_thread_mutex_lock(rt->mu);
-    if (rv == APR_SUCCESS) {
-        if (rt->meta_pool != NULL) {
-            apr_pool_destroy(rt->meta_pool); /* callers hold copies, never rt->meta */
-        }
-        rt->meta_pool = np;
-        rt->meta = fresh;
-        rt->meta_at = now;
-        rt->meta_error = APR_SUCCESS;
-        *out = meta_copy(fresh, p);
-    } else {
-        apr_pool_destroy(np);
-        rt->meta_error = rv;
-        if (rt->meta != NULL && now - rt->meta_at < META_MAX_AGE) {
-            *out = meta_copy(rt->meta, p);
-            rv = APR_SUCCESS;
-        }
-    }
-    apr_thread_mutex_unlock(rt->mu);
     return rv;
 }
 
@@ -324,11 +400,11 @@ apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
         memset(&opts, 0, sizeof(opts));
         opts.timeout = prov->timeout;
         opts.ca_file = prov->ca_file;
-        opts.min_interval = prov->jwks_refetch_interval > 0 ? prov->jwks_refetch_interval
-                                                            : apr_time_from_sec(10);
-        /* a changed jwks_uri (rare) leaves the old cache in the child pool */
-        rv = af_jwks_cache_create(&rt->jwks, meta->jwks_uri, &opts, rt->pool);
-        rt->jwks_url = rv == APR_SUCCESS ? apr_pstrdup(rt->pool, meta->jwks_uri) : NULL;
+        opts.min_interval =
+            prov->jwks_refetch_interval > 0 ? prov->jwks_refetch_interval : apr_time_from_sec(10);
+        /* a changed jwks_uri (rare) leaves the old cache in cache_pool until exit */
+        rv = af_jwks_cache_create(&rt->jwks, meta->jwks_uri, &opts, rt->cache_pool);
+        rt->jwks_url = rv == APR_SUCCESS ? apr_pstrdup(rt->cache_pool, meta->jwks_uri) : NULL;
         if (rv != APR_SUCCESS) {
             rt->jwks = NULL;
         }
@@ -340,8 +416,8 @@ apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
     }
     rv = af_jwks_cache_keys(out, cache, refetch_for_kid, p);
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_WARNING, "AF05031:", "provider %s: no usable keys from %s: %s",
-               prov->name, meta->jwks_uri, af_strerror(rv));
+        af_log(AF_LOG_WARNING, "AF05031:", "provider %s: no usable keys from %s: %s", prov->name,
+               meta->jwks_uri, af_strerror(rv));
         return AF_EOIDC_JWKS;
     }
     return APR_SUCCESS;

@@ -29,8 +29,8 @@ static int alg_listed(const apr_array_header_t *algs, const char *name)
     return 0;
 }
 
-apr_array_header_t *af_oidc_allowed_algs(const af_oidc_provider_t *prov,
-                                         const af_oidc_meta_t *meta, apr_pool_t *p)
+apr_array_header_t *af_oidc_allowed_algs(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
+                                         apr_pool_t *p)
 {
     apr_array_header_t *out = apr_array_make(p, 4, sizeof(const char *));
     int i;
@@ -58,7 +58,7 @@ const char *af_oidc_at_hash(const char *access_token, const char *alg, apr_pool_
     unsigned char h[EVP_MAX_MD_SIZE];
     unsigned int hlen = 0;
 
-    if (alg == NULL || access_token == NULL) {
+    if (alg == NULL || access_token == NULL || af_alg_from_name(alg) == AF_ALG_UNKNOWN) {
         return NULL;
     }
     if (strcmp(alg, "EdDSA") == 0 || strcmp(alg + 2, "512") == 0) {
@@ -111,9 +111,25 @@ static int str_eq_ct(const char *a, const char *b)
     return n == strlen(b) && CRYPTO_memcmp(a, b, n) == 0;
 }
 
+/* Does the token's header name alg "none" in any spelling?  (for the reason code only) */
+static int header_says_none(const char *token, apr_pool_t *p)
+{
+    const char *d = strchr(token, '.');
+    unsigned char *hdr = NULL;
+    apr_size_t hlen;
+    json_t *h = NULL, *a;
+
+    if (d == NULL || af_b64url_decode(&hdr, &hlen, token, (apr_size_t) (d - token), p) != 0 ||
+        af_json_parse(&h, (const char *) hdr, hlen, 4096, p) != APR_SUCCESS) {
+        return 0;
+    }
+    a = json_object_get(h, "alg");
+    return json_is_string(a) && strncasecmp(json_string_value(a), "none", 4) == 0;
+}
+
 /* alg "none" (E10): only when configured alone, only from an https token endpoint. */
-static apr_status_t parse_unsigned(af_jws_t **out, const af_oidc_meta_t *meta,
-                                   const char *token, apr_pool_t *p)
+static apr_status_t parse_unsigned(af_jws_t **out, const af_oidc_meta_t *meta, const char *token,
+                                   apr_pool_t *p)
 {
     const char *d1 = strchr(token, '.'), *d2;
     unsigned char *hdr = NULL, *pl = NULL;
@@ -125,9 +141,11 @@ static apr_status_t parse_unsigned(af_jws_t **out, const af_oidc_meta_t *meta,
     if (meta->token_endpoint == NULL || strncmp(meta->token_endpoint, "https://", 8) != 0) {
         return AF_EOIDC_ID_TOKEN_ALG;
     }
-    if (d1 == NULL || (d2 = strchr(d1 + 1, '.')) == NULL || d2[1] != '\0' || d1 == token ||
-        d2 == d1 + 1) {
+    if (d1 == NULL || (d2 = strchr(d1 + 1, '.')) == NULL || d1 == token || d2 == d1 + 1) {
         return AF_EOIDC_ID_TOKEN;
+    }
+    if (d2[1] != '\0') {
+        return AF_EOIDC_ID_TOKEN_ALG; /* signed: not what this client is registered for */
     }
     if (af_b64url_decode(&hdr, &hlen, token, (apr_size_t) (d1 - token), p) != APR_SUCCESS ||
         af_json_parse(&h, (const char *) hdr, hlen, 4096, p) != APR_SUCCESS ||
@@ -227,7 +245,8 @@ apr_status_t af_oidc_id_token_validate(json_t **claims, const af_oidc_provider_t
     } else {
         rv = af_jws_parse(&jws, id_token, strlen(id_token), ID_TOKEN_MAX, p);
         if (rv != APR_SUCCESS) {
-            rv = rv == AF_EJWS_ALG ? AF_EOIDC_ID_TOKEN_ALG : AF_EOIDC_ID_TOKEN;
+            rv = rv == AF_EJWS_ALG || header_says_none(id_token, p) ? AF_EOIDC_ID_TOKEN_ALG
+                                                                    : AF_EOIDC_ID_TOKEN;
             goto leave;
         }
         alg = af_alg_name(jws->alg);

@@ -93,8 +93,8 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
 }
 
 apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
-                                 af_oidc_provider_t *prov, const char *return_to,
-                                 apr_int64_t now, apr_pool_t *p)
+                                 af_oidc_provider_t *prov, const char *return_to, apr_int64_t now,
+                                 apr_pool_t *p)
 {
     const af_oidc_meta_t *meta;
     apr_status_t rv;

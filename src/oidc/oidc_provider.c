@@ -193,8 +193,7 @@ static void apply_preset(af_oidc_provider_t *prov, apr_pool_t *p)
             apr_size_t n = strlen(prov->userinfo_endpoint);
             /* .../user -> .../user/emails (also for a test double on loopback) */
             if (n >= 5 && strcmp(prov->userinfo_endpoint + n - 5, "/user") == 0) {
-                prov->emails_endpoint = apr_pstrcat(p,
-                                                    prov->userinfo_endpoint, "/emails", NULL);
+                prov->emails_endpoint = apr_pstrcat(p, prov->userinfo_endpoint, "/emails", NULL);
             } else {
                 prov->emails_endpoint = GITHUB_EMAILS;
             }
@@ -248,8 +247,8 @@ static const char *check_algs(af_oidc_provider_t *prov, apr_pool_t *p)
         return "IDTokenSigningAlg: 'none' may only be configured alone (the client is "
                "registered with id_token_signed_response_alg none)";
     }
-    if (has_none && !(prov->token_endpoint == NULL || strncmp(prov->token_endpoint, "https:", 6) ==
-                                                           0)) {
+    if (has_none &&
+        !(prov->token_endpoint == NULL || strncmp(prov->token_endpoint, "https:", 6) == 0)) {
         return "IDTokenSigningAlg none needs an https token endpoint";
     }
     if (has_hs && (prov->client_secret == NULL || strlen(prov->client_secret) < 32)) {
@@ -336,8 +335,9 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     for (i = 0; i < prov->auth_params->nelts; i++) {
         const af_oidc_kv_t *kv = &APR_ARRAY_IDX(prov->auth_params, i, af_oidc_kv_t);
         static const char *const reserved[] = {
-            "response_type", "client_id", "redirect_uri", "scope", "state", "nonce",
-            "code_challenge", "code_challenge_method", "response_mode", "request", "request_uri"};
+            "response_type", "client_id", "redirect_uri",   "scope",
+            "state",         "nonce",     "code_challenge", "code_challenge_method",
+            "response_mode", "request",   "request_uri"};
         apr_size_t j;
         for (j = 0; j < sizeof(reserved) / sizeof(reserved[0]); j++) {
             if (strcmp(kv->key, reserved[j]) == 0) {

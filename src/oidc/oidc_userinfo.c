@@ -93,8 +93,8 @@ const char *af_oidc_github_pick_email(const json_t *emails)
         const json_t *addr = json_object_get(e, "email");
         if (json_is_true(json_object_get(e, "verified")) &&
             json_is_true(json_object_get(e, "primary")) && json_is_string(addr) &&
-            json_string_length(addr) > 0 && strlen(json_string_value(addr)) ==
-                                                json_string_length(addr)) {
+            json_string_length(addr) > 0 &&
+            strlen(json_string_value(addr)) == json_string_length(addr)) {
             return json_string_value(addr);
         }
     }
@@ -145,13 +145,11 @@ static json_t *lookup(const json_t *ui, const json_t *idc, const char *path)
 
 apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_provider_t *prov,
                                     const af_oidc_meta_t *meta, const json_t *id_claims,
-                                    const json_t *userinfo, const char *github_email,
-                                    apr_pool_t *p)
+                                    const json_t *userinfo, const char *github_email, apr_pool_t *p)
 {
-    static const char *const standard[] = {"email",       "email_verified", "name",
-                                           "given_name",  "family_name",    "preferred_username",
-                                           "picture",     "locale",         "groups",
-                                           "hd"};
+    static const char *const standard[] = {
+        "email",   "email_verified", "name",   "given_name", "family_name", "preferred_username",
+        "picture", "locale",         "groups", "hd"};
     af_oidc_identity_t *id = apr_pcalloc(p, sizeof(*id));
     json_t *claims = af_json_pool_own(json_object(), p);
     const json_t *subv;
@@ -167,8 +165,8 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
         if (userinfo != NULL) {
             /* E12: the userinfo response must be about the id_token's subject */
             const json_t *usub = json_object_get(userinfo, "sub");
-            if (!json_is_string(usub) || strcmp(json_string_value(usub),
-                                                json_string_value(isub)) != 0) {
+            if (!json_is_string(usub) ||
+                strcmp(json_string_value(usub), json_string_value(isub)) != 0) {
                 return AF_EOIDC_USERINFO_SUB;
             }
         }
@@ -180,8 +178,8 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
         if (userinfo == NULL) {
             return AF_EOIDC_USERINFO;
         }
-        id->issuer = prov->issuer != NULL ? prov->issuer
-                                          : origin_of(meta->authorization_endpoint, p);
+        id->issuer =
+            prov->issuer != NULL ? prov->issuer : origin_of(meta->authorization_endpoint, p);
         subv = af_json_path(userinfo, prov->subject_claim);
     }
     id->sub = subject_string(subv, p);

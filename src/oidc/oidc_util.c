@@ -7,8 +7,8 @@
 
 static int unreserved(unsigned char c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 static const char *encode(const char *s, int form, apr_pool_t *p)
@@ -62,8 +62,8 @@ int af_oidc_status(apr_status_t rv)
     if (rv == AF_EOIDC_IDP_TIMEOUT) {
         return 504;
     }
-    if (rv == AF_EOIDC_IDP_UNREACHABLE || rv == AF_EOIDC_IDP_FAILED ||
-        rv == AF_EOIDC_DISCOVERY || rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
+    if (rv == AF_EOIDC_IDP_UNREACHABLE || rv == AF_EOIDC_IDP_FAILED || rv == AF_EOIDC_DISCOVERY ||
+        rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
         return 502;
     }
     if (rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) {

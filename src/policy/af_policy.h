@@ -73,8 +73,7 @@ void af_policy_ctx_init(af_policy_ctx_t *ctx, apr_pool_t *pool);
  * @return APR_SUCCESS, AF_EPOLICY_SYNTAX, AF_EPOLICY_TYPE, AF_EPOLICY_REGEX or
  *         AF_EPOLICY_LIMIT (longer than AF_POLICY_MAX_LEN, deeper than AF_POLICY_MAX_DEPTH)
  */
-apr_status_t af_policy_compile(af_policy_t **out, const char **err, const char *src,
-                               apr_pool_t *p);
+apr_status_t af_policy_compile(af_policy_t **out, const char **err, const char *src, apr_pool_t *p);
 
 /**
  * Compile the `Require authflow-claim PATH VALUE...` shorthand: true when the claim

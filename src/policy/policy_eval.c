@@ -24,8 +24,8 @@ typedef struct {
             const char *s;
             apr_size_t n;
         } s;
-        const json_t *j;      /* V_ARR, V_OBJ */
-        const node_t *list;   /* V_LIST: an N_LIST node, elements evaluated on demand */
+        const json_t *j;    /* V_ARR, V_OBJ */
+        const node_t *list; /* V_LIST: an N_LIST node, elements evaluated on demand */
     } u;
 } val_t;
 
@@ -509,8 +509,9 @@ const char *af_policy_claim_text(const json_t *v, const char *sep, apr_pool_t *p
         }
         for (i = 0; i < n; i++) {
             const json_t *e = json_array_get(v, i);
-            const char *t = (json_is_array(e) || json_is_object(e)) ? dump_json(e, p)
-                                                                    : af_policy_claim_text(e, sep, p);
+            const char *t = (json_is_array(e) || json_is_object(e))
+                                ? dump_json(e, p)
+                                : af_policy_claim_text(e, sep, p);
             out = out == NULL ? apr_pstrdup(p, t) : apr_pstrcat(p, out, sep ? sep : ",", t, NULL);
         }
         return out;

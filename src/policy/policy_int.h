@@ -43,8 +43,8 @@ typedef enum {
 
 typedef struct {
     tkind_t kind;
-    apr_size_t off; /* byte offset of the first character in the source */
-    apr_size_t len; /* bytes of source text */
+    apr_size_t off;  /* byte offset of the first character in the source */
+    apr_size_t len;  /* bytes of source text */
     const char *str; /* TK_STRING: decoded value; TK_REGEX: pattern; TK_IDENT: name */
     apr_size_t slen; /* length of str */
     int icase;       /* TK_REGEX: /i */
@@ -139,8 +139,7 @@ struct af_policy_t {
 /* ---- regexes (policy_regex.c) -------------------------------------------------------- */
 /** Compile; on error *err = "invalid regex: <pcre2 message>", *err_off = offset in pattern. */
 apr_status_t af_policy_rx_compile(af_policy_rx_t **out, const char **err, apr_size_t *err_off,
-                                  const char *pattern, apr_size_t len, int icase,
-                                  apr_pool_t *p);
+                                  const char *pattern, apr_size_t len, int icase, apr_pool_t *p);
 /** 1 match, 0 no match; -1 error (ctx->failure set). */
 int af_policy_rx_match(const af_policy_rx_t *rx, const char *s, apr_size_t len,
                        af_policy_ctx_t *ctx);

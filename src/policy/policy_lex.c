@@ -185,6 +185,7 @@ static void lex_string(lex_t *lx, token_t *t)
             continue;
         }
         if (i + 1 >= lx->len) {
+            i = lx->len; /* a backslash at the very end: still unterminated */
             break;
         }
         switch (lx->src[i + 1]) {
@@ -272,8 +273,7 @@ static void lex_regex(lex_t *lx, token_t *t)
     i++;
     while (i < lx->len && is_ident(lx->src[i])) {
         if (lx->src[i] != 'i' || t->icase) {
-            lex_error(lx, t, i,
-                      apr_psprintf(lx->pool, "unknown regex flag '%c'", lx->src[i]));
+            lex_error(lx, t, i, apr_psprintf(lx->pool, "unknown regex flag '%c'", lx->src[i]));
             return;
         }
         t->icase = 1;
@@ -340,9 +340,9 @@ bad:
     while (i < lx->len && (is_ident(lx->src[i]) || lx->src[i] == '.')) {
         i++;
     }
-    lex_error(lx, t, lx->pos,
-              apr_psprintf(lx->pool, "invalid number '%.*s'", (int) (i - lx->pos),
-                           lx->src + lx->pos));
+    lex_error(
+        lx, t, lx->pos,
+        apr_psprintf(lx->pool, "invalid number '%.*s'", (int) (i - lx->pos), lx->src + lx->pos));
 }
 
 static const struct {
@@ -377,11 +377,11 @@ static int lex_op(lex_t *lx, token_t *t)
     static const struct {
         const char *text;
         tkind_t kind;
-    } ops[] = {{"==", TK_EQ},  {"!=", TK_NE},     {"<=", TK_LE},     {">=", TK_GE},
-               {"=~", TK_MATCH}, {"!~", TK_NMATCH}, {"&&", TK_AND},    {"||", TK_OR},
-               {"<", TK_LT},   {">", TK_GT},      {"!", TK_NOT},     {"(", TK_LPAREN},
-               {")", TK_RPAREN}, {"[", TK_LBRACK},  {"]", TK_RBRACK},  {",", TK_COMMA},
-               {".", TK_DOT},  {"+", TK_PLUS},    {"-", TK_MINUS}};
+    } ops[] = {{"==", TK_EQ},    {"!=", TK_NE},     {"<=", TK_LE},    {">=", TK_GE},
+               {"=~", TK_MATCH}, {"!~", TK_NMATCH}, {"&&", TK_AND},   {"||", TK_OR},
+               {"<", TK_LT},     {">", TK_GT},      {"!", TK_NOT},    {"(", TK_LPAREN},
+               {")", TK_RPAREN}, {"[", TK_LBRACK},  {"]", TK_RBRACK}, {",", TK_COMMA},
+               {".", TK_DOT},    {"+", TK_PLUS},    {"-", TK_MINUS}};
     size_t k;
 
     for (k = 0; k < sizeof(ops) / sizeof(ops[0]); k++) {

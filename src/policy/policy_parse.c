@@ -59,11 +59,10 @@ static const char *tok_text(parser_t *ps, const token_t *t)
         while (n > 0 && ((unsigned char) ps->lx.src[t->off + n] & 0xC0) == 0x80) {
             n--;
         }
-        return apr_pstrcat(ps->pool, "'", apr_pstrmemdup(ps->pool, ps->lx.src + t->off, n),
-                           "...'", NULL);
+        return apr_pstrcat(ps->pool, "'", apr_pstrmemdup(ps->pool, ps->lx.src + t->off, n), "...'",
+                           NULL);
     }
-    return apr_pstrcat(ps->pool, "'", apr_pstrmemdup(ps->pool, ps->lx.src + t->off, n), "'",
-                       NULL);
+    return apr_pstrcat(ps->pool, "'", apr_pstrmemdup(ps->pool, ps->lx.src + t->off, n), "'", NULL);
 }
 
 static int advance(parser_t *ps)
@@ -327,7 +326,8 @@ node_t *parse_value(parser_t *ps)
             return NULL;
         }
         if (ps->tok.kind != TK_RPAREN) {
-            return fail(ps, ps->tok.off, AF_EPOLICY_SYNTAX, "expected ')' to close '(' at column %d",
+            return fail(ps, ps->tok.off, AF_EPOLICY_SYNTAX,
+                        "expected ')' to close '(' at column %d",
                         af_policy_column(ps->lx.src, t.off));
         }
         ps->depth--;
@@ -427,15 +427,14 @@ static const char *check_cmp(parser_t *ps, cmpop_t op, stype_t a, stype_t b)
         return NULL;
     }
     if (a != ST_ANY && b != ST_ANY && a != b) {
-        return apr_psprintf(ps->pool, "'%s' compares %s with %s", o, stype_name(a),
-                            stype_name(b));
+        return apr_psprintf(ps->pool, "'%s' compares %s with %s", o, stype_name(a), stype_name(b));
     }
     return NULL;
 }
 
 static node_t *parse_cmp(parser_t *ps)
 {
-    static const tkind_t kinds[] = {TK_EQ, TK_NE, TK_LT,    TK_LE,    TK_GT,
+    static const tkind_t kinds[] = {TK_EQ, TK_NE,    TK_LT,     TK_LE, TK_GT,
                                     TK_GE, TK_MATCH, TK_NMATCH, TK_IN};
     node_t *a, *b, *n;
     token_t optok;
@@ -583,8 +582,7 @@ static const char *format_error(parser_t *ps)
     return apr_psprintf(ps->pool, "column %d: %s", col, ps->err);
 }
 
-apr_status_t af_policy_compile(af_policy_t **out, const char **err, const char *src,
-                               apr_pool_t *p)
+apr_status_t af_policy_compile(af_policy_t **out, const char **err, const char *src, apr_pool_t *p)
 {
     parser_t ps;
     af_policy_t *pol;
@@ -598,8 +596,7 @@ apr_status_t af_policy_compile(af_policy_t **out, const char **err, const char *
             if (ps.tok.kind == TK_RPAREN) {
                 fail(&ps, ps.tok.off, AF_EPOLICY_SYNTAX, "unexpected ')' without '('");
             } else {
-                fail(&ps, ps.tok.off, AF_EPOLICY_SYNTAX, "unexpected %s",
-                     tok_text(&ps, &ps.tok));
+                fail(&ps, ps.tok.off, AF_EPOLICY_SYNTAX, "unexpected %s", tok_text(&ps, &ps.tok));
             }
         }
     }

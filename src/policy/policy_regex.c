@@ -39,8 +39,7 @@ static apr_status_t rx_cleanup(void *data)
 }
 
 apr_status_t af_policy_rx_compile(af_policy_rx_t **out, const char **err, apr_size_t *err_off,
-                                  const char *pattern, apr_size_t len, int icase,
-                                  apr_pool_t *p)
+                                  const char *pattern, apr_size_t len, int icase, apr_pool_t *p)
 {
     af_policy_rx_t *rx = apr_pcalloc(p, sizeof(*rx));
     uint32_t opts = PCRE2_DOTALL | PCRE2_DOLLAR_ENDONLY | (icase ? PCRE2_CASELESS : 0);

@@ -132,7 +132,8 @@ apr_status_t af_store_prepare(const char *dir, long uid, long gid, apr_size_t ma
  * Open the store in this process (child_init): MDB_NOTLS, mdb_reader_check (stale reader
  * slots of killed processes are reclaimed), named dbs created if missing (unless
  * AF_STORE_RDONLY).  Closed by a cleanup on p, or by af_store_close.
- * @param mapsize bytes (0: 256 MiB); maxreaders 0: 126
+ * @param mapsize bytes (0: an existing environment's size, 256 MiB for a new one);
+ *        maxreaders 0: 126
  * @return APR_SUCCESS, errno codes, AF_ESTORE_*
  */
 apr_status_t af_store_open(af_store_t **st, const char *dir, apr_size_t mapsize,

@@ -1,6 +1,7 @@
 /* store_lmdb.c -- the LMDB backend: environment lifecycle, error mapping, record codecs.
  * Rotation lives in lmdb_rotate.c, revocation/list/sweep/stats/flows in lmdb_admin.c. */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -53,6 +54,12 @@ int af_lm_txn_begin(lm_t *lm, unsigned int flags, MDB_txn **txn)
     if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt its size */
         rc = mdb_env_set_mapsize(lm->env, 0);
         if (rc == MDB_SUCCESS) {
+            rc = mdb_txn_begin(lm->env, NULL, flags, txn);
+        }
+    } else if (rc == MDB_READERS_FULL) { /* slots of crashed processes? reclaim, retry once */
+        int dead = 0;
+        if (mdb_reader_check(lm->env, &dead) == MDB_SUCCESS && dead > 0) {
+            af_log(AF_LOG_NOTICE, "AF03003", "store: reclaimed %d stale reader slot(s)", dead);
             rc = mdb_txn_begin(lm->env, NULL, flags, txn);
         }
     }
@@ -317,6 +324,15 @@ static const af_store_ops_t lmdb_ops = {
     af_lm_family_revoke, af_lm_revoke_sub, af_lm_family_is_revoked, af_lm_family_get,
     af_lm_list,       af_lm_sweep,      af_lm_stats,         af_lm_flow_consume};
 
+static int env_exists(const char *dir)
+{
+    char path[4096];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    return stat(path, &st) == 0 && st.st_size > 0;
+}
+
 static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize,
                              unsigned int maxreaders, int flags)
 {
@@ -327,7 +343,8 @@ static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize,
     if (rc == MDB_SUCCESS) {
         rc = mdb_env_set_maxdbs(lm->env, 8);
     }
-    if (rc == MDB_SUCCESS) {
+    if (rc == MDB_SUCCESS && (mapsize > 0 || !env_exists(dir))) {
+        /* 0: keep an existing environment's size (operator tools), default for a new one */
         rc = mdb_env_set_mapsize(lm->env, mapsize ? mapsize : DEFAULT_MAPSIZE);
     }
     if (rc == MDB_SUCCESS) {

@@ -205,7 +205,7 @@ def mint(key, payload, alg=None, typ='at+jwt', kid=True, extra_header=None):
 
 
 def header_for(key, alg=None, typ='at+jwt', **extra):
-    h = {'alg': alg or key.alg}
+    h = {'alg': alg if alg is not None else key.alg}
     if typ:
         h['typ'] = typ
     if key is not None and key.kid:

@@ -423,9 +423,9 @@ END_TEST
 
 /* ---- discovery ------------------------------------------------------------------------ */
 
-#define DISCO(iss, extra)                                                                      \
-    "{\"issuer\":\"" iss "\",\"authorization_endpoint\":\"https://idp.example/auth\","         \
-    "\"token_endpoint\":\"https://idp.example/token\",\"jwks_uri\":\"https://idp.example/"     \
+#define DISCO(iss, extra)                                                                          \
+    "{\"issuer\":\"" iss "\",\"authorization_endpoint\":\"https://idp.example/auth\","             \
+    "\"token_endpoint\":\"https://idp.example/token\",\"jwks_uri\":\"https://idp.example/"         \
     "jwks\"" extra "}"
 
 START_TEST(test_E15_discovery)
@@ -449,14 +449,11 @@ START_TEST(test_E15_discovery)
 
     /* issuer byte for byte */
     d = DISCO("https://idp.example/", "");
-    ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool),
-                     AF_EOIDC_DISCOVERY_ISS);
+    ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool), AF_EOIDC_DISCOVERY_ISS);
     d = DISCO("https://IDP.example", "");
-    ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool),
-                     AF_EOIDC_DISCOVERY_ISS);
+    ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool), AF_EOIDC_DISCOVERY_ISS);
     d = DISCO("https://evil.example", "");
-    ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool),
-                     AF_EOIDC_DISCOVERY_ISS);
+    ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool), AF_EOIDC_DISCOVERY_ISS);
     /* endpoints must pass the URL policy */
     d = DISCO("https://idp.example", ",\"userinfo_endpoint\":\"http://idp.example/me\"");
     ck_assert_int_eq(af_oidc_discovery_parse(&m, prov, d, strlen(d), pool), AF_EOIDC_DISCOVERY);
@@ -509,8 +506,8 @@ START_TEST(test_E14_token_request_basic)
     auth = apr_table_get(req.headers, "Authorization");
     ck_assert_ptr_nonnull(auth);
     /* RFC 6749 §2.3.1: form-urlencode id and secret, then base64 */
-    ck_assert_str_eq(auth, apr_pstrcat(pool, "Basic ",
-                                       b64std("id%3Awith+space:s%25cr%2Bt%3A%2Fx"), NULL));
+    ck_assert_str_eq(
+        auth, apr_pstrcat(pool, "Basic ", b64std("id%3Awith+space:s%25cr%2Bt%3A%2Fx"), NULL));
     ck_assert_str_eq(apr_table_get(req.headers, "Content-Type"),
                      "application/x-www-form-urlencoded");
     ck_assert_ptr_null(strstr(req.body, "client_secret"));
@@ -537,8 +534,7 @@ START_TEST(test_D18_token_response)
                      "\"expires_in\":3600,\"refresh_token\":\"rt\"}";
     const char *s;
 
-    ck_assert_int_eq(af_oidc_token_response_parse(&t, 200, ok, strlen(ok), 1, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_oidc_token_response_parse(&t, 200, ok, strlen(ok), 1, pool), APR_SUCCESS);
     ck_assert_str_eq(t->access_token, "at");
     ck_assert_str_eq(t->id_token, "a.b.c");
     ck_assert(t->expires_in == 3600);
@@ -615,24 +611,24 @@ START_TEST(test_D16_github_identity)
 
     gh->preset = AF_OIDC_PRESET_GITHUB;
     ck_assert_ptr_null(af_oidc_provider_check(gh, pool));
-    ck_assert_int_eq(af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL,
-                                            ui, NULL, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(
+        af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL, ui, NULL, pool),
+        APR_SUCCESS);
     ck_assert_str_eq(id->sub, "12345678");
     ck_assert_str_eq(id->issuer, "https://github.com");
     ck_assert_str_eq(json_string_value(json_object_get(id->claims, "preferred_username")),
                      "octocat");
     ck_assert_ptr_null(json_object_get(id->claims, "email")); /* /user email is not verified */
-    ck_assert_int_eq(af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL,
-                                            ui, "c@x", pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(
+        af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL, ui, "c@x", pool),
+        APR_SUCCESS);
     ck_assert_str_eq(json_string_value(json_object_get(id->claims, "email")), "c@x");
     ck_assert(json_is_true(json_object_get(id->claims, "email_verified")));
     /* the login name is never the subject */
     ui = J("{\"login\":\"octocat\"}");
-    ck_assert_int_eq(af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL,
-                                            ui, NULL, pool),
-                     AF_EOIDC_SUB);
+    ck_assert_int_eq(
+        af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL, ui, NULL, pool),
+        AF_EOIDC_SUB);
 }
 END_TEST
 
@@ -650,8 +646,7 @@ START_TEST(test_D16_E12_oidc_identity)
     kv->key = "roles";
     kv->value = "realm.roles";
     ck_assert_ptr_null(af_oidc_provider_check(g, pool));
-    ck_assert_int_eq(af_oidc_identity_build(&id, g, mkmeta(), idc, NULL, NULL, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_oidc_identity_build(&id, g, mkmeta(), idc, NULL, NULL, pool), APR_SUCCESS);
     ck_assert_str_eq(id->sub, "1077");
     ck_assert_str_eq(id->issuer, "https://accounts.google.com");
     ck_assert_ptr_null(json_object_get(id->claims, "email")); /* email_verified false */
@@ -659,8 +654,7 @@ START_TEST(test_D16_E12_oidc_identity)
     ck_assert(json_is_array(json_object_get(id->claims, "roles")));
 
     ui = J("{\"sub\":\"1077\",\"email\":\"a@corp.example\",\"email_verified\":true}");
-    ck_assert_int_eq(af_oidc_identity_build(&id, g, mkmeta(), idc, ui, NULL, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_oidc_identity_build(&id, g, mkmeta(), idc, ui, NULL, pool), APR_SUCCESS);
     ck_assert_str_eq(json_string_value(json_object_get(id->claims, "email")), "a@corp.example");
 
     /* E12: userinfo about someone else */

@@ -362,14 +362,17 @@ static const case_t cases[] = {
     {"((((t))))", NULL, 1},
     /* realistic policies */
     {"email_verified && email =~ /@corp\\.example$/", NULL, 1},
-    {"email_verified && email =~ /@corp\\.example$/", "{\"email_verified\":false,"
-                                                     "\"email\":\"alice@corp.example\"}",
+    {"email_verified && email =~ /@corp\\.example$/",
+     "{\"email_verified\":false,"
+     "\"email\":\"alice@corp.example\"}",
      0},
-    {"email_verified && email =~ /@corp\\.example$/", "{\"email_verified\":\"true\","
-                                                     "\"email\":\"a@corp.example\"}",
+    {"email_verified && email =~ /@corp\\.example$/",
+     "{\"email_verified\":\"true\","
+     "\"email\":\"a@corp.example\"}",
      1},
-    {"email_verified and email =~ /@corp\\.example$/i", "{\"email_verified\":true,"
-                                                       "\"email\":\"A@CORP.EXAMPLE\"}",
+    {"email_verified and email =~ /@corp\\.example$/i",
+     "{\"email_verified\":true,"
+     "\"email\":\"A@CORP.EXAMPLE\"}",
      1},
     {"exists(amr) and 'mfa' in amr and auth_time > now() - 3600",
      "{\"amr\":[\"mfa\"],\"auth_time\":1700003000}", 1},
@@ -383,8 +386,9 @@ static const case_t cases[] = {
     {"'admin' in groups", "{\"groups\":{\"admin\":true}}", 0},
     {"email_verified", "{\"email_verified\":\"false\"}", 1},
     {"email_verified == true", "{\"email_verified\":\"true\"}", 0},
-    {"hd == 'corp.example' and email_verified", "{\"hd\":\"corp.example\","
-                                                "\"email_verified\":true}",
+    {"hd == 'corp.example' and email_verified",
+     "{\"hd\":\"corp.example\","
+     "\"email_verified\":true}",
      1},
 };
 
@@ -438,6 +442,8 @@ static const err_t errors[] = {
     {"a # b", "column 3: unexpected character '#'"},
     {"a == 'x", "column 6: unterminated string"},
     {"a == \"x", "column 6: unterminated string"},
+    {"a == 'x\\", "column 6: unterminated string"},
+    {"a == 'x\\'", "column 6: unterminated string"},
     {"a == 'x\\q'", "column 8: invalid escape '\\q' in a string"},
     {"a == '\\u00'", "column 7: invalid \\u escape in a string"},
     {"a == '\\u0000'", "column 7: invalid \\u escape in a string"},
@@ -504,8 +510,8 @@ START_TEST(test_policy_syntax_errors)
         const char *err = NULL;
         int got = run(errors[i].expr, NULL, &err, NULL);
         if (got != -1 || err == NULL || strcmp(err, errors[i].msg) != 0) {
-            fprintf(stderr, "error case %zu: %s => %d \"%s\", expected \"%s\"\n", i,
-                    errors[i].expr, got, err ? err : "(none)", errors[i].msg);
+            fprintf(stderr, "error case %zu: %s => %d \"%s\", expected \"%s\"\n", i, errors[i].expr,
+                    got, err ? err : "(none)", errors[i].msg);
             failed++;
         }
     }
@@ -680,11 +686,9 @@ START_TEST(test_policy_claim_shorthand)
     ck_assert_int_eq(af_policy_compile_claim(&pol, &err, "groups.", ops, 1, pool),
                      AF_EPOLICY_SYNTAX);
     ck_assert_str_eq(err, "column 8: expected a name after '.'");
-    ck_assert_int_eq(af_policy_compile_claim(&pol, &err, "a b", ops, 1, pool),
-                     AF_EPOLICY_SYNTAX);
+    ck_assert_int_eq(af_policy_compile_claim(&pol, &err, "a b", ops, 1, pool), AF_EPOLICY_SYNTAX);
     ck_assert_str_eq(err, "column 3: unexpected 'b' after the claim path");
-    ck_assert_int_eq(af_policy_compile_claim(&pol, &err, "'a'", ops, 1, pool),
-                     AF_EPOLICY_SYNTAX);
+    ck_assert_int_eq(af_policy_compile_claim(&pol, &err, "'a'", ops, 1, pool), AF_EPOLICY_SYNTAX);
     ck_assert_str_eq(err, "column 1: expected a claim path");
 }
 END_TEST
@@ -695,8 +699,7 @@ START_TEST(test_policy_path_and_text)
     const char *err;
     json_t *j = load(NULL);
 
-    ck_assert_int_eq(af_policy_path_compile(&path, &err, "realm_access.roles", pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_policy_path_compile(&path, &err, "realm_access.roles", pool), APR_SUCCESS);
     ck_assert_str_eq(af_policy_claim_text(af_policy_path_get(path, j), ",", pool), "admin,user");
     ck_assert_int_eq(af_policy_path_compile(&path, &err, "groups[1]", pool), APR_SUCCESS);
     ck_assert_str_eq(af_policy_claim_text(af_policy_path_get(path, j), ",", pool), "dev");

@@ -1,0 +1,151 @@
+/* fuzz_oidc.c -- libFuzzer target: the untrusted inputs of src/oidc.
+ *
+ * The first byte picks the parser, the rest is its input:
+ *   0 callback query (af_oidc_callback_parse)      -- from the browser
+ *   1 discovery document (af_oidc_discovery_parse) -- from the IdP
+ *   2 token response (af_oidc_token_response_parse) -- from the IdP
+ *   3 flow state JSON (af_oidc_flow_from_json)      -- after unsealing
+ *   4 id_token (af_oidc_id_token_validate, no keys; alg none configured for half the runs)
+ * Invariants (a violation traps): a parsed callback has non-empty state and code; an IdP error
+ * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_oidc_url_ok and the
+ * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <apr_general.h>
+#include <apr_pools.h>
+#include <apr_strings.h>
+
+#include "common/af_log.h"
+#include "oidc/af_oidc.h"
+
+static apr_pool_t *fuzz_root;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    if (apr_initialize() != APR_SUCCESS || apr_pool_create(&fuzz_root, NULL) != APR_SUCCESS) {
+        abort();
+    }
+    af_log_set(NULL, NULL, 0);
+    return 0;
+}
+
+static af_oidc_provider_t *fuzz_provider(int none, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = af_oidc_provider_make("fuzz", p);
+
+    prov->issuer = "https://idp.example";
+    prov->client_id = "client-1";
+    prov->client_secret = "s3cret-with-at-least-32-bytes-for-hs256!";
+    prov->redirect_uri = "https://app.example/auth/callback";
+    prov->token_endpoint = "https://idp.example/token";
+    if (none) {
+        APR_ARRAY_PUSH(prov->id_token_algs, const char *) = "none";
+    }
+    if (af_oidc_provider_check(prov, p) != NULL) {
+        abort();
+    }
+    return prov;
+}
+
+static void check_callback(const char *in, apr_pool_t *p)
+{
+    af_oidc_cbparams_t *cb = NULL;
+    apr_status_t rv = af_oidc_callback_parse(&cb, in, p);
+    const char *s;
+
+    if (rv == APR_SUCCESS) {
+        if (cb->state == NULL || *cb->state == '\0' || cb->code == NULL || *cb->code == '\0') {
+            __builtin_trap();
+        }
+    } else if (rv == AF_EOIDC_IDP_ERROR) {
+        if (cb->error == NULL || strlen(cb->error) > 64) {
+            __builtin_trap();
+        }
+        for (s = cb->error; *s; s++) {
+            if (!(strchr("_.-", *s) != NULL || (*s >= 'a' && *s <= 'z') ||
+                  (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9'))) {
+                __builtin_trap();
+            }
+        }
+    }
+}
+
+static void check_discovery(const char *in, size_t len, apr_pool_t *p)
+{
+    af_oidc_meta_t *m = NULL;
+    af_oidc_provider_t *prov = fuzz_provider(0, p);
+
+    prov->token_endpoint = NULL;
+    if (af_oidc_discovery_parse(&m, prov, in, len, p) == APR_SUCCESS) {
+        if (strcmp(m->issuer, prov->issuer) != 0 || !af_oidc_url_ok(m->authorization_endpoint) ||
+            !af_oidc_url_ok(m->token_endpoint) || !af_oidc_url_ok(m->jwks_uri) ||
+            (m->userinfo_endpoint != NULL && !af_oidc_url_ok(m->userinfo_endpoint))) {
+            __builtin_trap();
+        }
+    }
+}
+
+static void check_flow(const char *in, size_t len, apr_pool_t *p)
+{
+    af_oidc_flow_t *f = NULL, *g = NULL;
+    const char *j;
+
+    if (af_oidc_flow_from_json(&f, in, len, p) == APR_SUCCESS) {
+        j = af_oidc_flow_to_json(f, p);
+        if (j == NULL || af_oidc_flow_from_json(&g, j, strlen(j), p) != APR_SUCCESS ||
+            strcmp(f->state, g->state) != 0 || strcmp(f->verifier, g->verifier) != 0) {
+            __builtin_trap();
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    apr_pool_t *p;
+    af_oidc_tokens_t *t = NULL;
+    json_t *claims = NULL;
+    char *in;
+    size_t len;
+
+    if (size < 1 || size > 64 * 1024) {
+        return 0;
+    }
+    apr_pool_create(&p, fuzz_root);
+    len = size - 1;
+    in = apr_pstrmemdup(p, (const char *) data + 1, len); /* NUL-terminated copy */
+    switch ((data[0] & 0x7f) % 5) {
+    case 0:
+        check_callback(in, p);
+        break;
+    case 1:
+        check_discovery(in, len, p);
+        break;
+    case 2:
+        if (af_oidc_token_response_parse(&t, 200, in, len, 1, p) == APR_SUCCESS &&
+            (t->access_token == NULL || t->id_token == NULL)) {
+            __builtin_trap();
+        }
+        break;
+    case 3:
+        check_flow(in, len, p);
+        break;
+    default: {
+        af_oidc_provider_t *prov = fuzz_provider(data[0] & 0x80, p);
+        af_oidc_meta_t *m = af_oidc_meta_from_config(prov, p);
+        af_oidc_idcheck_t chk = {1700000000, "nonce-0123456789abcdefgh", "at"};
+        if (af_oidc_id_token_validate(&claims, prov, m, NULL, in, &chk, p) == APR_SUCCESS &&
+            !(data[0] & 0x80)) {
+            __builtin_trap(); /* without keys and without "none", nothing validates */
+        }
+        break;
+    }
+    }
+    apr_pool_destroy(p);
+    return 0;
+}

@@ -1,0 +1,418 @@
+/* test_store_race.c -- the store under concurrent processes and crashes, real LMDB:
+ * G04 (N processes rotate the same refresh token at once: one successor, all get it,
+ * no revocation; repeated 200 times for N = 8 and N = 32) and G11 (kill -9 in the
+ * middle of a rotation storm: every family rotated or not, never consumed without a
+ * successor, stale readers reclaimed, every db walkable). */
+#include <check.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+
+#include "store/af_store.h"
+#include "store/lmdb_int.h"
+#include "token/af_token.h"
+
+#define T0    1700000000LL
+#define TTL   (14 * 86400LL)
+#define IDLE  (3 * 86400LL)
+#define GRACE 10LL
+
+static apr_pool_t *pool;
+static char dir[64];
+
+static void setup(void)
+{
+    apr_initialize();
+    apr_pool_create(&pool, NULL);
+    strcpy(dir, "/tmp/af_race_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+}
+
+static void teardown(void)
+{
+    char cmd[128];
+
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* best effort */
+    }
+    apr_pool_destroy(pool);
+    apr_terminate();
+}
+
+static void *shared(apr_size_t len)
+{
+    void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+
+    ck_assert_ptr_ne(m, MAP_FAILED);
+    memset(m, 0, len);
+    return m;
+}
+
+/* ---- G04 ------------------------------------------------------------------------------ */
+
+/* N long-lived worker processes (like httpd children), each opening the store after fork.
+ * Per repetition the parent logs in a new family, publishes its refresh token, and
+ * releases all workers at once (one byte down each worker's own pipe); every worker
+ * rotates that same token and reports what it got. */
+
+typedef struct race_slot_t {
+    int rv;       /* apr_status_t of the rotation, -1 before */
+    int replayed; /* 0: this caller rotated; 1: grace path */
+    unsigned gen;
+    char rt[AF_RT_LEN + 1];
+} race_slot_t;
+
+typedef struct race_t {
+    char rt[AF_RT_LEN + 1]; /* the token every worker presents in this repetition */
+    apr_int64_t now;
+    race_slot_t slot[64];
+} race_t;
+
+static void race_worker(race_t *race, int i, int go, int done)
+{
+    apr_pool_t *cp, *it;
+    af_store_t *cs;
+    af_store_rotation_t *r;
+    apr_status_t rv;
+    char c = 0;
+
+    apr_pool_create(&cp, NULL);
+    if (af_store_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS) { /* after fork */
+        _exit(3);
+    }
+    while (read(go, &c, 1) == 1 && c == 'g') {
+        apr_pool_create(&it, cp);
+        rv = af_store_rotate(&r, cs, race->rt, AF_RT_LEN, race->now, GRACE, 0, NULL, NULL, it);
+        race->slot[i].rv = rv;
+        if (rv == APR_SUCCESS) {
+            race->slot[i].replayed = r->replayed;
+            race->slot[i].gen = r->generation;
+            memcpy(race->slot[i].rt, r->refresh_token, AF_RT_LEN);
+        }
+        apr_pool_destroy(it);
+        if (write(done, "d", 1) != 1) {
+            _exit(4);
+        }
+    }
+    _exit(0);
+}
+
+static void g04(int n, int reps)
+{
+    race_t *race = shared(sizeof(race_t));
+    int go[64][2], done[2], i, rep, status, rotated;
+    pid_t pids[64];
+    af_store_t *st;
+    af_store_family_t *fam, *after;
+    af_store_stats_t stats;
+    af_store_rotation_t *r;
+    const char *rt;
+    apr_pool_t *rp;
+    char c;
+
+    ck_assert_int_le(n, 64);
+    ck_assert_int_eq(pipe(done), 0);
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(pipe(go[i]), 0);
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            race_worker(race, i, go[i][0], done[1]);
+        }
+        close(go[i][0]);
+    }
+    /* the parent opens its own environment only after every fork */
+    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    for (rep = 0; rep < reps; rep++) {
+        apr_pool_create(&rp, pool);
+        ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0 + rep, TTL,
+                                                IDLE, rp),
+                         APR_SUCCESS);
+        memcpy(race->rt, rt, AF_RT_LEN);
+        race->now = T0 + rep;
+        for (i = 0; i < n; i++) {
+            race->slot[i].rv = -1;
+            memset(race->slot[i].rt, 0, sizeof(race->slot[i].rt));
+        }
+        for (i = 0; i < n; i++) { /* release everyone */
+            ck_assert_int_eq(write(go[i][1], "g", 1), 1);
+        }
+        for (i = 0; i < n; i++) {
+            ck_assert_int_eq(read(done[0], &c, 1), 1);
+        }
+        rotated = 0;
+        for (i = 0; i < n; i++) {
+            ck_assert_msg(race->slot[i].rv == APR_SUCCESS, "rep %d caller %d: %s", rep, i,
+                          af_strerror(race->slot[i].rv));
+            ck_assert_str_eq(race->slot[i].rt, race->slot[0].rt); /* the same successor */
+            ck_assert_uint_eq(race->slot[i].gen, 2);
+            rotated += race->slot[i].replayed == 0;
+        }
+        ck_assert_msg(rotated == 1, "rep %d: %d callers rotated", rep, rotated);
+        ck_assert_int_eq(af_store_family_get(&after, st, fam->sid, rp), APR_SUCCESS);
+        ck_assert_int_eq(after->revoked, 0);
+        ck_assert_uint_eq(after->generation, 2); /* exactly one successor */
+        ck_assert_uint_eq(after->rotations, 1);
+        ck_assert_int_eq(af_store_stats(&stats, st, T0 + rep), APR_SUCCESS);
+        ck_assert_uint_eq(stats.tokens, 2 * (apr_uint64_t) (rep + 1) + (apr_uint64_t) rep / 20);
+        ck_assert_uint_eq(stats.reuse_detections, 0);
+        if (rep % 20 == 19) { /* now and then: the successor is the live token */
+            ck_assert_int_eq(af_store_rotate(&r, st, race->slot[0].rt, AF_RT_LEN, T0 + rep + 1,
+                                             GRACE, 0, NULL, NULL, rp),
+                             APR_SUCCESS);
+            ck_assert_int_eq(r->replayed, 0);
+        }
+        apr_pool_destroy(rp);
+    }
+    af_store_close(st);
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(write(go[i][1], "q", 1), 1);
+        close(go[i][1]);
+    }
+    for (i = 0; i < n; i++) {
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    munmap(race, sizeof(race_t));
+}
+
+/* AF_G04_REPS overrides the repetitions (for quick local runs); the default is 200. */
+static int reps(void)
+{
+    const char *e = getenv("AF_G04_REPS");
+
+    return e != NULL && atoi(e) > 0 ? atoi(e) : 200;
+}
+
+START_TEST(test_G04_race_8_processes_200_times)
+{
+    g04(8, reps());
+}
+END_TEST
+
+START_TEST(test_G04_race_32_processes_200_times)
+{
+    g04(32, reps());
+}
+END_TEST
+
+/* ---- G11 ------------------------------------------------------------------------------ */
+
+#define G11_FAMILIES 16
+#define G11_CHILDREN 4
+#define G11_ROUNDS   25
+
+typedef struct storm_slot_t {
+    volatile int which; /* index of the buffer holding the latest token the client saw */
+    char rt[2][AF_RT_LEN + 1];
+    volatile long rotations;
+} storm_slot_t;
+
+static void storm_child(storm_slot_t *slots, int k, const char *d)
+{
+    apr_pool_t *cp, *it;
+    af_store_t *cs;
+    af_store_rotation_t *r;
+    apr_int64_t now = T0 + 100;
+    int i;
+
+    apr_pool_create(&cp, NULL);
+    if (af_store_open(&cs, d, 0, 0, 0, cp) != APR_SUCCESS) {
+        _exit(3);
+    }
+    for (;;) {
+        for (i = k; i < G11_FAMILIES; i += G11_CHILDREN) {
+            storm_slot_t *s = &slots[i];
+            int w = __atomic_load_n(&s->which, __ATOMIC_ACQUIRE);
+            apr_pool_create(&it, cp);
+            if (af_store_rotate(&r, cs, s->rt[w], AF_RT_LEN, now, 3600, 0, NULL, NULL, it) !=
+                APR_SUCCESS) {
+                _exit(5);
+            }
+            /* the "response" reaches the client: write the other buffer, then flip */
+            memcpy(s->rt[1 - w], r->refresh_token, AF_RT_LEN);
+            __atomic_store_n(&s->which, 1 - w, __ATOMIC_RELEASE);
+            s->rotations++;
+            apr_pool_destroy(it);
+        }
+    }
+}
+
+/* Walk every token record: per family exactly one active token (its current one), every
+ * rotated token's successor exists, generations 1..g each exactly once. */
+static void check_invariants(const af_store_family_t **fams)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi tokens, families;
+    MDB_cursor *cur;
+    MDB_val k, v, sk;
+    lm_tok_t t, succ;
+    lm_fam_t f;
+    int active[G11_FAMILIES], count[G11_FAMILIES], i, rc, dead = -1;
+    apr_uint32_t maxgen[G11_FAMILIES];
+
+    memset(active, 0, sizeof(active));
+    memset(count, 0, sizeof(count));
+    memset(maxgen, 0, sizeof(maxgen));
+    ck_assert_int_eq(mdb_env_create(&env), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(env, 8), 0);
+    ck_assert_int_eq(mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0600), 0);
+    ck_assert_int_eq(mdb_reader_check(env, &dead), 0);
+    ck_assert_int_eq(dead, 0); /* af_store_open already reclaimed them */
+    ck_assert_int_eq(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "tokens", 0, &tokens), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "families", 0, &families), 0);
+    ck_assert_int_eq(mdb_cursor_open(txn, tokens, &cur), 0);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        ck_assert_int_eq(af_lm_tok_decode(&t, &v), APR_SUCCESS);
+        for (i = 0; i < G11_FAMILIES; i++) {
+            if (memcmp(fams[i]->sid, t.sid, LM_SID_LEN) == 0) {
+                break;
+            }
+        }
+        ck_assert_int_lt(i, G11_FAMILIES);
+        count[i]++;
+        if (t.generation > maxgen[i]) {
+            maxgen[i] = t.generation;
+        }
+        if (t.state == LM_ACTIVE) {
+            active[i]++;
+            sk.mv_size = LM_SID_LEN;
+            sk.mv_data = t.sid;
+            ck_assert_int_eq(mdb_get(txn, families, &sk, &v), 0);
+            ck_assert_int_eq(af_lm_fam_decode(&f, &v), APR_SUCCESS);
+            ck_assert_mem_eq(f.cur, k.mv_data, AF_RT_HASH_LEN);
+            ck_assert_uint_eq(f.generation, t.generation);
+        } else {
+            ck_assert_int_eq(t.state, LM_ROTATED); /* nothing revoked in a storm */
+            ck_assert_uint_eq(t.sealed_len, TOK_SEALED_MAX);
+            sk.mv_size = AF_RT_HASH_LEN;
+            sk.mv_data = t.succ;
+            ck_assert_msg(mdb_get(txn, tokens, &sk, &v) == 0, "rotated without successor");
+            ck_assert_int_eq(af_lm_tok_decode(&succ, &v), APR_SUCCESS);
+            ck_assert_uint_eq(succ.generation, t.generation + 1);
+        }
+    }
+    ck_assert_int_eq(rc, MDB_NOTFOUND);
+    mdb_cursor_close(cur);
+    for (i = 0; i < G11_FAMILIES; i++) {
+        ck_assert_int_eq(active[i], 1);
+        ck_assert_uint_eq((apr_uint32_t) count[i], maxgen[i]);
+    }
+    mdb_txn_abort(txn);
+    mdb_env_close(env);
+}
+
+static long storm_total(const storm_slot_t *slots)
+{
+    long n = 0;
+    int i;
+
+    for (i = 0; i < G11_FAMILIES; i++) {
+        n += slots[i].rotations;
+    }
+    return n;
+}
+
+START_TEST(test_G11_kill9_rotation_storm)
+{
+    storm_slot_t *slots = shared(sizeof(storm_slot_t) * G11_FAMILIES);
+    const af_store_family_t *fams[G11_FAMILIES];
+    af_store_family_t *fam;
+    af_store_stats_t stats;
+    af_store_rotation_t *r;
+    af_store_t *st;
+    pid_t pids[G11_CHILDREN];
+    const char *rt;
+    long total = 0;
+    int i, round, status, stale_seen = 0;
+
+    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    for (i = 0; i < G11_FAMILIES; i++) {
+        ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "storm", "p", NULL, T0, TTL,
+                                                IDLE, pool),
+                         APR_SUCCESS);
+        fams[i] = fam;
+        memcpy(slots[i].rt[0], rt, AF_RT_LEN);
+    }
+    af_store_close(st);
+    srand((unsigned) time(NULL));
+    for (round = 0; round < G11_ROUNDS; round++) {
+        struct timespec ts = {0, (long) (rand() % 20) * 1000000L};
+        long before = storm_total(slots);
+        for (i = 0; i < G11_CHILDREN; i++) {
+            pids[i] = fork();
+            ck_assert_int_ge(pids[i], 0);
+            if (pids[i] == 0) {
+                storm_child(slots, i, dir);
+            }
+        }
+        /* wait until the storm is really running (forks are slow on a loaded machine),
+         * then let it go on a random few milliseconds and kill -9 everyone */
+        for (i = 0; i < 3000 && storm_total(slots) < before + 4 * G11_CHILDREN; i++) {
+            usleep(1000);
+        }
+        nanosleep(&ts, NULL);
+        for (i = 0; i < G11_CHILDREN; i++) {
+            kill(pids[i], SIGKILL);
+        }
+        for (i = 0; i < G11_CHILDREN; i++) {
+            ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+            ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+                          "a storm child failed (exit %d)", WEXITSTATUS(status));
+        }
+        /* a restart: the next child_init reclaims stale reader slots */
+        ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+        stale_seen += af_store_stale_readers(st);
+        af_store_close(st);
+    }
+    total = storm_total(slots);
+    ck_assert_msg(total > 50, "storm too small: %ld rotations", total);
+    check_invariants(fams);
+    /* the token each client holds still works: active, or within grace its successor */
+    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    for (i = 0; i < G11_FAMILIES; i++) {
+        ck_assert_int_eq(af_store_rotate(&r, st, slots[i].rt[slots[i].which], AF_RT_LEN,
+                                         T0 + 200, 3600, 0, NULL, NULL, pool),
+                         APR_SUCCESS);
+        ck_assert_int_eq(af_store_family_is_revoked(st, fams[i]->sid), APR_SUCCESS);
+    }
+    ck_assert_int_eq(af_store_stats(&stats, st, T0 + 200), APR_SUCCESS);
+    ck_assert_uint_eq(stats.reuse_detections, 0);
+    af_store_close(st);
+    ck_assert_int_eq(system(apr_psprintf(pool, "mdb_stat -e '%s' >/dev/null", dir)), 0);
+    ck_assert_int_eq(system(apr_psprintf(pool, "mdb_stat -a '%s' >/dev/null", dir)), 0);
+    (void) stale_seen; /* killed writers/readers may or may not leave slots: both are fine */
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("store_race");
+    TCase *tc = tcase_create("race");
+    SRunner *sr;
+    int failed;
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_G04_race_8_processes_200_times);
+    tcase_add_test(tc, test_G04_race_32_processes_200_times);
+    tcase_add_test(tc, test_G11_kill9_rotation_storm);
+    suite_add_tcase(s, tc);
+    sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? 0 : 1;
+}
