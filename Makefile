@@ -100,7 +100,8 @@ check: all unit layering format-check drift
 
 # ---- integration and browser tests -------------------------------------------------
 integration: all
-	cd tests/integration && $(PYTHON) -m pytest -q -ra $(PYTEST_ARGS)
+	cd tests/idp && $(PYTHON) -m pytest -q -ra -p no:cacheprovider
+	cd tests/integration && $(PYTHON) -m pytest -q -ra -p no:cacheprovider $(PYTEST_ARGS)
 
 e2e: all
 	@if [ -f tests/e2e/run.sh ]; then tests/e2e/run.sh; else echo "e2e: no browser tests yet"; fi

@@ -196,10 +196,10 @@ static int list_row(void *baton, const af_store_family_t *f)
         return 0;
     }
     if (c->count == 1) {
-        printf("%-22s  %-7s  %-24s  %-10s  %-20s  %-20s\n", "SID", "STATE", "USER", "PROVIDER",
+        printf("%-22s  %-7s  %-24s  %-10s  %-20s  %s\n", "SID", "STATE", "USER", "PROVIDER",
                "LAST USED", "EXPIRES");
     }
-    printf("%-22s  %-7s  %-24.24s  %-10.10s  %-20s  %-20s\n", f->sid, state_of(f, c->now), f->sub,
+    printf("%-22s  %-7s  %-24.24s  %-10.10s  %-20s  %s\n", f->sid, state_of(f, c->now), f->sub,
            f->provider, fmt_time(f->last_used, c->p), fmt_time(f->expires, c->p));
     return 0;
 }
@@ -348,8 +348,7 @@ static int cmd_stats(ctl_t *c, int argc)
         json_object_set_new(o, "logins", json_integer((json_int_t) s.logins));
         json_object_set_new(o, "active_logins", json_integer((json_int_t) s.active_families));
         json_object_set_new(o, "rotations", json_integer((json_int_t) s.rotations));
-        json_object_set_new(o, "reuse_detections",
-                            json_integer((json_int_t) s.reuse_detections));
+        json_object_set_new(o, "reuse_detections", json_integer((json_int_t) s.reuse_detections));
         json_object_set_new(o, "revocations", json_integer((json_int_t) s.revocations));
         json_object_set_new(o, "swept", json_integer((json_int_t) s.swept));
         json_object_set_new(o, "family_records", json_integer((json_int_t) s.families));

@@ -29,8 +29,7 @@ static const unsigned char dec_tab[256] = {
 };
 /* clang-format on */
 
-static const char enc_tab[64] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+static const char enc_tab[64] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
 apr_status_t af_b64url_decode_buf(unsigned char *out, apr_size_t *out_len, const char *in,
                                   apr_size_t len)
@@ -64,8 +63,7 @@ apr_status_t af_b64url_decode_buf(unsigned char *out, apr_size_t *out_len, const
             return AF_EBASE64;
         }
         *o++ = (unsigned char) ((a << 2) | (b >> 4));
-    }
-    else if (rest == 3) {
+    } else if (rest == 3) {
         a = dec_tab[s[0]];
         b = dec_tab[s[1]];
         c = dec_tab[s[2]];
@@ -116,8 +114,7 @@ apr_size_t af_b64url_encode_buf(char *out, const unsigned char *in, apr_size_t l
         o[0] = enc_tab[(v >> 18) & 63];
         o[1] = enc_tab[(v >> 12) & 63];
         o += 2;
-    }
-    else if (len - i == 2) {
+    } else if (len - i == 2) {
         unsigned v = ((unsigned) in[i] << 16) | ((unsigned) in[i + 1] << 8);
         o[0] = enc_tab[(v >> 18) & 63];
         o[1] = enc_tab[(v >> 12) & 63];

@@ -41,8 +41,7 @@ static apr_status_t prescan(const unsigned char *s, apr_size_t len)
         if (in_str) {
             if (c == '\\') {
                 i++; /* skip the escaped byte (may be the end: jansson rejects that) */
-            }
-            else if (c == '"') {
+            } else if (c == '"') {
                 in_str = 0;
             }
             continue;
@@ -162,8 +161,7 @@ json_t *af_json_path(const json_t *root, const char *path)
             if (*s == '\0') {
                 return NULL;
             }
-        }
-        else if (*s != '\0') {
+        } else if (*s != '\0') {
             return NULL;
         }
     }

@@ -42,14 +42,14 @@ typedef enum {
 typedef enum { AF_KTY_NONE = 0, AF_KTY_OCT, AF_KTY_RSA, AF_KTY_EC, AF_KTY_OKP } af_kty_t;
 
 typedef struct af_key_t {
-    const char *kid;   /* NULL when the key has none */
-    af_alg_t alg;      /* pinned; never AF_ALG_UNKNOWN in a loaded key */
+    const char *kid; /* NULL when the key has none */
+    af_alg_t alg;    /* pinned; never AF_ALG_UNKNOWN in a loaded key */
     af_kty_t kty;
-    EVP_PKEY *pkey;    /* RSA/EC/OKP; NULL for oct */
+    EVP_PKEY *pkey;              /* RSA/EC/OKP; NULL for oct */
     const unsigned char *secret; /* oct only */
     apr_size_t secret_len;
-    int is_private;    /* can sign */
-    EVP_MAC_CTX *mac;  /* internal: keyed HMAC template (oct), set by the loaders */
+    int is_private;   /* can sign */
+    EVP_MAC_CTX *mac; /* internal: keyed HMAC template (oct), set by the loaders */
 } af_key_t;
 
 typedef struct af_keyset_t {

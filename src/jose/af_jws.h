@@ -22,15 +22,15 @@
 #define AF_JWS_MAX_LEN 8192
 
 typedef struct af_jws_t {
-    const char *signing_input;  /* header_b64 "." payload_b64, points into the token */
+    const char *signing_input; /* header_b64 "." payload_b64, points into the token */
     apr_size_t signing_input_len;
-    json_t *header;             /* pool-owned */
-    af_alg_t alg;               /* the header's alg, parsed (never trusted for key choice) */
-    const char *kid;            /* header kid or NULL */
-    const char *typ;            /* header typ or NULL */
+    json_t *header;               /* pool-owned */
+    af_alg_t alg;                 /* the header's alg, parsed (never trusted for key choice) */
+    const char *kid;              /* header kid or NULL */
+    const char *typ;              /* header typ or NULL */
     const unsigned char *payload; /* decoded, NUL-terminated */
     apr_size_t payload_len;
-    const unsigned char *sig;   /* decoded */
+    const unsigned char *sig; /* decoded */
     apr_size_t sig_len;
 } af_jws_t;
 
@@ -40,8 +40,8 @@ typedef struct af_jws_t {
  * @return APR_SUCCESS, AF_ETOOBIG, AF_EJWS_FORMAT, AF_EBASE64, AF_EJSON, AF_EJWS_ALG,
  *         AF_EJWS_UNSUPPORTED (b64/zip/crit/enc/nested cty)
  */
-apr_status_t af_jws_parse(af_jws_t **out, const char *compact, apr_size_t len,
-                          apr_size_t max_len, apr_pool_t *p);
+apr_status_t af_jws_parse(af_jws_t **out, const char *compact, apr_size_t len, apr_size_t max_len,
+                          apr_pool_t *p);
 
 /** Flags for af_jws_parse_ex. */
 #define AF_JWS_ALLOW_EMPTY_PAYLOAD 0x01 /* RFC 7515 allows it; a JWT never has one (A05) */

@@ -6,9 +6,9 @@
 
 #include "jose/jose_int.h"
 
-static const char *const alg_names[AF_ALG_COUNT] = {
-    NULL,    "HS256", "HS384", "HS512", "RS256", "RS384", "RS512",
-    "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"};
+static const char *const alg_names[AF_ALG_COUNT] = {NULL,    "HS256", "HS384", "HS512", "RS256",
+                                                    "RS384", "RS512", "PS256", "PS384", "PS512",
+                                                    "ES256", "ES384", "ES512", "EdDSA"};
 
 static CRYPTO_ONCE fetch_once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_MD *md_sha[3]; /* SHA256, SHA384, SHA512: immutable after the once */

@@ -28,8 +28,7 @@ const char *af_jose_ec_crv(af_alg_t alg);
  * (RSA size/exponent/ROCA, EC curve + public check, Ed25519 only), pin alg (want, or
  * the default for the key), register the EVP_PKEY cleanup on p.
  */
-apr_status_t af_jose_key_finish(af_key_t *key, af_alg_t want, const char **why,
-                                apr_pool_t *p);
+apr_status_t af_jose_key_finish(af_key_t *key, af_alg_t want, const char **why, apr_pool_t *p);
 
 /** Prepare the keyed HMAC template of an oct key (registers a cleanup). */
 apr_status_t af_jose_hmac_prepare(af_key_t *key, apr_pool_t *p);

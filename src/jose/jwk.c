@@ -55,10 +55,9 @@ int af_jose_pkey_is_private(const EVP_PKEY *pkey)
  * for every one of these small primes (Nemec et al. 2017, the published detector). */
 static int rsa_is_roca(const BIGNUM *n)
 {
-    static const unsigned primes[] = {3,   5,   7,   11,  13,  17,  19,  23,  29,  31,
-                                      37,  41,  43,  47,  53,  59,  61,  67,  71,  73,
-                                      79,  83,  89,  97,  101, 103, 107, 109, 113, 127,
-                                      131, 137, 139, 149, 151, 157, 163, 167};
+    static const unsigned primes[] = {
+        3,  5,  7,  11, 13, 17,  19,  23,  29,  31,  37,  41,  43,  47,  53,  59,  61,  67,  71,
+        73, 79, 83, 89, 97, 101, 103, 107, 109, 113, 127, 131, 137, 139, 149, 151, 157, 163, 167};
     apr_size_t i;
 
     for (i = 0; i < sizeof(primes) / sizeof(primes[0]); i++) {
@@ -142,21 +141,18 @@ static apr_status_t finish_ec(af_key_t *key, af_alg_t want, const char **why)
     EVP_PKEY_CTX *ctx;
     int ok;
 
-    if (!EVP_PKEY_get_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group,
-                                        sizeof(group), &glen)) {
+    if (!EVP_PKEY_get_utf8_string_param(key->pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                        &glen)) {
         *why = "ec_curve_unreadable";
         return AF_EKEY_UNSUPPORTED;
     }
     if (strcmp(group, "prime256v1") == 0 || strcmp(group, "P-256") == 0) {
         alg = AF_ALG_ES256;
-    }
-    else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
+    } else if (strcmp(group, "secp384r1") == 0 || strcmp(group, "P-384") == 0) {
         alg = AF_ALG_ES384;
-    }
-    else if (strcmp(group, "secp521r1") == 0 || strcmp(group, "P-521") == 0) {
+    } else if (strcmp(group, "secp521r1") == 0 || strcmp(group, "P-521") == 0) {
         alg = AF_ALG_ES512;
-    }
-    else {
+    } else {
         *why = "ec_curve_unsupported";
         return AF_EKEY_UNSUPPORTED;
     }
@@ -182,8 +178,7 @@ static apr_status_t finish_ec(af_key_t *key, af_alg_t want, const char **why)
     return APR_SUCCESS;
 }
 
-apr_status_t af_jose_key_finish(af_key_t *key, af_alg_t want, const char **why,
-                                apr_pool_t *p)
+apr_status_t af_jose_key_finish(af_key_t *key, af_alg_t want, const char **why, apr_pool_t *p)
 {
     apr_status_t rv;
 
@@ -239,8 +234,8 @@ apr_status_t af_jose_hmac_prepare(af_key_t *key, apr_pool_t *p)
     if (ctx == NULL) {
         return AF_ECRYPTO;
     }
-    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                                 (char *) EVP_MD_get0_name(md), 0);
+    params[0] =
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) EVP_MD_get0_name(md), 0);
     params[1] = OSSL_PARAM_construct_end();
     if (!EVP_MAC_init(ctx, key->secret, key->secret_len, params)) {
         EVP_MAC_CTX_free(ctx);
@@ -291,8 +286,7 @@ apr_status_t af_key_from_secret(af_key_t **out, const unsigned char *secret, apr
 
 /* Decode a base64url member; exact > 0 requires that decoded length. */
 static apr_status_t member_b64(unsigned char **out, apr_size_t *len, const json_t *jwk,
-                               const char *name, apr_size_t exact, const char **why,
-                               apr_pool_t *p)
+                               const char *name, apr_size_t exact, const char **why, apr_pool_t *p)
 {
     const json_t *v = json_object_get(jwk, name);
 
@@ -302,8 +296,7 @@ static apr_status_t member_b64(unsigned char **out, apr_size_t *len, const json_
         *why = "member_missing_or_not_string";
         return AF_EKEY_INVALID;
     }
-    if (af_b64url_decode(out, len, json_string_value(v), json_string_length(v), p) !=
-        APR_SUCCESS) {
+    if (af_b64url_decode(out, len, json_string_value(v), json_string_length(v), p) != APR_SUCCESS) {
         *why = "member_not_base64url";
         return AF_EKEY_INVALID;
     }
@@ -337,8 +330,7 @@ static apr_status_t push_bn(OSSL_PARAM_BLD *bld, BIGNUM **keep, const char *para
     return APR_SUCCESS;
 }
 
-static apr_status_t fromdata(EVP_PKEY **pkey, const char *type, OSSL_PARAM_BLD *bld,
-                             int selection)
+static apr_status_t fromdata(EVP_PKEY **pkey, const char *type, OSSL_PARAM_BLD *bld, int selection)
 {
     OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
@@ -350,15 +342,12 @@ static apr_status_t fromdata(EVP_PKEY **pkey, const char *type, OSSL_PARAM_BLD *
     return ok ? APR_SUCCESS : AF_EKEY_INVALID;
 }
 
-static apr_status_t jwk_rsa(EVP_PKEY **pkey, const json_t *jwk, const char **why,
-                            apr_pool_t *p)
+static apr_status_t jwk_rsa(EVP_PKEY **pkey, const json_t *jwk, const char **why, apr_pool_t *p)
 {
     static const char *const crt[] = {"p", "q", "dp", "dq", "qi", NULL};
-    static const char *const params[] = {OSSL_PKEY_PARAM_RSA_FACTOR1,
-                                         OSSL_PKEY_PARAM_RSA_FACTOR2,
-                                         OSSL_PKEY_PARAM_RSA_EXPONENT1,
-                                         OSSL_PKEY_PARAM_RSA_EXPONENT2,
-                                         OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
+    static const char *const params[] = {
+        OSSL_PKEY_PARAM_RSA_FACTOR1, OSSL_PKEY_PARAM_RSA_FACTOR2, OSSL_PKEY_PARAM_RSA_EXPONENT1,
+        OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1};
     BIGNUM *bns[8] = {NULL};
     unsigned char *b;
     apr_size_t len;
@@ -420,8 +409,8 @@ static af_alg_t crv_alg(const char *crv)
     return AF_ALG_UNKNOWN;
 }
 
-static apr_status_t jwk_ec(EVP_PKEY **pkey, af_alg_t *crv_out, const json_t *jwk,
-                           const char **why, apr_pool_t *p)
+static apr_status_t jwk_ec(EVP_PKEY **pkey, af_alg_t *crv_out, const json_t *jwk, const char **why,
+                           apr_pool_t *p)
 {
     const json_t *crv = json_object_get(jwk, "crv");
     unsigned char *x, *y, *d, *pt;
@@ -453,8 +442,8 @@ static apr_status_t jwk_ec(EVP_PKEY **pkey, af_alg_t *crv_out, const json_t *jwk
     memcpy(pt + 1 + clen, y, clen);
     bld = OSSL_PARAM_BLD_new();
     if (bld == NULL ||
-        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-                                         af_jose_ec_group(alg), 0) ||
+        !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, af_jose_ec_group(alg),
+                                         0) ||
         !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 1 + 2 * clen)) {
         rv = AF_ECRYPTO;
         goto leave;
@@ -475,8 +464,7 @@ leave:
     return rv;
 }
 
-static apr_status_t jwk_okp(EVP_PKEY **pkey, const json_t *jwk, const char **why,
-                            apr_pool_t *p)
+static apr_status_t jwk_okp(EVP_PKEY **pkey, const json_t *jwk, const char **why, apr_pool_t *p)
 {
     const json_t *crv = json_object_get(jwk, "crv");
     unsigned char *x, *d, pub[32];
@@ -489,7 +477,7 @@ static apr_status_t jwk_okp(EVP_PKEY **pkey, const json_t *jwk, const char **why
     }
     if (strcmp(json_string_value(crv), "Ed25519") != 0) {
         *why = strcmp(json_string_value(crv), "Ed448") == 0 ? "ed448_not_enabled"
-                                                             : "okp_curve_unsupported";
+                                                            : "okp_curve_unsupported";
         return AF_EKEY_UNSUPPORTED;
     }
     if ((rv = member_b64(&x, &xl, jwk, "x", 32, why, p)) != APR_SUCCESS) {
@@ -636,8 +624,7 @@ apr_status_t af_jwk_parse(af_key_t **out, const json_t *jwk, int flags, const ch
             return AF_EKEY_INVALID;
         }
         rv = jwk_rsa(&pkey, jwk, why, p);
-    }
-    else if (strcmp(t, "EC") == 0) {
+    } else if (strcmp(t, "EC") == 0) {
         if (alg != AF_ALG_UNKNOWN && !AF_ALG_IS_EC(alg)) {
             *why = "alg_kty_mismatch";
             return AF_EKEY_INVALID;
@@ -652,8 +639,7 @@ apr_status_t af_jwk_parse(af_key_t **out, const json_t *jwk, int flags, const ch
             *why = "alg_crv_mismatch";
             return AF_EKEY_INVALID;
         }
-    }
-    else if (strcmp(t, "OKP") == 0) {
+    } else if (strcmp(t, "OKP") == 0) {
         if (alg != AF_ALG_UNKNOWN && alg != AF_ALG_EDDSA) {
             *why = "alg_kty_mismatch";
             return AF_EKEY_INVALID;
@@ -663,8 +649,7 @@ apr_status_t af_jwk_parse(af_key_t **out, const json_t *jwk, int flags, const ch
             return AF_EKEY_INVALID;
         }
         rv = jwk_okp(&pkey, jwk, why, p);
-    }
-    else {
+    } else {
         *why = "kty_unsupported";
         return AF_EKEY_UNSUPPORTED;
     }

@@ -142,14 +142,11 @@ apr_status_t af_key_generate(af_key_t **out, af_alg_t alg, const char *kid, apr_
     }
     if (AF_ALG_IS_EC(alg)) {
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", af_jose_ec_group(alg));
-    }
-    else if (AF_ALG_IS_RSA(alg)) {
+    } else if (AF_ALG_IS_RSA(alg)) {
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 3072);
-    }
-    else if (alg == AF_ALG_EDDSA) {
+    } else if (alg == AF_ALG_EDDSA) {
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-    }
-    else {
+    } else {
         return AF_EKEY_UNSUPPORTED;
     }
     if (pkey == NULL) {
@@ -232,10 +229,8 @@ static apr_status_t public_members(const char **a, const char **b, const char **
         break;
     case AF_KTY_EC:
         *crv = af_jose_ec_crv(key->alg);
-        *a = bn_param_b64(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, (int) af_jose_ec_len(key->alg),
-                          p);
-        *b = bn_param_b64(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, (int) af_jose_ec_len(key->alg),
-                          p);
+        *a = bn_param_b64(key->pkey, OSSL_PKEY_PARAM_EC_PUB_X, (int) af_jose_ec_len(key->alg), p);
+        *b = bn_param_b64(key->pkey, OSSL_PKEY_PARAM_EC_PUB_Y, (int) af_jose_ec_len(key->alg), p);
         break;
     case AF_KTY_OKP:
         *crv = "Ed25519";
@@ -301,18 +296,14 @@ const char *af_key_thumbprint(const af_key_t *key, apr_pool_t *p)
     if (key->kty == AF_KTY_OCT) {
         canon = apr_psprintf(p, "{\"k\":\"%s\",\"kty\":\"oct\"}",
                              af_b64url_encode(key->secret, key->secret_len, p));
-    }
-    else if (public_members(&a, &b, &crv, key, p) != APR_SUCCESS) {
+    } else if (public_members(&a, &b, &crv, key, p) != APR_SUCCESS) {
         return NULL;
-    }
-    else if (key->kty == AF_KTY_RSA) {
+    } else if (key->kty == AF_KTY_RSA) {
         canon = apr_psprintf(p, "{\"e\":\"%s\",\"kty\":\"RSA\",\"n\":\"%s\"}", b, a);
-    }
-    else if (key->kty == AF_KTY_EC) {
-        canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}",
-                             crv, a, b);
-    }
-    else {
+    } else if (key->kty == AF_KTY_EC) {
+        canon =
+            apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"EC\",\"x\":\"%s\",\"y\":\"%s\"}", crv, a, b);
+    } else {
         canon = apr_psprintf(p, "{\"crv\":\"%s\",\"kty\":\"OKP\",\"x\":\"%s\"}", crv, a);
     }
     if (!EVP_Digest(canon, strlen(canon), md, &mdlen, af_jose_md(AF_ALG_ES256), NULL)) {

@@ -62,8 +62,8 @@ static apr_status_t check_header(af_jws_t *jws)
     return APR_SUCCESS;
 }
 
-apr_status_t af_jws_parse(af_jws_t **out, const char *compact, apr_size_t len,
-                          apr_size_t max_len, apr_pool_t *p)
+apr_status_t af_jws_parse(af_jws_t **out, const char *compact, apr_size_t len, apr_size_t max_len,
+                          apr_pool_t *p)
 {
     return af_jws_parse_ex(out, compact, len, max_len, 0, p);
 }
@@ -121,14 +121,12 @@ apr_status_t af_jws_parse_ex(af_jws_t **out, const char *compact, apr_size_t len
         return rv;
     }
     jws->payload = buf + hmax;
-    if ((rv = af_b64url_decode_buf(buf + hmax, &jws->payload_len, d1 + 1, pl)) !=
-        APR_SUCCESS) {
+    if ((rv = af_b64url_decode_buf(buf + hmax, &jws->payload_len, d1 + 1, pl)) != APR_SUCCESS) {
         return rv;
     }
     buf[hmax + jws->payload_len] = '\0';
     jws->sig = buf + hmax + pmax;
-    if ((rv = af_b64url_decode_buf(buf + hmax + pmax, &jws->sig_len, d2 + 1, sl)) !=
-        APR_SUCCESS) {
+    if ((rv = af_b64url_decode_buf(buf + hmax + pmax, &jws->sig_len, d2 + 1, sl)) != APR_SUCCESS) {
         return rv;
     }
     jws->signing_input = compact;
@@ -149,8 +147,7 @@ apr_status_t af_jws_verify(const af_jws_t *jws, const af_key_t *key)
                              jws->signing_input_len, jws->sig, jws->sig_len);
 }
 
-apr_status_t af_jws_verify_keyset(const af_key_t **used, const af_jws_t *jws,
-                                  const af_keyset_t *ks)
+apr_status_t af_jws_verify_keyset(const af_key_t **used, const af_jws_t *jws, const af_keyset_t *ks)
 {
     const af_key_t *cands[AF_JWS_MAX_CANDIDATES];
     apr_status_t rv = AF_EJWS_ALG;

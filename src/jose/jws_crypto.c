@@ -35,8 +35,7 @@ static apr_status_t hmac_compute(unsigned char *out, size_t *out_len, const af_k
         if (ctx == NULL) {
             return AF_ECRYPTO;
         }
-    }
-    else {
+    } else {
         OSSL_PARAM params[2];
 
         ctx = EVP_MAC_CTX_new(af_jose_hmac());
@@ -119,8 +118,7 @@ static apr_status_t pkey_ctx_for(EVP_PKEY_CTX **out, const af_key_t *key, int si
                  EVP_PKEY_CTX_set_signature_md(ctx, md) == 1 &&
                  EVP_PKEY_CTX_set_rsa_mgf1_md(ctx, md) == 1 &&
                  EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, (int) af_jose_hash_len(key->alg)) == 1;
-        }
-        else {
+        } else {
             ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
                  EVP_PKEY_CTX_set_signature_md(ctx, md) == 1;
         }
@@ -203,8 +201,7 @@ apr_status_t af_jws_verify_raw(const af_key_t *key, const unsigned char *msg, ap
         }
         sl = p1363_to_der(der, sig, clen);
         s = der;
-    }
-    else if (sig_len != (apr_size_t) EVP_PKEY_get_size(key->pkey)) {
+    } else if (sig_len != (apr_size_t) EVP_PKEY_get_size(key->pkey)) {
         return AF_EJWS_SIG;
     }
     if (!EVP_Digest(msg, msg_len, h, &hl, af_jose_md(key->alg), NULL)) {

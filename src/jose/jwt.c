@@ -118,8 +118,7 @@ static apr_status_t check_times(const json_t *c, const af_jwt_policy_t *pol)
             return AF_EJWT_IAT;
         }
         has_iat = 1;
-    }
-    else if (pol->require_iat) {
+    } else if (pol->require_iat) {
         return AF_EJWT_IAT;
     }
     if (pol->max_lifetime > 0) {

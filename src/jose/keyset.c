@@ -40,8 +40,7 @@ int af_keyset_select(const af_key_t **cands, int max, const af_keyset_t *ks, con
             if (k->kid != NULL && strcmp(k->kid, kid) == 0) {
                 cands[n++] = k;
             }
-        }
-        else if (k->alg == alg) {
+        } else if (k->alg == alg) {
             cands[n++] = k;
         }
     }
@@ -50,8 +49,7 @@ int af_keyset_select(const af_key_t **cands, int max, const af_keyset_t *ks, con
 
 /* A key that cannot be used is skipped, never fatal to the set (C01, C04, C05).  The kid
  * and the reason are not secret; nothing of the key itself is logged. */
-static void skip(apr_array_header_t *skipped, const json_t *jwk, const char *why,
-                 apr_pool_t *p)
+static void skip(apr_array_header_t *skipped, const json_t *jwk, const char *why, apr_pool_t *p)
 {
     const json_t *kid = json_object_get(jwk, "kid");
     const char *k = json_is_string(kid) ? json_string_value(kid) : "(no kid)";
@@ -118,8 +116,7 @@ apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, 
             const char *t = json_string_value(kty);
             if (strcmp(t, "oct") == 0) {
                 sym = 1;
-            }
-            else if (strcmp(t, "RSA") == 0 || strcmp(t, "EC") == 0 || strcmp(t, "OKP") == 0) {
+            } else if (strcmp(t, "RSA") == 0 || strcmp(t, "EC") == 0 || strcmp(t, "OKP") == 0) {
                 asym = 1;
             }
         }

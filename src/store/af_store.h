@@ -36,6 +36,10 @@
 
 /* af_store_open flags */
 #define AF_STORE_RDONLY 0x01 /* operator tools that only read */
+/* One sync per commit instead of two (MDB_NOMETASYNC): an OS crash or power loss may
+ * undo the last commits (never corrupt the store; users may have to log in again).
+ * Off by default: the default is LMDB's full durability. */
+#define AF_STORE_NOMETASYNC 0x02
 
 typedef struct af_store_t af_store_t;
 
@@ -44,23 +48,23 @@ typedef struct af_store_family_t {
     const char *sid; /* family id: 128 random bits, base64url (22 chars) */
     const char *sub;
     const char *provider;
-    const char *claims_json;  /* snapshot at login; may be "" */
-    apr_int64_t created;      /* login time */
-    apr_int64_t last_used;    /* last successful rotation (or login) */
-    apr_int64_t expires;      /* absolute expiry: created + RefreshTTL, never extended */
-    apr_int64_t idle;         /* idle timeout in seconds at login (0: none) */
-    apr_int64_t revoked_at;   /* 0 unless revoked */
+    const char *claims_json; /* snapshot at login; may be "" */
+    apr_int64_t created;     /* login time */
+    apr_int64_t last_used;   /* last successful rotation (or login) */
+    apr_int64_t expires;     /* absolute expiry: created + RefreshTTL, never extended */
+    apr_int64_t idle;        /* idle timeout in seconds at login (0: none) */
+    apr_int64_t revoked_at;  /* 0 unless revoked */
     int revoked;
-    apr_uint32_t generation;  /* generation of the current (active) refresh token */
+    apr_uint32_t generation; /* generation of the current (active) refresh token */
     apr_uint32_t rotations;
 } af_store_family_t;
 
 /** The outcome of a successful rotation. */
 typedef struct af_store_rotation_t {
-    const char *refresh_token;  /* the successor: put it in the cookie */
-    af_store_family_t *family;  /* family after the rotation */
-    apr_uint32_t generation;    /* of the successor */
-    int replayed;               /* 1: grace path, the same successor as before */
+    const char *refresh_token; /* the successor: put it in the cookie */
+    af_store_family_t *family; /* family after the rotation */
+    apr_uint32_t generation;   /* of the successor */
+    int replayed;              /* 1: grace path, the same successor as before */
 } af_store_rotation_t;
 
 /** Counters kept in the meta db, plus a count of active families. */
@@ -71,12 +75,12 @@ typedef struct af_store_stats_t {
     apr_uint64_t reuse_detections;
     apr_uint64_t revocations;
     apr_uint64_t swept;
-    apr_uint64_t active_families;  /* not revoked, not expired (absolute or idle) at now */
-    apr_uint64_t families;         /* records, including revoked/expired tombstones */
-    apr_uint64_t tokens;           /* token records (active + rotated tombstones) */
+    apr_uint64_t active_families; /* not revoked, not expired (absolute or idle) at now */
+    apr_uint64_t families;        /* records, including revoked/expired tombstones */
+    apr_uint64_t tokens;          /* token records (active + rotated tombstones) */
     apr_uint64_t flows;
-    apr_uint64_t map_size;         /* bytes */
-    apr_uint64_t map_used;         /* bytes in use (last page number * page size) */
+    apr_uint64_t map_size; /* bytes */
+    apr_uint64_t map_used; /* bytes in use (last page number * page size) */
     unsigned int max_readers;
     unsigned int readers_used;
 } af_store_stats_t;
@@ -96,9 +100,8 @@ typedef struct af_store_ops_t {
                                   apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
                                   apr_pool_t *p);
     apr_status_t (*rotate)(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                           apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
-                           apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
-                           apr_pool_t *p);
+                           apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
+                           af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
     apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now);
     apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now);
     apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
@@ -154,9 +157,9 @@ int af_store_stale_readers(const af_store_t *st);
  *         AF_ETOOBIG (claims), AF_ESTORE_FULL/BUSY/IO
  */
 apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
-                                    const char *sub, const char *provider,
-                                    const char *claims_json, apr_int64_t now, apr_int64_t ttl,
-                                    apr_int64_t idle, apr_pool_t *p);
+                                    const char *sub, const char *provider, const char *claims_json,
+                                    apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
+                                    apr_pool_t *p);
 
 /**
  * Rotate a presented refresh token, in ONE write transaction:
@@ -173,8 +176,7 @@ apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af
  */
 apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
                              apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
-                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
-                             apr_pool_t *p);
+                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
 
 /** Revoke one family (idempotent). @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
 apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);

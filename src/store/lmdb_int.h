@@ -54,8 +54,8 @@ af_store_family_t *af_lm_fam_export(const lm_fam_t *f, const char *sid, apr_size
                                     apr_pool_t *p);
 
 /* by_expiry key: expiry (8, order-preserving) || kind || key */
-apr_size_t af_lm_exp_key(unsigned char *buf, apr_int64_t expires, int kind,
-                         const void *key, apr_size_t key_len);
+apr_size_t af_lm_exp_key(unsigned char *buf, apr_int64_t expires, int kind, const void *key,
+                         apr_size_t key_len);
 apr_int64_t af_lm_exp_time(const unsigned char *buf);
 
 int af_lm_counter_add(lm_t *lm, MDB_txn *txn, const char *name, apr_uint64_t n);
@@ -79,12 +79,10 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
 /* in lmdb_rotate.c */
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const char *sub, const char *provider, const char *claims_json,
-                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
-                                 apr_pool_t *p);
+                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle, apr_pool_t *p);
 apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
-                          apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
-                          apr_pool_t *p);
+                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
+                          af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
 /* revoke a family inside a caller's write txn; *changed = 1 if it was not revoked */
 int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64_t now,
                         int *changed, apr_pool_t *p);

@@ -41,8 +41,7 @@ static int put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, con
 
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const char *sub, const char *provider, const char *claims_json,
-                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
-                                 apr_pool_t *p)
+                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle, apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     MDB_txn *txn = NULL;
@@ -128,8 +127,17 @@ leave:
     }
     *rt = tok;
     *fam = apr_pcalloc(p, sizeof(af_store_family_t));
-    **fam = (af_store_family_t){sid,     apr_pstrdup(p, sub), apr_pstrdup(p, f.provider),
-                                apr_pstrdup(p, f.claims), now, now, f.expires, idle, 0, 0, 1,
+    **fam = (af_store_family_t){sid,
+                                apr_pstrdup(p, sub),
+                                apr_pstrdup(p, f.provider),
+                                apr_pstrdup(p, f.claims),
+                                now,
+                                now,
+                                f.expires,
+                                idle,
+                                0,
+                                0,
+                                1,
                                 0};
     return APR_SUCCESS;
 }
@@ -205,8 +213,7 @@ static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, M
     if (*rv == APR_SUCCESS && (nrt == NULL || strlen(nrt) != AF_RT_LEN)) {
         *rv = AF_EINTERNAL;
     }
-    if (*rv != APR_SUCCESS ||
-        (*rv = af_token_refresh_hash(nh, nrt, AF_RT_LEN)) != APR_SUCCESS) {
+    if (*rv != APR_SUCCESS || (*rv = af_token_refresh_hash(nh, nrt, AF_RT_LEN)) != APR_SUCCESS) {
         return -1;
     }
     /* the successor */
@@ -229,8 +236,8 @@ static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, M
     old->state = LM_ROTATED;
     old->rotated_at = now;
     memcpy(old->succ, nh, AF_RT_HASH_LEN);
-    *rv = af_token_gcm_seal(old->sealed, k_old, aad, succ_aad(aad, h),
-                            (const unsigned char *) nrt, AF_RT_LEN);
+    *rv = af_token_gcm_seal(old->sealed, k_old, aad, succ_aad(aad, h), (const unsigned char *) nrt,
+                            AF_RT_LEN);
     if (*rv != APR_SUCCESS) {
         return -1;
     }
@@ -260,8 +267,7 @@ static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, M
 
 /* The grace path: unseal the successor kept in the rotated record. */
 static apr_status_t replay_successor(af_store_rotation_t *res, const unsigned char *h,
-                                     const unsigned char *k_old, const lm_tok_t *old,
-                                     apr_pool_t *p)
+                                     const unsigned char *k_old, const lm_tok_t *old, apr_pool_t *p)
 {
     unsigned char aad[64], pt[TOK_SEALED_MAX], chk[AF_RT_HASH_LEN];
     apr_size_t n = 0;
@@ -282,9 +288,8 @@ static apr_status_t replay_successor(af_store_rotation_t *res, const unsigned ch
 }
 
 apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
-                          apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
-                          apr_pool_t *p)
+                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
+                          af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     af_store_rotation_t *res = apr_pcalloc(p, sizeof(*res));
@@ -302,8 +307,8 @@ apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char 
     }
     /* the key derivations do not need the lock: do them first */
     if ((rv = af_token_refresh_hash(h, rt, rt_len)) != APR_SUCCESS ||
-        (rv = af_token_hkdf(k_old, (const unsigned char *) rt, rt_len, SUCC_SALT,
-                            "successor")) != APR_SUCCESS) {
+        (rv = af_token_hkdf(k_old, (const unsigned char *) rt, rt_len, SUCC_SALT, "successor")) !=
+            APR_SUCCESS) {
         return rv;
     }
     rc = af_lm_txn_begin(lm, 0, &txn);

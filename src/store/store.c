@@ -9,17 +9,16 @@ void af_store_close(af_store_t *st)
 }
 
 apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
-                                    const char *sub, const char *provider,
-                                    const char *claims_json, apr_int64_t now, apr_int64_t ttl,
-                                    apr_int64_t idle, apr_pool_t *p)
+                                    const char *sub, const char *provider, const char *claims_json,
+                                    apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
+                                    apr_pool_t *p)
 {
     return st->ops->family_create(fam, rt, st, sub, provider, claims_json, now, ttl, idle, p);
 }
 
 apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
                              apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
-                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton,
-                             apr_pool_t *p)
+                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
 {
     return st->ops->rotate(out, st, rt, rt_len, now, grace, idle, gen, baton, p);
 }

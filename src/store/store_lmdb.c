@@ -103,8 +103,8 @@ static void put_u32(unsigned char *b, apr_uint32_t v)
 
 static apr_uint32_t get_u32(const unsigned char *b)
 {
-    return ((apr_uint32_t) b[0] << 24) | ((apr_uint32_t) b[1] << 16) |
-           ((apr_uint32_t) b[2] << 8) | b[3];
+    return ((apr_uint32_t) b[0] << 24) | ((apr_uint32_t) b[1] << 16) | ((apr_uint32_t) b[2] << 8) |
+           b[3];
 }
 
 static void put_u16(unsigned char *b, apr_size_t v)
@@ -319,10 +319,18 @@ static apr_status_t cleanup_store(void *data)
     return APR_SUCCESS;
 }
 
-static const af_store_ops_t lmdb_ops = {
-    "lmdb",           lm_close,         af_lm_family_create, af_lm_rotate,
-    af_lm_family_revoke, af_lm_revoke_sub, af_lm_family_is_revoked, af_lm_family_get,
-    af_lm_list,       af_lm_sweep,      af_lm_stats,         af_lm_flow_consume};
+static const af_store_ops_t lmdb_ops = {"lmdb",
+                                        lm_close,
+                                        af_lm_family_create,
+                                        af_lm_rotate,
+                                        af_lm_family_revoke,
+                                        af_lm_revoke_sub,
+                                        af_lm_family_is_revoked,
+                                        af_lm_family_get,
+                                        af_lm_list,
+                                        af_lm_sweep,
+                                        af_lm_stats,
+                                        af_lm_flow_consume};
 
 static int env_exists(const char *dir)
 {
@@ -333,10 +341,11 @@ static int env_exists(const char *dir)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
-static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize,
-                             unsigned int maxreaders, int flags)
+static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize, unsigned int maxreaders,
+                             int flags)
 {
-    unsigned int eflags = MDB_NOTLS | ((flags & AF_STORE_RDONLY) ? MDB_RDONLY : 0);
+    unsigned int eflags = MDB_NOTLS | ((flags & AF_STORE_RDONLY) ? MDB_RDONLY : 0) |
+                          ((flags & AF_STORE_NOMETASYNC) ? MDB_NOMETASYNC : 0);
     int rc;
 
     rc = mdb_env_create(&lm->env);

@@ -74,9 +74,9 @@ apr_status_t af_token_gcm_seal(unsigned char *out, const unsigned char key[32],
  * Inverse of af_token_gcm_seal; out must hold in_len - AF_SEAL_NONCE - AF_SEAL_TAG bytes.
  * @return APR_SUCCESS, AF_ETOKEN_SEAL (short input, tag mismatch), AF_ECRYPTO
  */
-apr_status_t af_token_gcm_open(unsigned char *out, apr_size_t *out_len,
-                               const unsigned char key[32], const unsigned char *aad,
-                               apr_size_t aad_len, const unsigned char *in, apr_size_t in_len);
+apr_status_t af_token_gcm_open(unsigned char *out, apr_size_t *out_len, const unsigned char key[32],
+                               const unsigned char *aad, apr_size_t aad_len,
+                               const unsigned char *in, apr_size_t in_len);
 
 /** A sealing key bound to one purpose (e.g. the cookie name "__Host-authflow-flow"). */
 typedef struct af_seal_key_t {
@@ -101,8 +101,7 @@ apr_status_t af_token_seal(const char **blob, const af_seal_key_t *key, const vo
  *         AF_ETOKEN_EXPIRED (authentic but now > expiry)
  */
 apr_status_t af_token_unseal(unsigned char **data, apr_size_t *len, const af_seal_key_t *key,
-                             const char *blob, apr_size_t blob_len, apr_int64_t now,
-                             apr_pool_t *p);
+                             const char *blob, apr_size_t blob_len, apr_int64_t now, apr_pool_t *p);
 
 /* ---- server secret and default signing key ----------------------------------------- */
 
@@ -120,8 +119,7 @@ apr_status_t af_token_secret_load_or_create(const unsigned char **secret, const 
  * (PKCS#8 PEM, 0600). kid defaults to the RFC 7638 thumbprint.
  * @return APR_SUCCESS, errno codes, AF_ETOKEN_SECRET (permissions), AF_EKEY_*
  */
-apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir,
-                                                 apr_pool_t *p);
+apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir, apr_pool_t *p);
 
 /* ---- access tokens ----------------------------------------------------------------- */
 

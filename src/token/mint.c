@@ -37,8 +37,8 @@ apr_status_t af_token_mint_access(const char **compact, const af_key_t *key, con
     int i;
 
     *compact = NULL;
-    if (key == NULL || iss == NULL || aud == NULL || sub == NULL || *sub == '\0' ||
-        sid == NULL || ttl <= 0) {
+    if (key == NULL || iss == NULL || aud == NULL || sub == NULL || *sub == '\0' || sid == NULL ||
+        ttl <= 0) {
         return AF_ETOKEN_CLAIMS;
     }
     payload = af_json_pool_own(json_object(), p);

@@ -29,12 +29,10 @@ apr_status_t af_token_hkdf(unsigned char out[32], const unsigned char *ikm, apr_
     *pp++ = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *) "SHA256", 0);
     *pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *) ikm, ikm_len);
     if (salt != NULL) {
-        *pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *) salt,
-                                                  strlen(salt));
+        *pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *) salt, strlen(salt));
     }
     if (info != NULL) {
-        *pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *) info,
-                                                  strlen(info));
+        *pp++ = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *) info, strlen(info));
     }
     *pp = OSSL_PARAM_construct_end();
     if (EVP_KDF_derive(ctx, out, 32, params) == 1) {
@@ -84,9 +82,9 @@ leave:
     return rv;
 }
 
-apr_status_t af_token_gcm_open(unsigned char *out, apr_size_t *out_len,
-                               const unsigned char key[32], const unsigned char *aad,
-                               apr_size_t aad_len, const unsigned char *in, apr_size_t in_len)
+apr_status_t af_token_gcm_open(unsigned char *out, apr_size_t *out_len, const unsigned char key[32],
+                               const unsigned char *aad, apr_size_t aad_len,
+                               const unsigned char *in, apr_size_t in_len)
 {
     EVP_CIPHER_CTX *ctx = NULL;
     apr_size_t len;
@@ -207,8 +205,7 @@ apr_status_t af_token_seal(const char **blob, const af_seal_key_t *key, const vo
 }
 
 apr_status_t af_token_unseal(unsigned char **data, apr_size_t *len, const af_seal_key_t *key,
-                             const char *blob, apr_size_t blob_len, apr_int64_t now,
-                             apr_pool_t *p)
+                             const char *blob, apr_size_t blob_len, apr_int64_t now, apr_pool_t *p)
 {
     unsigned char aad[AAD_MAX], *raw = NULL, *pt;
     apr_size_t raw_len = 0, pt_len = 0, aad_len;

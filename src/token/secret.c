@@ -141,8 +141,7 @@ apr_status_t af_token_secret_load_or_create(const unsigned char **secret, const 
     return rv;
 }
 
-apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir,
-                                                 apr_pool_t *p)
+apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir, apr_pool_t *p)
 {
     const char *path = apr_pstrcat(p, dir, "/" SIGNING_FILE, NULL);
     const char *why = NULL, *pem = NULL;

@@ -107,6 +107,16 @@ def keys():
     shutil.rmtree(d, ignore_errors=True)
 
 
+@pytest.fixture(scope='session', autouse=True)
+def _module_snapshot():
+    yield
+    for p in afharness._MODULE_COPY:
+        try:
+            os.unlink(p)
+        except OSError:
+            pass
+
+
 @pytest.fixture(scope='session')
 def echo():
     e = backends.EchoServer().start()

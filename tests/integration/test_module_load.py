@@ -32,7 +32,7 @@ def test_configtest_plain_ok(workdir):
 def test_module_symbol_exported_only():
     """Only authflow_module is exported from the .so (STYLE.md)."""
     import subprocess
-    out = subprocess.run(['nm', '-D', '--defined-only', afharness.MODULE_SO],
+    out = subprocess.run(['nm', '-D', '--defined-only', afharness.module_copy()],
                          stdout=subprocess.PIPE, check=True).stdout.decode()
     syms = [l.split()[-1] for l in out.splitlines() if l.split()[1:2] in (['T'], ['D'], ['B'])]
     assert 'authflow_module' in syms

@@ -25,8 +25,7 @@ START_TEST(test_rfc4648_vectors)
     apr_size_t n, i;
 
     for (i = 0; i < 7; i++) {
-        ck_assert_str_eq(af_b64url_encode((const unsigned char *) in[i], strlen(in[i]), p),
-                         out[i]);
+        ck_assert_str_eq(af_b64url_encode((const unsigned char *) in[i], strlen(in[i]), p), out[i]);
         ck_assert_int_eq(af_b64url_decode(&d, &n, out[i], strlen(out[i]), p), APR_SUCCESS);
         ck_assert_uint_eq(n, strlen(in[i]));
         ck_assert_mem_eq(d, in[i], n);
@@ -82,8 +81,9 @@ END_TEST
 
 START_TEST(test_A06_whitespace_and_specials_rejected)
 {
-    static const char *const bad[] = {"Zm9v Yg", "Zm9v\tYg", "Zm9v\rYg", "Zm9v\nYg", " Zm9v",
-                                      "Zm9v\n", "Zm9?", "Zm9#", "Zm.v", "Zm9vY%67", "Zm9vYg\r\n"};
+    static const char *const bad[] = {"Zm9v Yg", "Zm9v\tYg", "Zm9v\rYg",  "Zm9v\nYg",
+                                      " Zm9v",   "Zm9v\n",   "Zm9?",      "Zm9#",
+                                      "Zm.v",    "Zm9vY%67", "Zm9vYg\r\n"};
     apr_size_t n, i;
 
     for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -95,8 +95,7 @@ END_TEST
 
 START_TEST(test_A06_every_byte_outside_alphabet)
 {
-    static const char *alpha =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    static const char *alpha = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     unsigned char buf[8];
     char s[5];
     apr_size_t n;
@@ -108,8 +107,7 @@ START_TEST(test_A06_every_byte_outside_alphabet)
         s[1] = 'A';
         s[2] = 'A';
         s[3] = (char) c;
-        ck_assert_int_eq(af_b64url_decode_buf(buf, &n, s, 4),
-                         ok ? APR_SUCCESS : AF_EBASE64);
+        ck_assert_int_eq(af_b64url_decode_buf(buf, &n, s, 4), ok ? APR_SUCCESS : AF_EBASE64);
     }
 }
 END_TEST

@@ -61,8 +61,8 @@ static const char *login(af_store_t *st, const char *sub, af_store_family_t **fa
     af_store_family_t *fam;
     const char *rt;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, sub, "google",
-                                            "{\"email\":\"a@b.c\"}", T0, TTL, IDLE, pool),
+    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, sub, "google", "{\"email\":\"a@b.c\"}",
+                                            T0, TTL, IDLE, pool),
                      APR_SUCCESS);
     if (fam_out) {
         *fam_out = fam;
@@ -145,8 +145,7 @@ START_TEST(test_G02_rotation_keeps_family_and_expiry)
 
     ck_assert_uint_eq(strlen(fam->sid), 22);
     ck_assert_int_eq(fam->expires, T0 + TTL);
-    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + 3600, GRACE, 0, NULL, NULL,
-                                     pool),
+    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + 3600, GRACE, 0, NULL, NULL, pool),
                      APR_SUCCESS);
     ck_assert_str_ne(r->refresh_token, rt);
     ck_assert_int_eq(af_token_refresh_check(r->refresh_token, strlen(r->refresh_token)),
@@ -278,9 +277,9 @@ START_TEST(test_G07_idle_timeout)
     /* a per-call idle overrides the stored one */
     {
         af_store_rotation_t *r;
-        ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + IDLE + 61, GRACE, 60,
-                                         NULL, NULL, pool),
-                         AF_ESTORE_EXPIRED);
+        ck_assert_int_eq(
+            af_store_rotate(&r, st, rt, strlen(rt), T0 + IDLE + 61, GRACE, 60, NULL, NULL, pool),
+            AF_ESTORE_EXPIRED);
     }
 }
 END_TEST
@@ -291,8 +290,7 @@ START_TEST(test_G07_absolute_lifetime)
     af_store_family_t *fam;
     const char *rt;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0, 1000, 0,
-                                            pool),
+    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0, 1000, 0, pool),
                      APR_SUCCESS);
     rt = rotate_ok(st, rt, T0 + 999, 0);
     ck_assert_int_eq(rotate_rv(st, rt, T0 + 1000), AF_ESTORE_EXPIRED);
@@ -432,8 +430,7 @@ START_TEST(test_G10_map_full_fails_closed)
     ck_assert_int_eq(af_store_family_is_revoked(st, fam->sid), APR_SUCCESS);
     ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + i, 0, 0, NULL, NULL, pool),
                      AF_ESTORE_FULL);
-    ck_assert_int_eq(af_store_family_create(&fam, &next, st, "bob", "p", NULL, T0, TTL, IDLE,
-                                            pool),
+    ck_assert_int_eq(af_store_family_create(&fam, &next, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
                      AF_ESTORE_FULL);
     af_store_close(st);
     /* with room again, the very same token rotates normally (it was still active) */
@@ -455,8 +452,7 @@ START_TEST(test_G10_timestamps_after_2038)
     const char *rt, *rt2;
     apr_uint64_t purged;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, t, TTL, IDLE,
-                                            pool),
+    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, t, TTL, IDLE, pool),
                      APR_SUCCESS);
     rt2 = rotate_ok(st, rt, t + 100, 0);
     ck_assert_int_eq(af_store_family_get(&got, st, fam->sid, pool), APR_SUCCESS);
@@ -497,8 +493,7 @@ START_TEST(test_G10_readers_full_fails_closed)
         close(ready[0]);
         close(hold[1]);
         if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 8) ||
-            mdb_env_open(env, dir, MDB_NOTLS, 0600) ||
-            mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+            mdb_env_open(env, dir, MDB_NOTLS, 0600) || mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
             _exit(1);
         }
         if (write(ready[1], "r", 1) != 1 || read(hold[0], &c, 1) < 0) {

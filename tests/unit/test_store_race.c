@@ -134,9 +134,9 @@ static void g04(int n, int reps)
     ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (rep = 0; rep < reps; rep++) {
         apr_pool_create(&rp, pool);
-        ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0 + rep, TTL,
-                                                IDLE, rp),
-                         APR_SUCCESS);
+        ck_assert_int_eq(
+            af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0 + rep, TTL, IDLE, rp),
+            APR_SUCCESS);
         memcpy(race->rt, rt, AF_RT_LEN);
         race->now = T0 + rep;
         for (i = 0; i < n; i++) {
@@ -340,9 +340,9 @@ START_TEST(test_G11_kill9_rotation_storm)
 
     ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (i = 0; i < G11_FAMILIES; i++) {
-        ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "storm", "p", NULL, T0, TTL,
-                                                IDLE, pool),
-                         APR_SUCCESS);
+        ck_assert_int_eq(
+            af_store_family_create(&fam, &rt, st, "storm", "p", NULL, T0, TTL, IDLE, pool),
+            APR_SUCCESS);
         fams[i] = fam;
         memcpy(slots[i].rt[0], rt, AF_RT_LEN);
     }
@@ -383,8 +383,8 @@ START_TEST(test_G11_kill9_rotation_storm)
     /* the token each client holds still works: active, or within grace its successor */
     ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (i = 0; i < G11_FAMILIES; i++) {
-        ck_assert_int_eq(af_store_rotate(&r, st, slots[i].rt[slots[i].which], AF_RT_LEN,
-                                         T0 + 200, 3600, 0, NULL, NULL, pool),
+        ck_assert_int_eq(af_store_rotate(&r, st, slots[i].rt[slots[i].which], AF_RT_LEN, T0 + 200,
+                                         3600, 0, NULL, NULL, pool),
                          APR_SUCCESS);
         ck_assert_int_eq(af_store_family_is_revoked(st, fams[i]->sid), APR_SUCCESS);
     }

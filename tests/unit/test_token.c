@@ -100,10 +100,10 @@ END_TEST
 
 START_TEST(test_G01_refresh_hash_is_sha256)
 {
-    static const unsigned char abc[32] = {
-        0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
-        0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
-        0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
+    static const unsigned char abc[32] = {0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea,
+                                          0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+                                          0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c,
+                                          0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad};
     unsigned char h[32];
 
     ck_assert_int_eq(af_token_refresh_hash(h, "abc", 3), APR_SUCCESS);
@@ -138,8 +138,7 @@ START_TEST(test_F10_seal_roundtrip_and_fresh_nonce)
     ck_assert_str_eq((char *) out, "state-data");
     /* max age inside the plaintext: exactly at expiry ok, one second later expired */
     ck_assert_int_eq(af_token_unseal(&out, &n, k, b1, strlen(b1), 1600, pool), APR_SUCCESS);
-    ck_assert_int_eq(af_token_unseal(&out, &n, k, b1, strlen(b1), 1601, pool),
-                     AF_ETOKEN_EXPIRED);
+    ck_assert_int_eq(af_token_unseal(&out, &n, k, b1, strlen(b1), 1601, pool), AF_ETOKEN_EXPIRED);
     /* an empty payload works too */
     ck_assert_int_eq(af_token_seal(&b2, k, "", 0, 1000, 1, pool), APR_SUCCESS);
     ck_assert_int_eq(af_token_unseal(&out, &n, k, b2, strlen(b2), 1000, pool), APR_SUCCESS);
@@ -194,8 +193,7 @@ START_TEST(test_F10_swap_purpose_and_secret)
     memcpy(other->key, flow->key, 32);
     ck_assert_int_eq(af_token_unseal(&out, &n, other, blob, strlen(blob), 1000, pool),
                      AF_ETOKEN_SEAL);
-    ck_assert_int_eq(af_token_unseal(&out, &n, flow, blob, strlen(blob), 1000, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_token_unseal(&out, &n, flow, blob, strlen(blob), 1000, pool), APR_SUCCESS);
 }
 END_TEST
 
@@ -260,10 +258,10 @@ END_TEST
 START_TEST(test_F10_hkdf_rfc5869_case3)
 {
     /* RFC 5869 A.3 (SHA-256, empty salt and info), first 32 bytes of the OKM */
-    static const unsigned char okm[32] = {
-        0x8d, 0xa4, 0xe7, 0x75, 0xa5, 0x63, 0xc1, 0x8f, 0x71, 0x5f, 0x80,
-        0x2a, 0x06, 0x3c, 0x5a, 0x31, 0xb8, 0xa1, 0x1f, 0x5c, 0x5e, 0xe1,
-        0x87, 0x9e, 0xc3, 0x45, 0x4e, 0x5f, 0x3c, 0x73, 0x8d, 0x2d};
+    static const unsigned char okm[32] = {0x8d, 0xa4, 0xe7, 0x75, 0xa5, 0x63, 0xc1, 0x8f,
+                                          0x71, 0x5f, 0x80, 0x2a, 0x06, 0x3c, 0x5a, 0x31,
+                                          0xb8, 0xa1, 0x1f, 0x5c, 0x5e, 0xe1, 0x87, 0x9e,
+                                          0xc3, 0x45, 0x4e, 0x5f, 0x3c, 0x73, 0x8d, 0x2d};
     unsigned char ikm[22], out[32], out2[32];
 
     memset(ikm, 0x0b, sizeof(ikm));
@@ -351,8 +349,7 @@ static json_t *verify(const char *tok, const af_key_t *key, apr_int64_t now)
     pol.typ = "at+jwt";
     pol.require_iat = pol.require_jti = pol.require_sub = 1;
     af_keyset_add(ks, (af_key_t *) key);
-    ck_assert_int_eq(af_jwt_verify(&claims, &used, tok, strlen(tok), ks, &pol, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_jwt_verify(&claims, &used, tok, strlen(tok), ks, &pol, pool), APR_SUCCESS);
     return claims;
 }
 
@@ -369,8 +366,8 @@ START_TEST(test_F04_mint_claims)
 
     ck_assert_int_eq(af_json_parse(&in, doc, strlen(doc), 0, pool), APR_SUCCESS);
     ck_assert_int_eq(af_token_mint_access(&tok, key, "https://app.example", "app", "alice",
-                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000,
-                                          in, names("sub email email_verified groups exp"),
+                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000, in,
+                                          names("sub email email_verified groups exp"),
                                           strlen("__Host-authflow-at"), pool),
                      APR_SUCCESS);
     ck_assert_int_eq(af_jws_parse(&jws, tok, strlen(tok), 0, pool), APR_SUCCESS);
@@ -389,18 +386,18 @@ START_TEST(test_F04_mint_claims)
     ck_assert_ptr_null(json_object_get(c, "secret")); /* not in the list */
     /* a fresh jti per token */
     ck_assert_int_eq(af_token_mint_access(&tok2, key, "https://app.example", "app", "alice",
-                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000,
-                                          NULL, NULL, 18, pool),
+                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000, NULL,
+                                          NULL, 18, pool),
                      APR_SUCCESS);
     ck_assert_str_ne(json_string_value(json_object_get(c, "jti")),
                      json_string_value(json_object_get(verify(tok2, key, 1700000001), "jti")));
     /* required claims */
-    ck_assert_int_eq(af_token_mint_access(&tok2, key, "i", "a", NULL, "s", NULL, 300, 1, NULL,
-                                          NULL, 0, pool),
-                     AF_ETOKEN_CLAIMS);
-    ck_assert_int_eq(af_token_mint_access(&tok2, key, "i", "a", "u", "s", NULL, 0, 1, NULL,
-                                          NULL, 0, pool),
-                     AF_ETOKEN_CLAIMS);
+    ck_assert_int_eq(
+        af_token_mint_access(&tok2, key, "i", "a", NULL, "s", NULL, 300, 1, NULL, NULL, 0, pool),
+        AF_ETOKEN_CLAIMS);
+    ck_assert_int_eq(
+        af_token_mint_access(&tok2, key, "i", "a", "u", "s", NULL, 0, 1, NULL, NULL, 0, pool),
+        AF_ETOKEN_CLAIMS);
 }
 END_TEST
 
@@ -420,24 +417,24 @@ START_TEST(test_F04_mint_size_cap)
     json_object_set_new(in, "groups", groups);
     json_object_set_new(in, "name", json_string("A. N. Other"));
     ck_assert_int_eq(af_token_mint_access(&tok, key, "https://app.example", "app", "alice",
-                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000,
-                                          in, names("name groups"), 18, pool),
+                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000, in,
+                                          names("name groups"), 18, pool),
                      AF_ETOKEN_TOOBIG);
     ck_assert_ptr_null(tok);
     /* the boundary: ES256 tokens of equal claims have equal length */
     ck_assert_int_eq(af_token_mint_access(&tok, key, "https://app.example", "app", "alice",
-                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000,
-                                          in, names("name"), 0, pool),
+                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000, in,
+                                          names("name"), 0, pool),
                      APR_SUCCESS);
     len = strlen(tok);
     ck_assert_int_eq(af_token_mint_access(&tok, key, "https://app.example", "app", "alice",
-                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000,
-                                          in, names("name"), AF_COOKIE_MAX - 1 - len, pool),
+                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000, in,
+                                          names("name"), AF_COOKIE_MAX - 1 - len, pool),
                      APR_SUCCESS);
     ck_assert_uint_eq(strlen(tok), len);
     ck_assert_int_eq(af_token_mint_access(&tok, key, "https://app.example", "app", "alice",
-                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000,
-                                          in, names("name"), AF_COOKIE_MAX - len, pool),
+                                          "SIDSIDSIDSIDSIDSIDSIDS", "google", 300, 1700000000, in,
+                                          names("name"), AF_COOKIE_MAX - len, pool),
                      AF_ETOKEN_TOOBIG);
 }
 END_TEST
@@ -452,9 +449,9 @@ START_TEST(test_F04_mint_public_key_refused)
     ck_assert_int_eq(af_key_to_public_jwk(&jwk, key, pool), APR_SUCCESS);
     ck_assert_int_eq(af_jwk_parse(&pub, jwk, 0, &why, pool), APR_SUCCESS);
     (void) pem;
-    ck_assert_int_ne(af_token_mint_access(&tok, pub, "i", "a", "u", "s", NULL, 300, 1, NULL,
-                                          NULL, 0, pool),
-                     APR_SUCCESS);
+    ck_assert_int_ne(
+        af_token_mint_access(&tok, pub, "i", "a", "u", "s", NULL, 300, 1, NULL, NULL, 0, pool),
+        APR_SUCCESS);
 }
 END_TEST
 

@@ -41,29 +41,23 @@ static void record(wp_stats_t *st, const char *result, int accepted, json_int_t 
     if (strcmp(result, "valid") == 0) {
         if (accepted) {
             st->v_acc++;
-        }
-        else {
+        } else {
             st->v_rej++;
             st->mismatches++;
             fprintf(stderr, "  MISMATCH %s tc%lld: valid rejected\n", st->file, (long long) tcid);
         }
-    }
-    else if (strcmp(result, "invalid") == 0) {
+    } else if (strcmp(result, "invalid") == 0) {
         if (accepted) {
             st->i_acc++;
             st->mismatches++;
-            fprintf(stderr, "  MISMATCH %s tc%lld: invalid accepted\n", st->file,
-                    (long long) tcid);
-        }
-        else {
+            fprintf(stderr, "  MISMATCH %s tc%lld: invalid accepted\n", st->file, (long long) tcid);
+        } else {
             st->i_rej++;
         }
-    }
-    else {
+    } else {
         if (accepted) {
             st->a_acc++;
-        }
-        else {
+        } else {
             st->a_rej++;
         }
         fprintf(stderr, "  acceptable %s tc%lld: %s\n", st->file, (long long) tcid,
@@ -75,8 +69,8 @@ static void print_stats(const wp_stats_t *st)
 {
     printf("wycheproof %-42s valid %3d/%-3d invalid-rejected %3d/%-3d acceptable acc/rej %d/%d "
            "key-policy %3d skipped %3d mismatches %d\n",
-           st->file, st->v_acc, st->v_acc + st->v_rej, st->i_rej, st->i_rej + st->i_acc,
-           st->a_acc, st->a_rej, st->policy, st->skipped, st->mismatches);
+           st->file, st->v_acc, st->v_acc + st->v_rej, st->i_rej, st->i_rej + st->i_acc, st->a_acc,
+           st->a_rej, st->policy, st->skipped, st->mismatches);
     fflush(stdout);
 }
 
@@ -155,7 +149,7 @@ static wp_stats_t run_sig_file(const char *name, const char *family, int der_cor
             /* salt length pinned to the hash length, MGF1 with the same hash */
             ck_assert_str_eq(json_string_value(json_object_get(g, "mgfSha")), sha);
             if (json_integer_value(json_object_get(g, "sLen")) !=
-                (json_int_t) (strcmp(sha, "SHA-256") == 0 ? 32
+                (json_int_t) (strcmp(sha, "SHA-256") == 0   ? 32
                               : strcmp(sha, "SHA-384") == 0 ? 48
                                                             : 64)) {
                 st.skipped += (int) json_array_size(tests);
@@ -165,8 +159,7 @@ static wp_stats_t run_sig_file(const char *name, const char *family, int der_cor
         }
         if (jwk != NULL) {
             krv = group_key(&key, &why, jwk, alg, p);
-        }
-        else {
+        } else {
             const char *pem = json_string_value(json_object_get(g, "publicKeyPem"));
             ck_assert_ptr_nonnull(pem);
             krv = af_key_load_pem(&key, pem, strlen(pem), alg, NULL, &why, p);
@@ -182,8 +175,7 @@ static wp_stats_t run_sig_file(const char *name, const char *family, int der_cor
             {
                 if (policy) {
                     st.policy++;
-                }
-                else {
+                } else {
                     record(&st, tstr(t, "result"), 0,
                            json_integer_value(json_object_get(t, "tcId")));
                 }
@@ -205,11 +197,9 @@ static wp_stats_t run_sig_file(const char *name, const char *family, int der_cor
                     st.mismatches++;
                     fprintf(stderr, "  MISMATCH %s tc%lld: DER signature accepted\n", name,
                             (long long) tc);
-                }
-                else if (strcmp(tstr(t, "result"), "valid") == 0) {
+                } else if (strcmp(tstr(t, "result"), "valid") == 0) {
                     st.v_rej++;
-                }
-                else {
+                } else {
                     st.i_rej++;
                 }
                 continue;
@@ -222,8 +212,8 @@ static wp_stats_t run_sig_file(const char *name, const char *family, int der_cor
     if (der_corpus) {
         printf("wycheproof %-42s DER signatures fed unchanged to ES256: rejected %d/%d "
                "(valid %d + invalid %d), accepted %d\n",
-               name, st.v_rej + st.i_rej, st.v_rej + st.i_rej + st.mismatches, st.v_rej,
-               st.i_rej, st.mismatches);
+               name, st.v_rej + st.i_rej, st.v_rej + st.i_rej + st.mismatches, st.v_rej, st.i_rej,
+               st.mismatches);
     }
     print_stats(&st);
     return st;
@@ -269,8 +259,7 @@ static wp_stats_t run_hmac_file(const char *name, af_alg_t alg, int hash_bits)
                 if (rv != APR_SUCCESS) {
                     truncated_rejected++;
                     st.skipped++;
-                }
-                else {
+                } else {
                     st.mismatches++;
                     fprintf(stderr, "  MISMATCH %s: truncated tag accepted\n", name);
                 }
@@ -385,8 +374,7 @@ static wp_stats_t run_jws_file(void)
             }
             if (rv == APR_SUCCESS) {
                 /* an empty payload is a valid JWS (RFC 7515); only the JWT path refuses it */
-                rv = af_jws_parse_ex(&jws, jws_s, strlen(jws_s), 0, AF_JWS_ALLOW_EMPTY_PAYLOAD,
-                                     p);
+                rv = af_jws_parse_ex(&jws, jws_s, strlen(jws_s), 0, AF_JWS_ALLOW_EMPTY_PAYLOAD, p);
                 if (rv == APR_SUCCESS && jws->payload_len == 0) {
                     empty_payload++;
                     ck_assert_int_eq(af_jws_parse(&jws, jws_s, strlen(jws_s), 0, p),
