@@ -12,6 +12,7 @@
 # wrk runs each scenario BENCH_SECONDS (5) per round for BENCH_ROUNDS (5) rounds, interleaved;
 # the table shows the median req/s, the median p99 and the ratio to proxy-noauth.
 #   BENCH_SECONDS BENCH_ROUNDS BENCH_CONNS (32) BENCH_THREADS (2) BENCH_KEEP=1 (keep temp dir)
+#   BENCH_ONLY=REGEX (scenarios to run besides proxy-noauth)  BENCH_PIN=0 (no taskset)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,7 +20,13 @@ ROOT=$PWD
 ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNS:-32}
-THREADS=${BENCH_THREADS:-2}
+# httpd (with the backend vhost) on core 0, wrk on core 1 when there are two cores: the client
+# then never steals CPU from the server, and req/s measures the server's cost per request.
+HTTPD_PIN=(); WRK_PIN=()
+if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  HTTPD_PIN=(taskset -c 0); WRK_PIN=(taskset -c 1)
+fi
+THREADS=${BENCH_THREADS:-$([ ${#WRK_PIN[@]} -gt 0 ] && echo 1 || echo 2)}
 MODULE=$ROOT/build/mod_authflow.so
 MODDIR=/usr/lib/apache2/modules
 HTTPD=${HTTPD:-/usr/sbin/apache2}
@@ -78,6 +85,8 @@ ISS_ES=http://127.0.0.1:$FRONT
 ISS_HS=http://127.0.0.1:$HSV
 TOK_ES=$("$PY" bench/mint.py ES256 "$WORK/es.pem" bench-es "$ISS_ES")
 TOK_HS=$("$PY" bench/mint.py HS256 "$WORK/hs.secret" bench-hs "$ISS_HS")
+printf '%s\n' "$TOK_ES" >"$WORK/token-es256"
+printf '%s\n' "$TOK_HS" >"$WORK/token-hs256"
 for d in noauth es-cookie es-bearer hs oidc; do
   mkdir -p "$WORK/htdocs/$d"
   printf 'hello from the backend: a small static file of about one hundred bytes...........\n' \
@@ -126,7 +135,7 @@ KeepAliveTimeout 30
 # enough threads for every client and backend connection: an overloaded event MPM closes idle
 # keep-alive connections, which mod_proxy then finds dead (AH01102)
 StartServers 2
-ServerLimit 2
+ServerLimit 4
 ThreadsPerChild 128
 MaxRequestWorkers 256
 MinSpareThreads 256
@@ -216,7 +225,7 @@ fi
 
 "$HTTPD" -f "$WORK/httpd.conf" -t >"$WORK/configtest.log" 2>&1 || {
   cat "$WORK/configtest.log" >&2; exit 1; }
-"$HTTPD" -f "$WORK/httpd.conf" -DFOREGROUND >"$WORK/stdout.log" 2>&1 &
+"${HTTPD_PIN[@]}" "$HTTPD" -f "$WORK/httpd.conf" -DFOREGROUND >"$WORK/stdout.log" 2>&1 &
 HTTPD_PID=$!
 for _ in $(seq 100); do
   curl -s -o /dev/null "http://127.0.0.1:$BACK/noauth/small.txt" && break
@@ -233,6 +242,12 @@ SCEN=(
   "authflow Bearer HS256 (cache off)|http://127.0.0.1:$HSV/hs/small.txt|Authorization: Bearer $TOK_HS"
 )
 [ $HAVE_OIDC = 1 ] && SCEN+=("mod_auth_openidc Bearer ES256|http://127.0.0.1:$OIDC/oidc/small.txt|Authorization: Bearer $TOK_ES")
+
+if [ -n "${BENCH_ONLY:-}" ]; then # a regex on scenario names, e.g. to profile one of them
+  keep=()
+  for s in "${SCEN[@]}"; do [[ "${s%%|*}" =~ proxy-noauth|$BENCH_ONLY ]] && keep+=("$s"); done
+  SCEN=("${keep[@]}")
+fi
 
 # Each scenario must really authenticate: 200 with the token, 401 without (except noauth).
 for s in "${SCEN[@]}"; do
@@ -252,7 +267,7 @@ LOG_MARK=$(wc -l <"$WORK/error.log")
 
 run_wrk() { # url header seconds -> "req/s p99_ms non2xx"
   local out
-  out=$(wrk -t"$THREADS" -c"$CONNS" -d"$3"s --latency ${2:+-H "$2"} "$1" 2>&1)
+  out=$("${WRK_PIN[@]}" wrk -t"$THREADS" -c"$CONNS" -d"$3"s --latency ${2:+-H "$2"} "$1" 2>&1)
   echo "$out" | "$PY" -c '
 import re, sys
 t = sys.stdin.read()
@@ -295,7 +310,8 @@ fi
   echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), nproc $(nproc);" \
        "$($HTTPD -v | sed -n 's/^Server version: //p'), event MPM;" \
-       "wrk -t$THREADS -c$CONNS, $ROUNDS rounds x ${SECS}s per scenario, interleaved"
+       "wrk -t$THREADS -c$CONNS, $ROUNDS rounds x ${SECS}s per scenario, interleaved;" \
+       "pinned: ${HTTPD_PIN[*]:-no} httpd, ${WRK_PIN[*]:-no} wrk"
   "$PY" - "$RES" <<'EOF'
 import statistics, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
@@ -304,11 +320,18 @@ for r in rows:
     if r[1] not in names:
         names.append(r[1])
 med = {}
-for n in names:
+failed = [r for r in rows if float(r[2]) <= 0]
+rows = [r for r in rows if float(r[2]) > 0]  # a stalled round (0 req/s) is not a sample
+for n in list(names):
     rs = [r for r in rows if r[1] == n]
+    if not rs:
+        names.remove(n)
+        continue
     med[n] = (statistics.median(float(r[2]) for r in rs),
               statistics.median(float(r[3]) for r in rs),
               sum(int(r[4]) for r in rs), sum(int(r[5]) for r in rs))
+if "proxy-noauth" not in med:
+    sys.exit("bench: no valid proxy-noauth sample")
 base = med["proxy-noauth"][0]
 print()
 print("| scenario | req/s (median) | p99 ms (median) | vs proxy-noauth |")
@@ -317,6 +340,8 @@ for n in names:
     rps, p99, bad, err = med[n]
     note = " (non-2xx: %d)" % bad if bad else ""
     print("| %s%s | %.0f | %.2f | %.3f |" % (n, note, rps, p99, rps / base))
+if failed:
+    print("\n%d stalled run(s) (0 req/s, machine overloaded) left out of the medians" % len(failed))
 print()
 def ratio(a, b):
     return med[a][0] / med[b][0] if a in med and b in med else None

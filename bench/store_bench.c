@@ -1,12 +1,16 @@
 /* store_bench.c -- durable refresh-token rotations per second on the LMDB store.
  *
- *   store_bench DIR SECONDS PROCS [FAMILIES [nometasync]]
+ *   store_bench DIR SECONDS PROCS [THREADS [nometasync]]
  *
- * PROCS processes (each opening the store after fork) rotate their own families'
- * tokens in a loop for SECONDS, with LMDB's default durability (a synced commit per
- * rotation, no MDB_NOSYNC).  Prints one line:  procs=N rotations=R seconds=S rate=R/S
- * and, with procs=1, the cost of the gate's revocation check (read txn) per second.
+ * PROCS processes (each opening the store after fork, as httpd children do), each with
+ * THREADS threads (default 1: prefork; more: event/worker MPM), rotate their own
+ * families' tokens in a loop for SECONDS with LMDB's default durability (a synced commit
+ * per write transaction, no MDB_NOSYNC).  Threads of one process share write
+ * transactions (group commit).  Prints one line:
+ *   rotations procs=P threads=T rotations=R seconds=S per_second=R/S commits=C
+ * and, for procs=1 threads=1, the cost of the gate's revocation check (read txn).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +23,19 @@
 
 #include "store/af_store.h"
 
+#define FAMILIES_PER_THREAD 4
+
+typedef struct worker_t {
+    af_store_t *st;
+    apr_pool_t *p;
+    double end;
+    int id;
+    long n;
+    int failed;
+} worker_t;
+
+static int open_flags;
+
 static double now_s(void)
 {
     struct timeval tv;
@@ -27,17 +44,50 @@ static double now_s(void)
     return (double) tv.tv_sec + tv.tv_usec / 1e6;
 }
 
-static int open_flags;
-
-static long run_child(const char *dir, double seconds, int families, int id)
+static void *worker(void *arg)
 {
-    apr_pool_t *p, *it;
-    af_store_t *st;
-    const char **rts = malloc(sizeof(char *) * (size_t) families);
+    worker_t *w = arg;
+    char rts[FAMILIES_PER_THREAD][64];
     af_store_family_t *fam;
     af_store_rotation_t *r;
+    const char *rt;
+    apr_pool_t *it;
     apr_int64_t t = 1700000000;
-    double end;
+    int i;
+
+    for (i = 0; i < FAMILIES_PER_THREAD; i++) {
+        char sub[32];
+        snprintf(sub, sizeof(sub), "user-%d-%d", w->id, i);
+        if (af_store_family_create(&fam, &rt, w->st, sub, "bench", "{}", t, 14 * 86400, 3 * 86400,
+                                   w->p) != APR_SUCCESS) {
+            w->failed = 1;
+            return NULL;
+        }
+        snprintf(rts[i], sizeof(rts[i]), "%s", rt);
+    }
+    apr_pool_create(&it, w->p);
+    while (now_s() < w->end) {
+        for (i = 0; i < FAMILIES_PER_THREAD; i++) {
+            if (af_store_rotate(&r, w->st, rts[i], strlen(rts[i]), t + w->n, 10, 0, NULL, NULL,
+                                it) != APR_SUCCESS) {
+                w->failed = 1;
+                return NULL;
+            }
+            snprintf(rts[i], sizeof(rts[i]), "%s", r->refresh_token);
+            w->n++;
+        }
+        apr_pool_clear(it);
+    }
+    return NULL;
+}
+
+/* One process: open after fork, run the threads, report rotations and commits. */
+static long run_child(const char *dir, double seconds, int threads, int id, long *commits)
+{
+    worker_t *w = calloc((size_t) threads, sizeof(worker_t));
+    pthread_t *tids = calloc((size_t) threads, sizeof(pthread_t));
+    apr_pool_t *p;
+    af_store_t *st;
     long n = 0;
     int i;
 
@@ -45,30 +95,23 @@ static long run_child(const char *dir, double seconds, int families, int id)
     if (af_store_open(&st, dir, 0, 0, open_flags, p) != APR_SUCCESS) {
         return -1;
     }
-    for (i = 0; i < families; i++) {
-        char sub[32];
-        snprintf(sub, sizeof(sub), "user-%d-%d", id, i);
-        if (af_store_family_create(&fam, &rts[i], st, sub, "bench", "{}", t, 14 * 86400, 3 * 86400,
-                                   p) != APR_SUCCESS) {
+    for (i = 0; i < threads; i++) {
+        w[i].st = st;
+        w[i].id = id * 1000 + i;
+        w[i].end = now_s() + seconds;
+        apr_pool_create(&w[i].p, p);
+    }
+    for (i = 0; i < threads; i++) {
+        pthread_create(&tids[i], NULL, worker, &w[i]);
+    }
+    for (i = 0; i < threads; i++) {
+        pthread_join(tids[i], NULL);
+        if (w[i].failed) {
             return -1;
         }
+        n += w[i].n;
     }
-    apr_pool_create(&it, p);
-    end = now_s() + seconds;
-    for (i = 0; i < families; i++) {
-        rts[i] = strdup(rts[i]);
-    }
-    while (now_s() < end) {
-        for (i = 0; i < families; i++) {
-            if (af_store_rotate(&r, st, rts[i], strlen(rts[i]), t + n, 10, 0, NULL, NULL, it) !=
-                APR_SUCCESS) {
-                return -1;
-            }
-            memcpy((char *) rts[i], r->refresh_token, strlen(r->refresh_token));
-            n++;
-        }
-        apr_pool_clear(it);
-    }
+    *commits = (long) af_store_rotation_batches(st);
     return n;
 }
 
@@ -106,20 +149,23 @@ int main(int argc, char **argv)
 {
     const char *dir;
     double seconds, t0, dt;
-    long *results, total = 0;
-    int procs, families, i, status;
+    long(*results)[2], total = 0, commits = 0;
+    int procs, threads, i, status;
 
     if (argc < 4) {
-        fprintf(stderr, "usage: store_bench DIR SECONDS PROCS [FAMILIES]\n");
+        fprintf(stderr, "usage: store_bench DIR SECONDS PROCS [THREADS [nometasync]]\n");
         return 2;
     }
     dir = argv[1];
     seconds = atof(argv[2]);
     procs = atoi(argv[3]);
-    families = argc > 4 ? atoi(argv[4]) : 16;
+    threads = argc > 4 ? atoi(argv[4]) : 1;
     open_flags = argc > 5 && strcmp(argv[5], "nometasync") == 0 ? AF_STORE_NOMETASYNC : 0;
+    if (procs < 1 || threads < 1) {
+        return 2;
+    }
     apr_initialize();
-    results = mmap(NULL, sizeof(long) * (size_t) procs, PROT_READ | PROT_WRITE,
+    results = mmap(NULL, sizeof(long[2]) * (size_t) procs, PROT_READ | PROT_WRITE,
                    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (results == MAP_FAILED) {
         return 1;
@@ -128,8 +174,8 @@ int main(int argc, char **argv)
     for (i = 0; i < procs; i++) {
         pid_t pid = fork();
         if (pid == 0) {
-            results[i] = run_child(dir, seconds, families, i);
-            _exit(results[i] < 0 ? 1 : 0);
+            results[i][0] = run_child(dir, seconds, threads, i, &results[i][1]);
+            _exit(results[i][0] < 0 ? 1 : 0);
         }
     }
     for (i = 0; i < procs; i++) {
@@ -137,15 +183,17 @@ int main(int argc, char **argv)
     }
     dt = now_s() - t0;
     for (i = 0; i < procs; i++) {
-        if (results[i] < 0) {
+        if (results[i][0] < 0) {
             fprintf(stderr, "store_bench: a child failed\n");
             return 1;
         }
-        total += results[i];
+        total += results[i][0];
+        commits += results[i][1];
     }
-    printf("rotations%s procs=%d rotations=%ld seconds=%.2f per_second=%.0f\n",
-           open_flags ? "_nometasync" : "", procs, total, dt, total / dt);
-    if (procs == 1 && !open_flags) {
+    printf("rotations%s procs=%d threads=%d rotations=%ld seconds=%.2f per_second=%.0f "
+           "commits=%ld\n",
+           open_flags ? "_nometasync" : "", procs, threads, total, dt, total / dt, commits);
+    if (procs == 1 && threads == 1 && !open_flags) {
         revocation_check_rate(dir);
     }
     return 0;

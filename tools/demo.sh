@@ -35,9 +35,12 @@ start() {
   rm -rf "$RUN"; mkdir -p "$RUN/keys" "$RUN/run" "$RUN/logs" "$RUN/htdocs"
   chmod 755 "$RUN" "$RUN/keys" "$RUN/htdocs"; chmod 777 "$RUN/run"
   $PY - "$RUN" <<'PYEOF'
-import json, os, sys
+import json, os, shutil, sys
 import afharness, tokens
 run = sys.argv[1]
+# a private copy: `make` rewrites build/mod_authflow.so in place, which would crash us
+shutil.copyfile(afharness.MODULE_SO, run + '/mod_authflow.so')
+afharness._MODULE_COPY.append(run + '/mod_authflow.so')
 k = tokens.gen_ec('P-256', kid='demo-1').write(run + '/keys', 'demo')
 port, echo_port = afharness.free_port(), afharness.free_port()
 base = 'http://127.0.0.1:%d' % port

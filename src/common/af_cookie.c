@@ -79,8 +79,7 @@ static apr_status_t check_limits(const char *header)
     return APR_SUCCESS;
 }
 
-apr_status_t af_cookie_get(const char **value, const char *header, const char *name,
-                           apr_pool_t *p)
+apr_status_t af_cookie_get(const char **value, const char *header, const char *name, apr_pool_t *p)
 {
     apr_size_t nlen = strlen(name);
     const char *pos = header, *found_b = NULL, *found_e = NULL, *v, *ve, *c;

@@ -22,8 +22,7 @@
  * @return APR_SUCCESS, AF_ENOTFOUND (absent, or header NULL), AF_ECOOKIE (the named
  *         cookie is malformed or appears more than once), AF_ETOOBIG (header limits)
  */
-apr_status_t af_cookie_get(const char **value, const char *header, const char *name,
-                           apr_pool_t *p);
+apr_status_t af_cookie_get(const char **value, const char *header, const char *name, apr_pool_t *p);
 
 /**
  * Remove every cookie whose name is in names (n of them) from a Cookie header.

@@ -6,6 +6,7 @@
 
 #include "common/af_error.h"
 #include "common/af_json.h"
+#include "common/json_reader.h"
 
 static apr_status_t json_cleanup(void *data)
 {
@@ -21,56 +22,9 @@ json_t *af_json_pool_own(json_t *j, apr_pool_t *p)
     return j;
 }
 
-/* One bounded pass before jansson sees the text: no NUL byte anywhere, no BOM, and
- * nesting (outside strings) of at most AF_JSON_MAX_DEPTH.  UTF-8 validity, duplicate
- * members and trailing bytes are left to jansson. */
-static apr_status_t prescan(const unsigned char *s, apr_size_t len)
-{
-    apr_size_t i;
-    int depth = 0, in_str = 0;
-
-    if (len >= 3 && s[0] == 0xef && s[1] == 0xbb && s[2] == 0xbf) {
-        return AF_EJSON;
-    }
-    for (i = 0; i < len; i++) {
-        unsigned char c = s[i];
-
-        if (c == 0) {
-            return AF_EJSON;
-        }
-        if (in_str) {
-            if (c == '\\') {
-                i++; /* skip the escaped byte (may be the end: jansson rejects that) */
-            } else if (c == '"') {
-                in_str = 0;
-            }
-            continue;
-        }
-        switch (c) {
-        case '"':
-            in_str = 1;
-            break;
-        case '{':
-        case '[':
-            if (++depth > AF_JSON_MAX_DEPTH) {
-                return AF_EJSON_DEPTH;
-            }
-            break;
-        case '}':
-        case ']':
-            depth--;
-            break;
-        default:
-            break;
-        }
-    }
-    return APR_SUCCESS;
-}
-
 apr_status_t af_json_parse(json_t **out, const char *text, apr_size_t len, apr_size_t max_len,
                            apr_pool_t *p)
 {
-    json_error_t err;
     json_t *j;
     apr_status_t rv;
 
@@ -81,13 +35,9 @@ apr_status_t af_json_parse(json_t **out, const char *text, apr_size_t len, apr_s
     if (max_len != 0 && len > max_len) {
         return AF_ETOOBIG;
     }
-    rv = prescan((const unsigned char *) text, len);
+    rv = af_json_read(&j, text, len);
     if (rv != APR_SUCCESS) {
         return rv;
-    }
-    j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-    if (j == NULL) {
-        return AF_EJSON;
     }
     if (!json_is_object(j)) {
         json_decref(j);

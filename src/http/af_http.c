@@ -116,8 +116,7 @@ apr_status_t af_http_url_check(const char *url)
     return APR_SUCCESS;
 }
 
-apr_status_t af_http_perform(af_http_response_t **resp, const af_http_request_t *req,
-                             apr_pool_t *p)
+apr_status_t af_http_perform(af_http_response_t **resp, const af_http_request_t *req, apr_pool_t *p)
 {
     apr_status_t rv;
 

@@ -36,9 +36,9 @@ typedef struct pin_t {
     gen_t *g;
 } pin_t;
 
-#define ASYMMETRIC_ALGS                                                                          \
-    ((1u << AF_ALG_RS256) | (1u << AF_ALG_RS384) | (1u << AF_ALG_RS512) | (1u << AF_ALG_PS256) | \
-     (1u << AF_ALG_PS384) | (1u << AF_ALG_PS512) | (1u << AF_ALG_ES256) | (1u << AF_ALG_ES384) | \
+#define ASYMMETRIC_ALGS                                                                            \
+    ((1u << AF_ALG_RS256) | (1u << AF_ALG_RS384) | (1u << AF_ALG_RS512) | (1u << AF_ALG_PS256) |   \
+     (1u << AF_ALG_PS384) | (1u << AF_ALG_PS512) | (1u << AF_ALG_ES256) | (1u << AF_ALG_ES384) |   \
      (1u << AF_ALG_ES512) | (1u << AF_ALG_EDDSA))
 
 apr_status_t af_jwks_load_text(af_keyset_t **out, const char *text, apr_size_t len, int flags,
@@ -218,8 +218,8 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c)
         af_log(AF_LOG_WARNING, "AF06012", "jwks: fetch of %s failed: %s", c->url, af_strerror(rv));
         goto leave;
     }
-    rv = af_jwks_load_text(&ks, resp->body, resp->body_len, AF_JWK_PUBLIC_ONLY,
-                           c->opts.alg_mask, c->opts.max_keys, &why, gp);
+    rv = af_jwks_load_text(&ks, resp->body, resp->body_len, AF_JWK_PUBLIC_ONLY, c->opts.alg_mask,
+                           c->opts.max_keys, &why, gp);
     if (rv != APR_SUCCESS) {
         af_log(AF_LOG_WARNING, "AF06013", "jwks: key set from %s refused: %s", c->url, why);
         goto leave;
@@ -265,7 +265,8 @@ apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, cons
         usable = g != NULL && now - g->fetched <= c->opts.max_age;
         want_fetch = g == NULL || now - g->fetched > c->opts.refresh ||
                      (kid != NULL && !has_kid(g->ks, kid));
-        want_fetch = want_fetch && (c->fetches == 0 || now - c->last_attempt >= c->opts.min_interval);
+        want_fetch =
+            want_fetch && (c->fetches == 0 || now - c->last_attempt >= c->opts.min_interval);
         apr_thread_mutex_unlock(c->lock);
         if (!want_fetch) {
             break;

@@ -56,21 +56,21 @@ typedef struct af_trust_t {
 
 typedef struct af_srv_conf_t {
     /* as configured (unset: AF_UNSET / NULL) */
-    int used;                     /* any AuthFlow directive in this server's scope */
-    const char *base_url;         /* AuthFlowBaseURL, no trailing '/' */
-    const char *endpoint;         /* AuthFlowEndpoint */
-    const char *issuer;           /* AuthFlowIssuer */
-    const char *audience;         /* AuthFlowAudience */
-    af_key_t *signing_key;        /* AuthFlowSigningKey */
-    apr_array_header_t *verify;   /* AuthFlowVerifyKey: af_key_t * */
-    apr_array_header_t *trust;    /* AuthFlowTrustIssuer: af_trust_t * */
-    apr_int64_t clock_skew;       /* AuthFlowClockSkew, seconds */
-    apr_int64_t access_ttl;       /* AuthFlowAccessTTL, seconds */
-    const char *cookie_prefix;    /* AuthFlowCookiePrefix */
-    int token_cache;              /* AuthFlowTokenCache */
-    int test_clock_set;           /* AuthFlowTestClockOffset given (needs -DAUTHFLOW_TESTING) */
+    int used;                   /* any AuthFlow directive in this server's scope */
+    const char *base_url;       /* AuthFlowBaseURL, no trailing '/' */
+    const char *endpoint;       /* AuthFlowEndpoint */
+    const char *issuer;         /* AuthFlowIssuer */
+    const char *audience;       /* AuthFlowAudience */
+    af_key_t *signing_key;      /* AuthFlowSigningKey */
+    apr_array_header_t *verify; /* AuthFlowVerifyKey: af_key_t * */
+    apr_array_header_t *trust;  /* AuthFlowTrustIssuer: af_trust_t * */
+    apr_int64_t clock_skew;     /* AuthFlowClockSkew, seconds */
+    apr_int64_t access_ttl;     /* AuthFlowAccessTTL, seconds */
+    const char *cookie_prefix;  /* AuthFlowCookiePrefix */
+    int token_cache;            /* AuthFlowTokenCache */
+    int test_clock_set;         /* AuthFlowTestClockOffset given (needs -DAUTHFLOW_TESTING) */
     apr_int64_t test_clock_offset;
-    apr_hash_t *scrub;            /* normalized names of AuthFlowExport headers */
+    apr_hash_t *scrub; /* normalized names of AuthFlowExport headers */
 
     /* resolved by af_config_resolve() */
     const char *r_base_url;
@@ -88,6 +88,7 @@ typedef struct af_srv_conf_t {
     int r_cookie_secure;
     int r_token_cache;
     struct af_tcache_t *tcache; /* per child, set in child_init */
+    struct af_login_conf_t *login; /* login part (src/httpd/login.h), LOGIN helper */
 } af_srv_conf_t;
 
 typedef struct af_dir_conf_t {

@@ -20,6 +20,7 @@
 #include "http/af_http.h"
 #include "httpd/af_config.h"
 #include "httpd/af_httpd.h"
+#include "httpd/login.h"
 #include "jose/af_jose_errors.h"
 
 APLOG_USE_MODULE(authflow);
@@ -81,6 +82,7 @@ void *af_config_srv_merge(apr_pool_t *p, void *basev, void *addv)
     c->test_clock_set = add->test_clock_set || base->test_clock_set;
     c->test_clock_offset = add->test_clock_set ? add->test_clock_offset : base->test_clock_offset;
     c->scrub = apr_hash_overlay(p, add->scrub, base->scrub);
+    c->login = af_login_conf_merge(p, base->login, add->login);
     return c;
 }
 
@@ -188,8 +190,9 @@ static const char *set_base_url(cmd_parms *cmd, void *d, const char *arg)
     arg = apr_pstrmemdup(cmd->pool, arg, len);
     rest = strstr(arg, "://") + 3;
     if (strpbrk(rest, "/?#") != NULL || has_ctl(arg)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' must be an origin (scheme://host[:port]), "
-                                       "without path, query or fragment",
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' must be an origin (scheme://host[:port]), "
+                            "without path, query or fragment",
                             dname(cmd), arg);
     }
     sc->base_url = arg;
@@ -233,8 +236,8 @@ static const char *set_duration(cmd_parms *cmd, void *d, const char *arg)
     }
     if (strcmp(cmd->cmd->name, "AuthFlowClockSkew") == 0) {
         if (v > AF_MAX_CLOCK_SKEW) {
-            return apr_psprintf(cmd->pool, "%s: %s is above the maximum of %d seconds",
-                                dname(cmd), arg, AF_MAX_CLOCK_SKEW);
+            return apr_psprintf(cmd->pool, "%s: %s is above the maximum of %d seconds", dname(cmd),
+                                arg, AF_MAX_CLOCK_SKEW);
         }
         sc->clock_skew = v;
     } else {
@@ -271,8 +274,9 @@ static const char *set_test_clock(cmd_parms *cmd, void *d, const char *arg)
     apr_int64_t v;
 
     if (!ap_exists_config_define("AUTHFLOW_TESTING")) {
-        return apr_psprintf(cmd->pool, "%s: test-only directive, refused unless httpd is started "
-                                       "with -DAUTHFLOW_TESTING",
+        return apr_psprintf(cmd->pool,
+                            "%s: test-only directive, refused unless httpd is started "
+                            "with -DAUTHFLOW_TESTING",
                             dname(cmd));
     }
     v = apr_strtoi64(arg, &end, 10);
@@ -302,8 +306,8 @@ static const char *key_opts(cmd_parms *cmd, int argc, char *const argv[], const 
                                     dname(cmd), argv[i] + 4);
             }
         } else {
-            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (kid=ID, alg=ALG)",
-                                dname(cmd), argv[i]);
+            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (kid=ID, alg=ALG)", dname(cmd),
+                                argv[i]);
         }
     }
     return NULL;
@@ -426,8 +430,7 @@ static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *con
     if (sc->trust != NULL) {
         for (i = 0; i < sc->trust->nelts; i++) {
             if (strcmp(APR_ARRAY_IDX(sc->trust, i, af_trust_t *)->issuer, t->issuer) == 0) {
-                return apr_psprintf(cmd->pool, "%s: issuer %s given twice", dname(cmd),
-                                    t->issuer);
+                return apr_psprintf(cmd->pool, "%s: issuer %s given twice", dname(cmd), t->issuer);
             }
         }
     }
@@ -449,8 +452,8 @@ static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *con
         rv = path ? af_jwks_load_file(&t->keys, path, 0, t->alg_mask, 0, &why, cmd->pool)
                   : APR_EBADPATH;
         if (rv != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: cannot use JWKS file %s: %s", dname(cmd),
-                                t->jwks, why ? why : "bad path");
+            return apr_psprintf(cmd->pool, "%s: cannot use JWKS file %s: %s", dname(cmd), t->jwks,
+                                why ? why : "bad path");
         }
         if (t->keys->keys->nelts == 0) {
             return apr_psprintf(cmd->pool, "%s: JWKS file %s has no usable key", dname(cmd),
@@ -480,8 +483,8 @@ static const char *set_unauth(cmd_parms *cmd, void *dv, const char *arg)
     } else if (strcasecmp(arg, "pass") == 0) {
         dc->unauth = AF_UNAUTH_PASS;
     } else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not auto, redirect, 401 or pass",
-                            dname(cmd), arg);
+        return apr_psprintf(cmd->pool, "%s: '%s' is not auto, redirect, 401 or pass", dname(cmd),
+                            arg);
     }
     return NULL;
 }
@@ -501,8 +504,7 @@ static const char *set_token_from(cmd_parms *cmd, void *dv, int argc, char *cons
         } else if (strcasecmp(argv[i], "bearer") == 0) {
             v = AF_FROM_BEARER;
         } else {
-            return apr_psprintf(cmd->pool, "%s: '%s' is not cookie or bearer", dname(cmd),
-                                argv[i]);
+            return apr_psprintf(cmd->pool, "%s: '%s' is not cookie or bearer", dname(cmd), argv[i]);
         }
         if (i == 1 && dc->from[0] == v) {
             return apr_psprintf(cmd->pool, "%s: '%s' given twice", dname(cmd), argv[i]);
@@ -581,8 +583,9 @@ static const char *set_export(cmd_parms *cmd, void *dv, int argc, char *const ar
         if (cmd->pool != cmd->server->process->pconf && strncmp(norm, "AUTHFLOW_", 9) != 0) {
             /* .htaccess: the vhost's scrub list is fixed at startup, so only names that are
              * always scrubbed are allowed here */
-            return apr_psprintf(cmd->pool, "%s: in .htaccess, header names must start with "
-                                           "AuthFlow-",
+            return apr_psprintf(cmd->pool,
+                                "%s: in .htaccess, header names must start with "
+                                "AuthFlow-",
                                 dname(cmd));
         }
         if (cmd->pool == cmd->server->process->pconf) {
@@ -627,17 +630,17 @@ static const char *set_login(cmd_parms *cmd, void *dv, const char *arg)
         if (arg[1] == '/' || arg[1] == '\\' || has_ctl(arg) || strchr(arg, '#')) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not a local path", dname(cmd), arg);
         }
-    } else if (!is_env_name(arg) && strspn(arg, "abcdefghijklmnopqrstuvwxyz"
-                                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") !=
-                                        strlen(arg)) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is neither a provider name nor a URL",
-                            dname(cmd), arg);
+    } else if (!is_env_name(arg) &&
+               strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(arg)) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is neither a provider name nor a URL", dname(cmd),
+                            arg);
     }
     dc->login = arg;
     return NULL;
 }
 
-#define SRV_STR(name, field, help)                                                               \
+#define SRV_STR(name, field, help)                                                                 \
     AP_INIT_TAKE1(name, set_string, (void *) APR_OFFSETOF(af_srv_conf_t, field), RSRC_CONF, help)
 
 const command_rec af_config_cmds[] = {
@@ -677,4 +680,5 @@ const command_rec af_config_cmds[] = {
                  "send the verified access token to the backend (default off)"),
     AP_INIT_TAKE1("AuthFlowLogin", set_login, NULL, OR_AUTHCFG,
                   "PROVIDER or URL where unauthenticated browsers go"),
+    AF_LOGIN_CMDS,
     {NULL}};

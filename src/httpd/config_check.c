@@ -16,6 +16,7 @@
 #include "common/af_log.h"
 #include "httpd/af_config.h"
 #include "httpd/af_httpd.h"
+#include "httpd/login.h"
 
 APLOG_USE_MODULE(authflow);
 
@@ -60,8 +61,7 @@ static server_rec *vhost_of(server_rec *main_s, const ap_directive_t *d)
     return main_s;
 }
 
-static void walk(apr_hash_t *used, server_rec *main_s, const ap_directive_t *d,
-                 apr_pool_t *p)
+static void walk(apr_hash_t *used, server_rec *main_s, const ap_directive_t *d, apr_pool_t *p)
 {
     server_rec *s, *v;
 
@@ -125,8 +125,7 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
     sc->r_cookie_prefix = sc->cookie_prefix ? sc->cookie_prefix : AF_DEFAULT_COOKIE_PREFIX;
     sc->r_cookie_secure = 1;
     if (sc->r_base_url != NULL && strncasecmp(sc->r_base_url, "http://", 7) == 0) {
-        const char *plain = strip_prefix(strip_prefix(sc->r_cookie_prefix, "__Host-"),
-                                         "__Secure-");
+        const char *plain = strip_prefix(strip_prefix(sc->r_cookie_prefix, "__Host-"), "__Secure-");
 
         sc->r_cookie_secure = 0;
         if (plain != sc->r_cookie_prefix && (sc->used || gate != NULL)) {
@@ -144,6 +143,15 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
     sc->r_cookie_at = apr_pstrcat(p, sc->r_cookie_prefix, "-at", NULL);
     sc->r_cookie_rt = apr_pstrcat(p, sc->r_cookie_prefix, "-rt", NULL);
     sc->r_cookie_flow = apr_pstrcat(p, sc->r_cookie_prefix, "-flow", NULL);
+
+    /* the login part (providers, store, default signing key): before the keys */
+    {
+        const char *lerr = af_login_resolve(s, sc, gate != NULL, p);
+
+        if (lerr != NULL) {
+            return lerr;
+        }
+    }
 
     /* our own keys: signing + verify, kids unique */
     sc->r_own_keys = af_keyset_make(p);
@@ -169,21 +177,22 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
         const af_trust_t *t = APR_ARRAY_IDX(sc->trust, i, af_trust_t *);
 
         if (sc->r_issuer != NULL && strcmp(t->issuer, sc->r_issuer) == 0) {
-            return apr_psprintf(p, "AuthFlowTrustIssuer: %s is our own issuer%s", t->issuer,
-                                where);
+            return apr_psprintf(p, "AuthFlowTrustIssuer: %s is our own issuer%s", t->issuer, where);
         }
     }
 
     if (gate != NULL) {
         if (sc->r_base_url == NULL) {
-            return apr_psprintf(p, "AuthFlowBaseURL: not set and no ServerName to derive it "
-                                   "from (AuthType AuthFlow at %s:%d)%s",
+            return apr_psprintf(p,
+                                "AuthFlowBaseURL: not set and no ServerName to derive it "
+                                "from (AuthType AuthFlow at %s:%d)%s",
                                 gate->filename, gate->line_num, where);
         }
         if (sc->r_own_keys->keys->nelts == 0 && (sc->trust == NULL || sc->trust->nelts == 0)) {
-            return apr_psprintf(p, "AuthFlowSigningKey: AuthType AuthFlow (%s:%d) needs a key: "
-                                   "set AuthFlowSigningKey, AuthFlowVerifyKey or "
-                                   "AuthFlowTrustIssuer%s",
+            return apr_psprintf(p,
+                                "AuthFlowSigningKey: AuthType AuthFlow (%s:%d) needs a key: "
+                                "set AuthFlowSigningKey, AuthFlowVerifyKey or "
+                                "AuthFlowTrustIssuer%s",
                                 gate->filename, gate->line_num, where);
         }
     }

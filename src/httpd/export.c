@@ -40,8 +40,7 @@ void af_export_scrub(request_rec *r, const af_srv_conf_t *sc)
         }
     }
     for (i = 0; i < n; i++) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AF07010: removed inbound header %s",
-                      drop[i]);
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AF07010: removed inbound header %s", drop[i]);
         apr_table_unset(r->headers_in, drop[i]);
     }
     if (n == (int) (sizeof(drop) / sizeof(drop[0]))) {
@@ -198,13 +197,12 @@ void af_export_claims(request_rec *r, const af_dir_conf_t *dc, const json_t *cla
     set_env(r, "REMOTE_USER", r->user);
     set_env(r, "AUTHFLOW_SUB", af_export_value(json_object_get(claims, "sub"), ",", r->pool));
     set_env(r, "AUTHFLOW_ISSUER", issuer);
-    set_env(r, "AUTHFLOW_PROVIDER",
-            af_export_value(json_object_get(claims, "idp"), ",", r->pool));
+    set_env(r, "AUTHFLOW_PROVIDER", af_export_value(json_object_get(claims, "idp"), ",", r->pool));
     exp = json_object_get(claims, "exp");
     set_env(r, "AUTHFLOW_EXPIRES",
-            json_is_number(exp) ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                               (apr_int64_t) json_number_value(exp))
-                                : NULL);
+            json_is_number(exp)
+                ? apr_psprintf(r->pool, "%" APR_INT64_T_FMT, (apr_int64_t) json_number_value(exp))
+                : NULL);
     if (af_dir_export_all(dc)) {
         json_object_foreach((json_t *) claims, key, val)
         {

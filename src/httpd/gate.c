@@ -205,6 +205,19 @@ static apr_status_t verify(json_t **claims, const af_trust_t **trust, request_re
     return APR_SUCCESS;
 }
 
+apr_status_t af_gate_verify_own(json_t **claims, request_rec *r, const af_srv_conf_t *sc,
+                                const char *tok, apr_size_t len, apr_int64_t now)
+{
+    const af_trust_t *t = NULL;
+    apr_status_t rv;
+
+    if (len > AF_JWS_MAX_LEN) {
+        return AF_ETOOBIG;
+    }
+    rv = verify(claims, &t, r, sc, tok, len, now);
+    return rv == APR_SUCCESS && t != NULL ? AF_EJWT_ISS : rv;
+}
+
 /* r->user from the configured claim: a string, 1..255 bytes, no control characters. */
 static const char *user_of(const json_t *claims, const char *path, const af_trust_t *t,
                            apr_pool_t *p)
@@ -323,8 +336,8 @@ static int check_user_id(request_rec *r)
                        apr_pstrcat(r->pool, "Bearer ", ctx->token, NULL));
     }
     if (af_log_wanted(AF_LOG_DEBUG)) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AF02002: gate: authenticated %s%s",
-                      ctx->user, ctx->cached ? " (cached)" : "");
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AF02002: gate: authenticated %s%s", ctx->user,
+                      ctx->cached ? " (cached)" : "");
     }
     return OK;
 }

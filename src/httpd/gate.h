@@ -13,4 +13,12 @@ const char *af_gate_login_url(request_rec *r, const af_srv_conf_t *sc, const af_
 int af_gate_fail(request_rec *r, const af_srv_conf_t *sc, const af_dir_conf_t *dc,
                  const char *reason);
 
+/**
+ * Verify one of our own access tokens exactly as the gate does (signature, typ, iss, aud,
+ * exp/nbf/iat, jti); tokens of AuthFlowTrustIssuer issuers are refused.  For the handler
+ * (session endpoint, login fixation check).  @return APR_SUCCESS or the reason code
+ */
+apr_status_t af_gate_verify_own(json_t **claims, request_rec *r, const af_srv_conf_t *sc,
+                                const char *tok, apr_size_t len, apr_int64_t now);
+
 #endif

@@ -1,6 +1,89 @@
-/* handler.c -- SetHandler authflow endpoints (stub). */
+/* handler.c -- SetHandler authflow: a dispatch table on the path below AuthFlowEndpoint,
+ * and the hooks of the login part (store lifecycle).
+ *
+ * The path compared is the request's raw path (r->parsed_uri.path, before decoding and
+ * slash merging), and only exact matches count: /auth/callback is the callback, while
+ * /auth/callback/x, /auth/callback;x, /auth/callback%2F.., /auth//callback are not (404,
+ * D09).  The handler must be mounted at AuthFlowEndpoint (default /auth).
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <http_request.h>
+
+#include "httpd/af_config.h"
 #include "httpd/af_httpd.h"
+#include "httpd/login.h"
+
+APLOG_USE_MODULE(authflow);
+
+typedef int af_endpoint_fn(request_rec *r, af_srv_conf_t *sc);
+
+static int not_implemented(request_rec *r, af_srv_conf_t *sc)
+{
+    return af_login_error_page(r, sc, HTTP_NOT_IMPLEMENTED, "not_implemented", NULL);
+}
+
+static const struct {
+    const char *name;
+    af_endpoint_fn *fn;
+} endpoints[] = {
+    {"login", af_handler_login},     {"callback", af_handler_callback},
+    {"jwks.json", af_handler_jwks},  {"session", af_handler_session},
+    {"refresh", not_implemented},    {"logout", not_implemented},
+};
+
+static int authflow_handler(request_rec *r)
+{
+    af_srv_conf_t *sc;
+    const char *path, *rest;
+    apr_size_t n;
+    unsigned i;
+
+    if (r->handler == NULL || strcmp(r->handler, "authflow") != 0) {
+        return DECLINED;
+    }
+    sc = af_srv_conf(r->server);
+    path = r->parsed_uri.path;
+    n = strlen(sc->r_endpoint);
+    if (path == NULL || strncmp(path, sc->r_endpoint, n) != 0 || path[n] != '/') {
+        return af_login_error_page(r, sc, HTTP_NOT_FOUND, "not_found", NULL);
+    }
+    rest = path + n + 1;
+    for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
+        if (strcmp(rest, endpoints[i].name) != 0) {
+            continue;
+        }
+        if (endpoints[i].fn != not_implemented && r->method_number != M_GET) {
+            return af_login_error_page(r, sc, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                                       NULL);
+        }
+        if (ap_discard_request_body(r) != OK) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        return endpoints[i].fn(r, sc);
+    }
+    return af_login_error_page(r, sc, HTTP_NOT_FOUND, "not_found", NULL);
+}
+
+static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return af_login_post_config(pconf, s);
+}
+
+static void child_init(apr_pool_t *pchild, server_rec *s)
+{
+    af_login_child_init(pchild, s);
+}
 
 void af_handler_register_hooks(apr_pool_t *p)
 {
+    ap_hook_handler(authflow_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
+    ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

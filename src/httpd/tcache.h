@@ -13,7 +13,7 @@
 #include <apr_pools.h>
 #include <jansson.h>
 
-#define AF_TCACHE_SLOTS 4096
+#define AF_TCACHE_SLOTS  4096
 #define AF_TCACHE_KEYLEN 32
 
 typedef struct af_tcache_t af_tcache_t;

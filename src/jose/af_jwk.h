@@ -77,8 +77,9 @@ apr_status_t af_jwk_parse(af_key_t **out, const json_t *jwk, int flags, const ch
  * Parse a JWKS document ({"keys":[...]}) or a single JWK object.  Unusable keys are
  * skipped: each skip is reported in skipped (array of const char *, "kid: reason"),
  * may be NULL.  Set-level problems refuse the whole set: duplicate kid,
- * symmetric and asymmetric keys mixed.
- * @return APR_SUCCESS (possibly with zero keys), AF_EJSON, AF_EKEY_SET
+ * symmetric and asymmetric keys mixed.  Skips and refusals are also logged at WARNING
+ * (AF01001..AF01003, kid and reason only).  Caps: 256 KiB, 50 keys.
+ * @return APR_SUCCESS (possibly with zero keys), AF_ETOOBIG, AF_EJSON, AF_EKEY_SET
  */
 apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, int flags,
                            apr_array_header_t *skipped, apr_pool_t *p);
@@ -99,13 +100,15 @@ apr_status_t af_key_load_pem(af_key_t **out, const char *pem, apr_size_t len, af
 apr_status_t af_key_from_secret(af_key_t **out, const unsigned char *secret, apr_size_t len,
                                 af_alg_t alg, const char *kid, const char **why, apr_pool_t *p);
 
-/** Generate a fresh private key for alg (ES256/384/512, EdDSA, RS*, PS* 3072 bits). */
+/** Generate a fresh private key for alg (ES256/384/512, EdDSA, RS*, PS* 3072 bits; HS*: a
+ *  random secret of the hash length).  kid NULL: the RFC 7638 thumbprint becomes the kid. */
 apr_status_t af_key_generate(af_key_t **out, af_alg_t alg, const char *kid, apr_pool_t *p);
 
 /** Write a private key as PKCS#8 PEM (pool string). */
 apr_status_t af_key_to_pem(const char **pem, const af_key_t *key, apr_pool_t *p);
 
-/** The public JWK of an asymmetric key (kty, crv/n/e/x/y, kid, alg, use "sig"). Owned. */
+/** The public JWK of an asymmetric key (kty, crv/n/e/x/y, kid, alg, use "sig"); the json_t
+ *  is released by a cleanup on p (af_json_pool_own). oct keys: AF_EKEY_UNSUPPORTED. */
 apr_status_t af_key_to_public_jwk(json_t **out, const af_key_t *key, apr_pool_t *p);
 
 /** RFC 7638 thumbprint (base64url SHA-256), used as the default kid. */

@@ -72,7 +72,11 @@ apr_status_t af_jws_verify_keyset(const af_key_t **used, const af_jws_t *jws,
 apr_status_t af_jws_sign(const char **compact, const af_key_t *key, const char *typ,
                          const unsigned char *payload, apr_size_t payload_len, apr_pool_t *p);
 
-/** Sign with an explicit protected header given as a JSON text (for known-answer tests). */
+/**
+ * Sign with an explicit protected header given as a JSON text (known-answer tests, crafted
+ * test tokens).  The header bytes are used verbatim and NOT checked: the signature is
+ * always made with key->alg, whatever the header says.
+ */
 apr_status_t af_jws_sign_with_header(const char **compact, const af_key_t *key,
                                      const char *header_json, const unsigned char *payload,
                                      apr_size_t payload_len, apr_pool_t *p);

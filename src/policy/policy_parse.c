@@ -331,6 +331,7 @@ node_t *parse_value(parser_t *ps)
                         af_policy_column(ps->lx.src, t.off));
         }
         ps->depth--;
+        n->col = af_policy_column(ps->lx.src, t.off); /* messages point at the '(' */
         break;
     default:
         return expected_value(ps);
@@ -489,6 +490,7 @@ static node_t *parse_cmp(parser_t *ps)
         return fail(ps, ps->tok.off, AF_EPOLICY_SYNTAX, "comparisons do not chain; use 'and'");
     }
     n = mknode(ps, N_CMP, ST_BOOL, optok.off);
+    n->col = a->col;
     n->op = op;
     n->n = 2;
     n->kids = apr_palloc(ps->pool, 2 * sizeof(node_t *));

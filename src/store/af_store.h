@@ -71,7 +71,6 @@ typedef struct af_store_rotation_t {
 typedef struct af_store_stats_t {
     apr_uint64_t logins;
     apr_uint64_t rotations;
-    apr_uint64_t grace_replays;
     apr_uint64_t reuse_detections;
     apr_uint64_t revocations;
     apr_uint64_t swept;
@@ -145,6 +144,10 @@ apr_status_t af_store_open(af_store_t **st, const char *dir, apr_size_t mapsize,
 /** Close now (idempotent); the pool cleanup then does nothing. */
 void af_store_close(af_store_t *st);
 
+/** Write transactions run for rotations so far by this handle (group commit: concurrent
+ *  threads' rotations share one; for tests and benchmarks). */
+unsigned long af_store_rotation_batches(const af_store_t *st);
+
 /** Stale reader slots reclaimed when the store was opened (for tests and logs). */
 int af_store_stale_readers(const af_store_t *st);
 
@@ -171,6 +174,10 @@ apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af
  *   active token -> the SAME successor again (out->replayed = 1); nothing is written
  *   rotated otherwise -> the whole family is revoked, AF_ESTORE_REUSE
  * Rotation never extends the family's absolute expiry.
+ * Thread-safe: concurrent calls from threads of one process are committed together in
+ * one write transaction (group commit: one durable commit for the batch, each request
+ * decided in arrival order inside it); gen then runs in the committing thread, with the
+ * waiting caller's baton and pool.  An LMDB error fails every request of the batch.
  * @param idle idle timeout in seconds (0: the one stored at login)
  * @return the above, or AF_ESTORE_FULL/BUSY/IO/CORRUPT (the old token is then untouched)
  */

@@ -3,6 +3,7 @@
 #define AF_LMDB_INT_H
 
 #include <lmdb.h>
+#include <pthread.h>
 
 #include "store/af_store.h"
 #include "token/af_token.h"
@@ -17,6 +18,12 @@ typedef struct lm_t {
     MDB_dbi tokens, families, by_sub, by_expiry, flows, meta;
     int stale; /* reader slots reclaimed at open */
     int rdonly;
+    /* group commit of rotations from the threads of this process */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct lm_req_t *head, *tail;
+    int leader;
+    unsigned long batches; /* write transactions run for rotations (tests, bench) */
 } lm_t;
 
 /* token record */

@@ -6,6 +6,7 @@
  * with AAD = SUCC_AAD || 0x00 || version || SHA-256(old token), so the stored blob is
  * useless without the old token itself, and cannot be moved to another record.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include <apr_strings.h>
@@ -127,18 +128,15 @@ leave:
     }
     *rt = tok;
     *fam = apr_pcalloc(p, sizeof(af_store_family_t));
-    **fam = (af_store_family_t){sid,
-                                apr_pstrdup(p, sub),
-                                apr_pstrdup(p, f.provider),
-                                apr_pstrdup(p, f.claims),
-                                now,
-                                now,
-                                f.expires,
-                                idle,
-                                0,
-                                0,
-                                1,
-                                0};
+    (*fam)->sid = sid;
+    (*fam)->sub = apr_pstrdup(p, sub);
+    (*fam)->provider = apr_pstrdup(p, f.provider);
+    (*fam)->claims_json = apr_pstrdup(p, f.claims);
+    (*fam)->created = now;
+    (*fam)->last_used = now;
+    (*fam)->expires = f.expires;
+    (*fam)->idle = idle;
+    (*fam)->generation = 1;
     return APR_SUCCESS;
 }
 
@@ -192,11 +190,32 @@ int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64
     return rc;
 }
 
-/* Commit the rotation of an active token. Returns an MDB rc, or -1 with *rv set. */
-static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, MDB_txn *txn,
-                         const unsigned char *h, const unsigned char *k_old, lm_tok_t *old,
-                         lm_fam_t *f, const MDB_val *famkey, apr_int64_t now,
-                         af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
+/* One rotation request.  Requests of concurrent threads of a process are committed
+ * together (group commit): one write transaction and one durable commit for the batch.
+ * Each request's outcome is decided inside that transaction, in arrival order, so two
+ * requests presenting the same token in one batch see each other exactly as if they had
+ * been committed one after the other. */
+typedef struct lm_req_t {
+    const char *rt;
+    apr_size_t rt_len;
+    apr_int64_t now, grace, idle;
+    af_store_rt_gen_fn *gen;
+    void *baton;
+    apr_pool_t *p; /* the caller's pool: the caller is blocked while the leader uses it */
+    unsigned char h[AF_RT_HASH_LEN], k_old[32];
+    af_store_rotation_t *res;
+    apr_status_t rv;
+    int wrote, reuse, done;
+    char sid[LM_SID_LEN];
+    apr_uint32_t gen_presented, gen_current;
+    struct lm_req_t *next;
+} lm_req_t;
+
+/* Rotate an active token.  Everything that can fail for other reasons than LMDB happens
+ * before the first write: an MDB error after it aborts the whole batch.
+ * Returns an MDB rc, or MDB_SUCCESS with r->rv set. */
+static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_fam_t *f,
+                         const MDB_val *famkey)
 {
     unsigned char nh[AF_RT_HASH_LEN], aad[64], tbuf[TOK_HDR + TOK_SEALED_MAX];
     const char *nrt = NULL;
@@ -205,22 +224,33 @@ static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, M
     apr_size_t len;
     int rc;
 
-    if (memcmp(f->cur, h, AF_RT_HASH_LEN) != 0 || old->generation != f->generation) {
-        *rv = AF_ESTORE_CORRUPT; /* an active token that is not the family's current one */
-        return -1;
+    if (memcmp(f->cur, r->h, AF_RT_HASH_LEN) != 0 || old->generation != f->generation) {
+        r->rv = AF_ESTORE_CORRUPT; /* an active token that is not the family's current one */
+        return MDB_SUCCESS;
     }
-    *rv = gen ? gen(&nrt, baton, p) : af_token_refresh_new(&nrt, p);
-    if (*rv == APR_SUCCESS && (nrt == NULL || strlen(nrt) != AF_RT_LEN)) {
-        *rv = AF_EINTERNAL;
+    r->rv = r->gen ? r->gen(&nrt, r->baton, r->p) : af_token_refresh_new(&nrt, r->p);
+    if (r->rv == APR_SUCCESS && (nrt == NULL || strlen(nrt) != AF_RT_LEN)) {
+        r->rv = AF_EINTERNAL;
     }
-    if (*rv != APR_SUCCESS || (*rv = af_token_refresh_hash(nh, nrt, AF_RT_LEN)) != APR_SUCCESS) {
-        return -1;
+    if (r->rv == APR_SUCCESS) {
+        r->rv = af_token_refresh_hash(nh, nrt, AF_RT_LEN);
     }
-    /* the successor */
+    if (r->rv == APR_SUCCESS) { /* the presented token: rotated, with its sealed successor */
+        old->state = LM_ROTATED;
+        old->rotated_at = r->now;
+        memcpy(old->succ, nh, AF_RT_HASH_LEN);
+        old->sealed_len = TOK_SEALED_MAX;
+        r->rv = af_token_gcm_seal(old->sealed, r->k_old, aad, succ_aad(aad, r->h),
+                                  (const unsigned char *) nrt, AF_RT_LEN);
+    }
+    if (r->rv != APR_SUCCESS) {
+        return MDB_SUCCESS; /* nothing written */
+    }
+    r->wrote = 1;
     memset(&nt, 0, sizeof(nt));
     nt.state = LM_ACTIVE;
     nt.generation = old->generation + 1;
-    nt.created = now;
+    nt.created = r->now;
     nt.expires = f->expires; /* never beyond the family's absolute expiry */
     memcpy(nt.sid, old->sid, LM_SID_LEN);
     af_lm_tok_encode(tbuf, &len, &nt);
@@ -228,22 +258,11 @@ static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, M
     k.mv_data = nh;
     v.mv_size = len;
     v.mv_data = tbuf;
-    rc = mdb_put(txn, lm->tokens, &k, &v, MDB_NOOVERWRITE);
-    if (rc != MDB_SUCCESS) {
+    if ((rc = mdb_put(txn, lm->tokens, &k, &v, MDB_NOOVERWRITE)) != MDB_SUCCESS) {
         return rc;
     }
-    /* the presented token: rotated, pointing to its sealed successor */
-    old->state = LM_ROTATED;
-    old->rotated_at = now;
-    memcpy(old->succ, nh, AF_RT_HASH_LEN);
-    *rv = af_token_gcm_seal(old->sealed, k_old, aad, succ_aad(aad, h), (const unsigned char *) nrt,
-                            AF_RT_LEN);
-    if (*rv != APR_SUCCESS) {
-        return -1;
-    }
-    old->sealed_len = TOK_SEALED_MAX;
     af_lm_tok_encode(tbuf, &len, old);
-    k.mv_data = (void *) h;
+    k.mv_data = r->h;
     v.mv_size = len;
     v.mv_data = tbuf;
     if ((rc = mdb_put(txn, lm->tokens, &k, &v, 0)) ||
@@ -251,40 +270,150 @@ static int rotate_active(af_store_rotation_t *res, apr_status_t *rv, lm_t *lm, M
         return rc;
     }
     f->generation = nt.generation;
-    f->last_used = now;
+    f->last_used = r->now;
     f->rotations++;
     memcpy(f->cur, nh, AF_RT_HASH_LEN);
-    v.mv_data = af_lm_fam_encode(&v.mv_size, f, p);
+    v.mv_data = af_lm_fam_encode(&v.mv_size, f, r->p);
     if ((rc = mdb_put(txn, lm->families, (MDB_val *) famkey, &v, 0)) ||
         (rc = af_lm_counter_add(lm, txn, "rotations", 1))) {
         return rc;
     }
-    res->refresh_token = nrt;
-    res->generation = nt.generation;
-    res->replayed = 0;
+    r->res->refresh_token = nrt;
+    r->res->generation = nt.generation;
+    r->res->replayed = 0;
+    r->rv = APR_SUCCESS;
     return MDB_SUCCESS;
 }
 
 /* The grace path: unseal the successor kept in the rotated record. */
-static apr_status_t replay_successor(af_store_rotation_t *res, const unsigned char *h,
-                                     const unsigned char *k_old, const lm_tok_t *old, apr_pool_t *p)
+static apr_status_t replay_successor(lm_req_t *r, const lm_tok_t *old)
 {
     unsigned char aad[64], pt[TOK_SEALED_MAX], chk[AF_RT_HASH_LEN];
     apr_size_t n = 0;
     apr_status_t rv;
 
-    rv = af_token_gcm_open(pt, &n, k_old, aad, succ_aad(aad, h), old->sealed, old->sealed_len);
+    rv =
+        af_token_gcm_open(pt, &n, r->k_old, aad, succ_aad(aad, r->h), old->sealed, old->sealed_len);
     if (rv != APR_SUCCESS || n != AF_RT_LEN ||
         af_token_refresh_hash(chk, (const char *) pt, n) != APR_SUCCESS ||
         CRYPTO_memcmp(chk, old->succ, AF_RT_HASH_LEN) != 0) {
         OPENSSL_cleanse(pt, sizeof(pt));
         return AF_ESTORE_CORRUPT;
     }
-    res->refresh_token = apr_pstrmemdup(p, (const char *) pt, n);
+    r->res->refresh_token = apr_pstrmemdup(r->p, (const char *) pt, n);
     OPENSSL_cleanse(pt, sizeof(pt));
-    res->generation = old->generation + 1;
-    res->replayed = 1;
+    r->res->generation = old->generation + 1;
+    r->res->replayed = 1;
     return APR_SUCCESS;
+}
+
+/* Decide and apply one request inside the batch's write transaction.
+ * Returns an MDB error (the batch must be aborted) or MDB_SUCCESS with r->rv set. */
+static int rotate_one(lm_t *lm, MDB_txn *txn, lm_req_t *r)
+{
+    MDB_val k = {AF_RT_HASH_LEN, r->h}, v, fk;
+    apr_int64_t idle = r->idle;
+    lm_tok_t t;
+    lm_fam_t f;
+    int rc, changed = 0;
+
+    rc = mdb_get(txn, lm->tokens, &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        r->rv = AF_ESTORE_UNKNOWN;
+        return MDB_SUCCESS;
+    }
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    if ((r->rv = af_lm_tok_decode(&t, &v)) != APR_SUCCESS) {
+        return MDB_SUCCESS;
+    }
+    fk.mv_size = LM_SID_LEN;
+    fk.mv_data = r->sid;
+    memcpy(r->sid, t.sid, LM_SID_LEN);
+    rc = mdb_get(txn, lm->families, &fk, &v);
+    if (rc == MDB_NOTFOUND) {
+        r->rv = AF_ESTORE_UNKNOWN;
+        return MDB_SUCCESS;
+    }
+    if (rc != MDB_SUCCESS) {
+        return rc;
+    }
+    if ((r->rv = af_lm_fam_decode(&f, &v)) != APR_SUCCESS) {
+        return MDB_SUCCESS;
+    }
+    /* own the strings: the record memory changes under us once we write */
+    f.sub = apr_pstrmemdup(r->p, f.sub, f.sub_len);
+    f.provider = apr_pstrmemdup(r->p, f.provider, f.provider_len);
+    f.claims = apr_pstrmemdup(r->p, f.claims, f.claims_len);
+    if (idle <= 0) {
+        idle = f.idle;
+    }
+    r->gen_presented = t.generation;
+    r->gen_current = f.generation;
+    if (f.revoked || t.state == LM_REVOKED || r->now >= f.expires ||
+        (idle > 0 && r->now - f.last_used > idle)) {
+        r->rv = AF_ESTORE_EXPIRED;
+        return MDB_SUCCESS;
+    }
+    if (t.state == LM_ACTIVE) {
+        rc = rotate_active(r, lm, txn, &t, &f, &fk);
+    } else if (r->now - t.rotated_at <= r->grace && t.sealed_len > 0 &&
+               memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0) {
+        /* immediate predecessor, inside the window: the same successor, nothing written */
+        r->rv = replay_successor(r, &t);
+    } else {
+        /* reuse of a rotated token: revoke the whole family */
+        r->wrote = 1;
+        rc = af_lm_revoke_in_txn(lm, txn, &fk, r->now, &changed, r->p);
+        if (rc == MDB_SUCCESS) {
+            rc = af_lm_counter_add(lm, txn, "reuse", 1);
+        }
+        r->reuse = 1;
+        r->rv = AF_ESTORE_REUSE;
+    }
+    if (rc == MDB_SUCCESS && r->rv == APR_SUCCESS) {
+        r->res->family = af_lm_fam_export(&f, t.sid, LM_SID_LEN, r->p);
+    }
+    return rc;
+}
+
+/* The leader: one write transaction and one commit for every request of the batch. */
+static void run_batch(lm_t *lm, lm_req_t *batch)
+{
+    MDB_txn *txn = NULL;
+    lm_req_t *r;
+    int rc, wrote = 0;
+    apr_status_t err;
+
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    for (r = batch; rc == MDB_SUCCESS && r != NULL; r = r->next) {
+        rc = rotate_one(lm, txn, r);
+        wrote |= r->wrote;
+    }
+    if (rc == MDB_SUCCESS && wrote) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != MDB_SUCCESS) { /* nothing of the batch happened: every caller fails closed */
+        err = af_lm_err(rc, "rotate");
+        for (r = batch; r != NULL; r = r->next) {
+            r->rv = err;
+            r->reuse = 0;
+        }
+        return;
+    }
+    for (r = batch; r != NULL; r = r->next) {
+        if (r->reuse) {
+            af_log(AF_LOG_WARNING, "AF03010",
+                   "store: refresh token reuse detected: family %.*s revoked "
+                   "(generation %u presented, current %u)",
+                   LM_SID_LEN, r->sid, (unsigned) r->gen_presented, (unsigned) r->gen_current);
+        }
+    }
 }
 
 apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
@@ -292,108 +421,60 @@ apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char 
                           af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
 {
     lm_t *lm = st->impl;
-    af_store_rotation_t *res = apr_pcalloc(p, sizeof(*res));
-    unsigned char h[AF_RT_HASH_LEN], k_old[32];
-    MDB_txn *txn = NULL;
-    MDB_val k, v, fk;
-    lm_tok_t t;
-    lm_fam_t f;
-    apr_status_t rv = APR_SUCCESS;
-    int rc = MDB_SUCCESS, changed = 0;
+    lm_req_t req, *batch, *b;
+    apr_status_t rv;
 
     *out = NULL;
     if (af_token_refresh_check(rt, rt_len) != APR_SUCCESS) {
         return AF_ESTORE_UNKNOWN;
     }
-    /* the key derivations do not need the lock: do them first */
-    if ((rv = af_token_refresh_hash(h, rt, rt_len)) != APR_SUCCESS ||
-        (rv = af_token_hkdf(k_old, (const unsigned char *) rt, rt_len, SUCC_SALT, "successor")) !=
-            APR_SUCCESS) {
+    memset(&req, 0, sizeof(req));
+    req.rt = rt;
+    req.rt_len = rt_len;
+    req.now = now;
+    req.grace = grace;
+    req.idle = idle;
+    req.gen = gen;
+    req.baton = baton;
+    req.p = p;
+    req.res = apr_pcalloc(p, sizeof(*req.res));
+    req.rv = AF_EINTERNAL;
+    /* the key derivations need no lock: do them in the caller's thread */
+    if ((rv = af_token_refresh_hash(req.h, rt, rt_len)) != APR_SUCCESS ||
+        (rv = af_token_hkdf(req.k_old, (const unsigned char *) rt, rt_len, SUCC_SALT,
+                            "successor")) != APR_SUCCESS) {
         return rv;
     }
-    rc = af_lm_txn_begin(lm, 0, &txn);
-    if (rc != MDB_SUCCESS) {
-        goto leave;
-    }
-    k.mv_size = AF_RT_HASH_LEN;
-    k.mv_data = h;
-    rc = mdb_get(txn, lm->tokens, &k, &v);
-    if (rc == MDB_NOTFOUND) {
-        rc = MDB_SUCCESS;
-        rv = AF_ESTORE_UNKNOWN;
-        goto leave;
-    }
-    if (rc != MDB_SUCCESS || (rv = af_lm_tok_decode(&t, &v)) != APR_SUCCESS) {
-        goto leave;
-    }
-    fk.mv_size = LM_SID_LEN;
-    fk.mv_data = t.sid;
-    rc = mdb_get(txn, lm->families, &fk, &v);
-    if (rc == MDB_NOTFOUND) {
-        rc = MDB_SUCCESS;
-        rv = AF_ESTORE_UNKNOWN;
-        goto leave;
-    }
-    if (rc != MDB_SUCCESS || (rv = af_lm_fam_decode(&f, &v)) != APR_SUCCESS) {
-        goto leave;
-    }
-    /* own the strings: the record memory changes under us once we write */
-    f.sub = apr_pstrmemdup(p, f.sub, f.sub_len);
-    f.provider = apr_pstrmemdup(p, f.provider, f.provider_len);
-    f.claims = apr_pstrmemdup(p, f.claims, f.claims_len);
-    if (idle <= 0) {
-        idle = f.idle;
-    }
-    if (f.revoked || t.state == LM_REVOKED || now >= f.expires ||
-        (idle > 0 && now - f.last_used > idle)) {
-        rv = AF_ESTORE_EXPIRED;
-        goto leave;
-    }
-    if (t.state == LM_ACTIVE) {
-        rc = rotate_active(res, &rv, lm, txn, h, k_old, &t, &f, &fk, now, gen, baton, p);
-        if (rc == MDB_SUCCESS) {
-            /* copy out while the record memory is still valid */
-            res->family = af_lm_fam_export(&f, t.sid, LM_SID_LEN, p);
-            rc = mdb_txn_commit(txn);
-            txn = NULL;
-        }
-        if (rc == -1) {
-            rc = MDB_SUCCESS;
-        }
-    } else if (now - t.rotated_at <= grace && t.sealed_len > 0 &&
-               memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0) {
-        /* immediate predecessor, inside the window: the same successor, nothing written */
-        rv = replay_successor(res, h, k_old, &t, p);
-        res->family = af_lm_fam_export(&f, t.sid, LM_SID_LEN, p);
+    pthread_mutex_lock(&lm->mu);
+    if (lm->tail != NULL) {
+        lm->tail->next = &req;
     } else {
-        /* reuse of a rotated token: revoke the whole family */
-        rc = af_lm_revoke_in_txn(lm, txn, &fk, now, &changed, p);
-        if (rc == MDB_SUCCESS) {
-            rc = af_lm_counter_add(lm, txn, "reuse", 1);
+        lm->head = &req;
+    }
+    lm->tail = &req;
+    while (!req.done) {
+        if (lm->leader) {
+            pthread_cond_wait(&lm->cv, &lm->mu);
+            continue;
         }
-        if (rc == MDB_SUCCESS) {
-            rc = mdb_txn_commit(txn);
-            txn = NULL;
+        lm->leader = 1;
+        batch = lm->head;
+        lm->head = lm->tail = NULL;
+        pthread_mutex_unlock(&lm->mu);
+        run_batch(lm, batch);
+        pthread_mutex_lock(&lm->mu);
+        for (b = batch; b != NULL; b = b->next) {
+            b->done = 1;
         }
-        if (rc == MDB_SUCCESS) {
-            af_log(AF_LOG_WARNING, "AF03010",
-                   "store: refresh token reuse detected: family %.*s revoked "
-                   "(generation %u presented, current %u)",
-                   LM_SID_LEN, t.sid, (unsigned) t.generation, (unsigned) f.generation);
-            rv = AF_ESTORE_REUSE;
-        }
+        lm->batches++;
+        lm->leader = 0;
+        pthread_cond_broadcast(&lm->cv);
     }
-leave:
-    OPENSSL_cleanse(k_old, sizeof(k_old));
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
+    pthread_mutex_unlock(&lm->mu);
+    OPENSSL_cleanse(req.k_old, sizeof(req.k_old));
+    if (req.rv != APR_SUCCESS) {
+        return req.rv;
     }
-    if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "rotate");
-    }
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    *out = res;
+    *out = req.res;
     return APR_SUCCESS;
 }

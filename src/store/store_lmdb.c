@@ -310,6 +310,8 @@ static void lm_close(af_store_t *st)
     if (lm != NULL && lm->env != NULL) {
         mdb_env_close(lm->env);
         lm->env = NULL;
+        pthread_cond_destroy(&lm->cv);
+        pthread_mutex_destroy(&lm->mu);
     }
 }
 
@@ -402,12 +404,25 @@ apr_status_t af_store_open(af_store_t **out, const char *dir, apr_size_t mapsize
     if (rv != APR_SUCCESS) {
         return rv;
     }
+    pthread_mutex_init(&lm->mu, NULL);
+    pthread_cond_init(&lm->cv, NULL);
     st->ops = &lmdb_ops;
     st->impl = lm;
     st->pool = p;
     apr_pool_cleanup_register(p, st, cleanup_store, apr_pool_cleanup_null);
     *out = st;
     return APR_SUCCESS;
+}
+
+unsigned long af_store_rotation_batches(const af_store_t *st)
+{
+    lm_t *lm = st->impl;
+    unsigned long n;
+
+    pthread_mutex_lock(&lm->mu);
+    n = lm->batches;
+    pthread_mutex_unlock(&lm->mu);
+    return n;
 }
 
 int af_store_stale_readers(const af_store_t *st)

@@ -52,7 +52,7 @@ DEFAULT_MODULES = ('authn_core', 'authz_core', 'authz_user', 'authz_host', 'prox
 BAD_LEVELS = ('warn', 'error', 'crit', 'alert', 'emerg')
 # crashes are logged at notice level by the parent: always bad
 _CRASH_RE = re.compile(r'exit signal|AH00052|AH00051|dumped core|Segmentation fault')
-_LEVEL_RE = re.compile(r'^\[[^\]]*\] \[(?:([a-z0-9_]+):)?([a-z0-9]+)\]')
+_LEVEL_RE = re.compile(r'^\[[^\]]*\] \[(?:([a-z0-9_]*):)?([a-z0-9]+)\]')
 
 _ALL = []          # every live Httpd (for the per-test log check)
 _ALL_LOCK = threading.Lock()

@@ -101,6 +101,19 @@ def test_fcgi_backend_sees_env(site, fcgi):
     assert tok not in json.dumps(env)
 
 
+def test_F09_fcgi_gets_no_token_cookie(site, fcgi):
+    tok = tokens.mint(keys_of(site).ec256, good_claims(site))
+    m = fcgi.mark()
+    ck = 'theme=dark; %s=%s; authflow-rt=rt-secret-value' % (sites.COOKIE, tok)
+    r = http('GET', site.url('/fcgi/ck'), headers=dict(sites.NAV, Cookie=ck))
+    assert r.status_code == 200
+    env = fcgi.since(m)[0]['env']
+    assert env.get('REMOTE_USER') == 'alice'
+    blob = json.dumps(env)
+    assert tok not in blob and 'rt-secret-value' not in blob
+    assert 'theme=dark' in env.get('HTTP_COOKIE', '')
+
+
 def test_fcgi_auth_type(site, fcgi):
     """AUTH_TYPE (CGI/FastCGI) names the mechanism, like AuthType Basic does (r->ap_auth_type)."""
     tok = tokens.mint(keys_of(site).ec256, good_claims(site))

@@ -79,6 +79,15 @@ def policy_site(keys, echo):
     RequestHeader set X-Claim-Missing "expr=[%{authflow_claim:nope}]"
     RequestHeader set X-Claim-Fn "expr=%{tolower:%{authflow_claim:tenant}}"
     RequestHeader set X-Has-Ops "yes" "expr='ops' -in authflow_claims('groups')"'''))
+    # <If> is evaluated by httpd before authentication: claims are not there yet
+    body.append(loc('/ifx', echo, '''
+    Require valid-user''', extra='''
+    <If "authflow_claim('email') =~ /@corp/">
+        RequestHeader set X-If "yes"
+    </If>
+    <Else>
+        RequestHeader set X-If "no"
+    </Else>'''))
     # without AuthzSendForbiddenOnFailure: httpd's default status for authenticated-but-denied
     body.append('''
 <Location /default>
@@ -264,6 +273,13 @@ def test_request_header_from_claim(site, keys, echo):
     assert sites.hdr(seen, 'X-Has-Ops') == 'yes'
     seen = allowed(site, echo, '/hdr/x', tok(keys, site, groups=['dev']))
     assert sites.hdr(seen, 'X-Has-Ops') is None
+
+
+def test_if_is_evaluated_before_authentication(site, keys, echo):
+    """Documented limitation: httpd walks <If> before check_user_id, so authflow_claim()
+    is empty there (use Require authflow, or expr= in RequestHeader/Header/RewriteCond)."""
+    seen = allowed(site, echo, '/ifx/x', tok(keys, site))
+    assert sites.hdr(seen, 'X-If') == 'no'
 
 
 # -- configtest --------------------------------------------------------------------------------

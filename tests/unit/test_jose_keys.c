@@ -433,7 +433,6 @@ START_TEST(test_thumbprint_rfc7638)
 }
 END_TEST
 
-
 static Suite *suite(void)
 {
     Suite *s = suite_create("test_jose_keys");

@@ -464,6 +464,8 @@ static const err_t errors[] = {
     {"1 + 'a' > 0", "column 5: '+' needs numbers, found a string"},
     {"a - true", "column 5: '-' needs numbers, found a boolean"},
     {"x + [1]", "column 5: '+' needs numbers, found a list"},
+    {"1 + (x == 1)", "column 5: '+' needs numbers, found a boolean"},
+    {"(x or y) - 1 > 0", "column 1: '-' needs numbers, found a boolean"},
     {"1 =~ /x/", "column 3: '=~' needs a string on the left, found a number"},
     {"'5' >= 3", "column 5: '>=' compares a string with a number"},
     {"'5' == 5", "column 5: '==' compares a string with a number"},

@@ -1,0 +1,213 @@
+/* handler_callback.c -- GET <endpoint>/callback: finish a login.
+ *
+ * Order: parse the query strictly (duplicates -> 400); find the pending flow whose state
+ * matches (constant time) in the sealed flow cookie; consume it in the store, once for all
+ * children (a replay -> 400); an IdP error -> 400 page showing the escaped error code;
+ * then the OIDC core exchanges the code and validates id_token / userinfo.  On success:
+ * the login cookies already present are discarded and their family revoked (D14), a new
+ * family is created, our access token minted, -at / -rt set, the flow removed, and the
+ * browser sent to return_to (302, no-store, no-referrer).  On any failure nothing but the
+ * consumed flow id is written, the flow cookie is cleared, and an error page with a reason
+ * code is shown (400/401/502/504; 503 when the store fails).
+ */
+#include <string.h>
+
+#include <httpd.h>
+#include <http_config.h>
+
+#include <apr_strings.h>
+#include <http_log.h>
+#include <http_protocol.h>
+#include <openssl/crypto.h>
+
+#include "common/af_cookie.h"
+#include "common/af_error.h"
+#include "common/af_json.h"
+#include "httpd/af_config.h"
+#include "httpd/gate.h"
+#include "httpd/login.h"
+
+APLOG_USE_MODULE(authflow);
+
+static int fail(request_rec *r, af_srv_conf_t *sc, int status, const char *reason,
+                const char *idp_error, const char *provider)
+{
+    apr_table_unset(r->headers_out, "Set-Cookie");
+    af_login_set_cookie(r, sc, sc->r_cookie_flow, NULL, 0, 1);
+    ap_log_rerror(APLOG_MARK, status >= 500 ? APLOG_WARNING : APLOG_INFO, 0, r,
+                  "AF08020: callback failed: %s (%d)%s%s", reason, status,
+                  provider ? ", provider " : "", provider ? provider : "");
+    return af_login_error_page(r, sc, status, reason, idp_error);
+}
+
+static int fail_rv(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const char *idp_error,
+                   const char *provider)
+{
+    int status = af_oidc_status(rv);
+
+    return fail(r, sc, status == 200 ? 500 : status, af_strerror(rv), idp_error, provider);
+}
+
+static int store_failed(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const char *what)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08021: callback: store error during %s: %s",
+                  what, af_strerror(rv));
+    return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, NULL);
+}
+
+/* The pending flow with this state, removed from flows; NULL if none. */
+static af_oidc_flow_t *take_flow(apr_array_header_t *flows, const char *state)
+{
+    af_oidc_flow_t *found = NULL, *f;
+    apr_size_t n = state ? strlen(state) : 0;
+    int i, j;
+
+    for (i = 0; n > 0 && i < flows->nelts; i++) {
+        f = APR_ARRAY_IDX(flows, i, af_oidc_flow_t *);
+        if (found == NULL && strlen(f->state) == n && CRYPTO_memcmp(f->state, state, n) == 0) {
+            found = f;
+            for (j = i + 1; j < flows->nelts; j++) {
+                APR_ARRAY_IDX(flows, j - 1, af_oidc_flow_t *) =
+                    APR_ARRAY_IDX(flows, j, af_oidc_flow_t *);
+            }
+            flows->nelts--;
+            break;
+        }
+    }
+    return found;
+}
+
+/* D14: the login cookies this browser already has are discarded, their family revoked. */
+static apr_status_t discard_old_login(request_rec *r, af_srv_conf_t *sc, af_store_t *st,
+                                      apr_int64_t now)
+{
+    const char *hdr = apr_table_get(r->headers_in, "Cookie"), *v = NULL, *sid;
+    af_store_rotation_t *rot = NULL;
+    json_t *claims = NULL;
+    apr_status_t rv;
+
+    if (hdr == NULL) {
+        return APR_SUCCESS;
+    }
+    if (af_cookie_get(&v, hdr, sc->r_cookie_at, r->pool) == APR_SUCCESS && *v != '\0' &&
+        af_gate_verify_own(&claims, r, sc, v, strlen(v), now) == APR_SUCCESS &&
+        (sid = json_string_value(json_object_get(claims, "sid"))) != NULL) {
+        rv = af_store_family_revoke(st, sid, now);
+        if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
+            return rv;
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "AF08022: callback: previous login %s revoked (new login)", sid);
+    }
+    if (af_cookie_get(&v, hdr, sc->r_cookie_rt, r->pool) == APR_SUCCESS &&
+        af_token_refresh_check(v, strlen(v)) == APR_SUCCESS) {
+        rv = af_store_rotate(&rot, st, v, strlen(v), now, 0, 0, NULL, NULL, r->pool);
+        if (rv == APR_SUCCESS) {
+            rv = af_store_family_revoke(st, rot->family->sid, now);
+            if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
+                return rv;
+            }
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                          "AF08022: callback: previous login %s revoked (new login)",
+                          rot->family->sid);
+        } else if (rv == AF_ESTORE_FULL || rv == AF_ESTORE_BUSY || rv == AF_ESTORE_IO ||
+                   rv == AF_ESTORE_CORRUPT) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
+{
+    af_login_conf_t *lc = sc->login;
+    apr_int64_t now = af_login_now(r, sc), rt_age;
+    const char *query = r->args ? r->args : "", *c, *claims_json, *rt = NULL, *at = NULL;
+    af_oidc_cbparams_t *cb = NULL;
+    af_oidc_flow_t *flow;
+    af_oidc_provider_t *pv;
+    af_oidc_identity_t *id = NULL;
+    af_store_family_t *fam = NULL;
+    apr_array_header_t *flows;
+    af_store_t *st;
+    apr_status_t rv, prv;
+    int amps = 0;
+
+    for (c = query; *c; c++) {
+        amps += *c == '&';
+    }
+    if (amps >= AF_LOGIN_QUERY_MAX_PARAMS) {
+        return fail(r, sc, HTTP_BAD_REQUEST, "too_many_parameters", NULL, NULL);
+    }
+    if (lc == NULL || lc->r_providers == NULL || lc->r_providers->nelts == 0) {
+        return fail(r, sc, HTTP_NOT_FOUND, "no_provider", NULL, NULL);
+    }
+    prv = af_oidc_callback_parse(&cb, query, r->pool);
+    if (prv != APR_SUCCESS && prv != AF_EOIDC_IDP_ERROR) {
+        return fail_rv(r, sc, prv, NULL, NULL);
+    }
+    flows = af_login_flows_read(r, sc, now);
+    flow = take_flow(flows, cb ? cb->state : NULL);
+    if (flow == NULL) {
+        return fail_rv(r, sc, prv != APR_SUCCESS ? prv : AF_EOIDC_STATE,
+                       prv != APR_SUCCESS && cb ? cb->error : NULL, NULL);
+    }
+    if ((st = af_login_store(r, sc)) == NULL) {
+        return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, flow->provider);
+    }
+    rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
+                               flow->created + AF_LOGIN_FLOW_MAX_AGE + 60);
+    if (rv == AF_ESTORE_REPLAY) {
+        return fail(r, sc, HTTP_BAD_REQUEST, "flow_replayed", NULL, flow->provider);
+    }
+    if (rv != APR_SUCCESS) {
+        return store_failed(r, sc, rv, "flow consume");
+    }
+    if (prv == AF_EOIDC_IDP_ERROR) {
+        return fail_rv(r, sc, prv, cb->error, flow->provider);
+    }
+    if ((pv = af_login_provider(sc, flow->provider)) == NULL) {
+        return fail_rv(r, sc, AF_EOIDC_FLOW, NULL, flow->provider);
+    }
+    rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, now, r->pool);
+    if (rv != APR_SUCCESS) {
+        return fail_rv(r, sc, rv, NULL, pv->name);
+    }
+
+    if ((rv = discard_old_login(r, sc, st, now)) != APR_SUCCESS) {
+        return store_failed(r, sc, rv, "revocation of the previous login");
+    }
+    claims_json = af_json_dump(id->claims, r->pool);
+    rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, claims_json ? claims_json : "",
+                                now, lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+    if (rv == AF_ETOOBIG) {
+        rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, "", now, lc->r_refresh_ttl,
+                                    lc->r_refresh_idle, r->pool);
+    }
+    if (rv == APR_EINVAL) {
+        return fail(r, sc, HTTP_UNAUTHORIZED, "subject_invalid", NULL, pv->name);
+    }
+    if (rv != APR_SUCCESS) {
+        return store_failed(r, sc, rv, "login creation");
+    }
+    rv = af_token_mint_access(&at, sc->signing_key, sc->r_issuer, sc->r_audience, id->sub,
+                              fam->sid, pv->name, sc->r_access_ttl, now, id->claims,
+                              lc->r_token_claims, strlen(sc->r_cookie_at), r->pool);
+    if (rv != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08023: callback: cannot mint the access "
+                                                   "token: %s (see AuthFlowTokenClaims)",
+                      af_strerror(rv));
+        af_store_family_revoke(st, fam->sid, now);
+        return fail(r, sc, HTTP_INTERNAL_SERVER_ERROR, af_strerror(rv), NULL, pv->name);
+    }
+
+    rt_age = fam->expires - now;
+    af_login_set_cookie(r, sc, sc->r_cookie_at, at, sc->r_access_ttl, 0);
+    af_login_set_cookie(r, sc, sc->r_cookie_rt, rt, rt_age, 0);
+    if (af_login_flows_write(r, sc, flows, now) != APR_SUCCESS) {
+        af_login_set_cookie(r, sc, sc->r_cookie_flow, NULL, 0, 1);
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF08024: login: provider %s, login %s",
+                  pv->name, fam->sid);
+    return af_login_redirect(r, af_login_return_url(sc, flow->return_to, r->pool));
+}

@@ -1,0 +1,196 @@
+/* login.h -- the login part of the glue: providers, store, flow cookies, templates, and the
+ * SetHandler authflow endpoints.
+ *
+ * Files: config_login.c (directives, <AuthFlowProvider>, merge, resolve), login_store.c
+ * (store lifecycle, sealed flow-cookie list, cookies), login_page.c (templates, escaping,
+ * response headers), handler.c (dispatch), handler_login.c (login, chooser, return_to),
+ * handler_callback.c (callback), handler_info.c (jwks.json, session).
+ *
+ * The per-server part hangs off af_srv_conf_t.login; it is resolved by af_login_resolve()
+ * from GATE's af_config_resolve() (check_config), so configtest sees every error.
+ */
+#ifndef AF_LOGIN_H
+#define AF_LOGIN_H
+
+#include <httpd.h>
+#include <http_config.h>
+#include <apr_hash.h>
+#include <apr_tables.h>
+#include <jansson.h>
+
+#include "httpd/af_config.h"
+#include "oidc/af_oidc.h"
+#include "store/af_store.h"
+#include "token/af_token.h"
+
+#define AF_LOGIN_DEFAULT_REFRESH_TTL  (14 * 86400)
+#define AF_LOGIN_DEFAULT_REFRESH_IDLE (3 * 86400)
+#define AF_LOGIN_DEFAULT_REUSE_GRACE  10
+#define AF_LOGIN_DEFAULT_MAPSIZE      (256u * 1024 * 1024)
+#define AF_LOGIN_DEFAULT_CLAIMS       "sub email email_verified name preferred_username groups"
+#define AF_LOGIN_FLOW_MAX_AGE         600 /* seconds a login may take */
+#define AF_LOGIN_FLOW_MAX             4   /* concurrent logins kept in the flow cookie */
+#define AF_LOGIN_RETURN_TO_MAX        1024
+#define AF_LOGIN_QUERY_MAX_PARAMS     32
+
+/* One LMDB environment, shared by the servers that name the same directory. */
+typedef struct af_login_store_t {
+    const char *dir;
+    apr_size_t mapsize;
+    unsigned int maxreaders; /* set in post_config from the MPM */
+    int prepared;
+    af_key_t *key;                /* the default signing key (dir/signing-key.pem), or NULL */
+    const unsigned char *secret;  /* dir/secret.key (AF_SECRET_LEN bytes) */
+    af_store_t *st;               /* per child (child_init); NULL when it could not be opened */
+    apr_status_t open_rv;         /* why not */
+} af_login_store_t;
+
+typedef struct af_login_conf_t {
+    /* as configured */
+    apr_array_header_t *providers; /* af_oidc_provider_t *, in order */
+    apr_array_header_t *prov_where; /* const char * "file:line", parallel to providers */
+    const char *store_dir;          /* AuthFlowStore */
+    apr_uint64_t mapsize;           /* AuthFlowStoreMapSize; 0 unset */
+    apr_array_header_t *token_claims; /* AuthFlowTokenClaims: const char * */
+    apr_array_header_t *return_to;    /* AuthFlowReturnTo origins (appended on merge) */
+    apr_int64_t refresh_ttl;          /* AF_UNSET */
+    apr_int64_t refresh_idle;
+    apr_int64_t reuse_grace;
+    const char *samesite;     /* AuthFlowCookieSameSite: "Lax", "Strict", "None" */
+    const char *template_dir; /* AuthFlowTemplateDir */
+
+    /* resolved */
+    apr_array_header_t *r_providers; /* af_oidc_provider_t * (per-server copies) */
+    apr_array_header_t *r_token_claims;
+    apr_int64_t r_refresh_ttl;
+    apr_int64_t r_refresh_idle;
+    apr_int64_t r_reuse_grace;
+    const char *r_samesite;
+    af_login_store_t *r_store; /* NULL: no store for this server */
+    af_seal_key_t *r_seal;     /* the flow cookie's key */
+    const char *r_tpl_chooser;
+    const char *r_tpl_error;
+} af_login_conf_t;
+
+/* ---- config_login.c ------------------------------------------------------------------ */
+
+const char *af_login_cmd_provider(cmd_parms *cmd, void *d, const char *arg);
+const char *af_login_cmd_store(cmd_parms *cmd, void *d, const char *arg);
+const char *af_login_cmd_mapsize(cmd_parms *cmd, void *d, const char *arg);
+const char *af_login_cmd_token_claims(cmd_parms *cmd, void *d, int argc, char *const argv[]);
+const char *af_login_cmd_return_to(cmd_parms *cmd, void *d, int argc, char *const argv[]);
+const char *af_login_cmd_duration(cmd_parms *cmd, void *d, const char *arg);
+const char *af_login_cmd_samesite(cmd_parms *cmd, void *d, const char *arg);
+const char *af_login_cmd_template_dir(cmd_parms *cmd, void *d, const char *arg);
+
+/* The login directives, spliced into af_config_cmds (config.c). */
+#define AF_LOGIN_CMDS                                                                            \
+    AP_INIT_RAW_ARGS("<AuthFlowProvider", af_login_cmd_provider, NULL, RSRC_CONF,                \
+                     "<AuthFlowProvider NAME> ... </AuthFlowProvider>: one identity provider"), \
+        AP_INIT_TAKE1("AuthFlowStore", af_login_cmd_store, NULL, RSRC_CONF,                      \
+                      "LMDB directory (default: authflow under the runtime dir)"),               \
+        AP_INIT_TAKE1("AuthFlowStoreMapSize", af_login_cmd_mapsize, NULL, RSRC_CONF,             \
+                      "LMDB map size (default 256M)"),                                           \
+        AP_INIT_TAKE_ARGV("AuthFlowTokenClaims", af_login_cmd_token_claims, NULL, RSRC_CONF,     \
+                          "mapped claims copied into our access tokens"),                        \
+        AP_INIT_TAKE_ARGV("AuthFlowReturnTo", af_login_cmd_return_to, NULL, RSRC_CONF,           \
+                          "extra origins a return_to may point at"),                             \
+        AP_INIT_TAKE1("AuthFlowRefreshTTL", af_login_cmd_duration, NULL, RSRC_CONF,              \
+                      "absolute lifetime of a login (default 14d)"),                             \
+        AP_INIT_TAKE1("AuthFlowRefreshIdle", af_login_cmd_duration, NULL, RSRC_CONF,             \
+                      "idle timeout of a login (default 3d)"),                                   \
+        AP_INIT_TAKE1("AuthFlowReuseGrace", af_login_cmd_duration, NULL, RSRC_CONF,              \
+                      "grace window for a just-rotated refresh token (default 10s)"),            \
+        AP_INIT_TAKE1("AuthFlowCookieSameSite", af_login_cmd_samesite, NULL, RSRC_CONF,          \
+                      "Lax|Strict|None for the access and refresh cookies (default Lax)"),       \
+        AP_INIT_TAKE1("AuthFlowTemplateDir", af_login_cmd_template_dir, NULL, RSRC_CONF,         \
+                      "directory with chooser.html and error.html (default: built in)")
+
+/** Merge (either side may be NULL); always returns a fresh struct. */
+af_login_conf_t *af_login_conf_merge(apr_pool_t *p, const af_login_conf_t *base,
+                                     const af_login_conf_t *add);
+
+/**
+ * Resolve the login part of one server (from af_config_resolve, before the keys are
+ * assembled): defaults, store directory, server secret and flow-cookie key, the default
+ * signing key when none is configured, provider copies checked by af_oidc_provider_check,
+ * templates.  @return an error naming the directive, or NULL
+ */
+const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, apr_pool_t *p);
+
+/* ---- login_store.c ------------------------------------------------------------------- */
+
+/** post_config: prepare every store (owner = the child user), size maxreaders to the MPM. */
+int af_login_post_config(apr_pool_t *pconf, server_rec *s);
+
+/** child_init: open the stores and the providers' runtime caches. */
+void af_login_child_init(apr_pool_t *pchild, server_rec *s);
+
+/** The store of this server in this child, or NULL (logged; callers answer 503). */
+af_store_t *af_login_store(request_rec *r, const af_srv_conf_t *sc);
+
+/** The flows in the flow cookie (array of af_oidc_flow_t *, oldest first; never NULL). */
+apr_array_header_t *af_login_flows_read(request_rec *r, const af_srv_conf_t *sc, apr_int64_t now);
+
+/** Set-Cookie for the flow cookie with these flows (cleared when empty). */
+apr_status_t af_login_flows_write(request_rec *r, const af_srv_conf_t *sc,
+                                  apr_array_header_t *flows, apr_int64_t now);
+
+/** Add a Set-Cookie (value NULL: clear the cookie). */
+void af_login_set_cookie(request_rec *r, const af_srv_conf_t *sc, const char *name,
+                         const char *value, apr_int64_t max_age, int lax_always);
+
+/** The request's clock (with the test offset). */
+apr_int64_t af_login_now(const request_rec *r, const af_srv_conf_t *sc);
+
+/* ---- login_page.c -------------------------------------------------------------------- */
+
+/** HTML-escape (& < > " ' and control characters). */
+const char *af_login_html_escape(const char *s, apr_pool_t *p);
+
+/** RFC 3986 percent-encoding of everything but unreserved characters. */
+const char *af_login_url_encode(const char *s, apr_pool_t *p);
+
+/** Fill a template: {{name}} -> vals[i] for names[i] (values inserted as given). */
+const char *af_login_template(const char *tpl, const char *const *names,
+                              const char *const *vals, int n, apr_pool_t *p);
+
+/** The headers every response of the handler carries (no-store, frames, referrer, CSP). */
+void af_login_std_headers(request_rec *r);
+
+/** Render the error page; returns OK (the status is in r->status). */
+int af_login_error_page(request_rec *r, const af_srv_conf_t *sc, int status, const char *reason,
+                        const char *idp_error);
+
+/** Send a body with a status; returns OK. */
+int af_login_send(request_rec *r, int status, const char *ctype, const char *body);
+
+/** 302 to an absolute URL with an empty body; returns OK. */
+int af_login_redirect(request_rec *r, const char *url);
+
+/** Built-in templates (same as htdocs/). */
+extern const char af_login_tpl_chooser[];
+extern const char af_login_tpl_error[];
+
+/* ---- handler_*.c --------------------------------------------------------------------- */
+
+/** Parse a query strictly: at most AF_LOGIN_QUERY_MAX_PARAMS pairs, no empty pairs, valid
+ *  percent-escapes, no NUL; each of the wanted keys at most once (n keys; vals[i] NULL when
+ *  absent).  Other keys are ignored.  @return NULL or a reason code */
+const char *af_login_query(const char **vals, const char *const *keys, int n, const char *query,
+                           apr_pool_t *p);
+
+/** A validated return_to (same origin path or allowed origin), else "/". */
+const char *af_login_return_to(const af_srv_conf_t *sc, const char *rt, apr_pool_t *p);
+
+/** The absolute URL of a validated return_to. */
+const char *af_login_return_url(const af_srv_conf_t *sc, const char *rt, apr_pool_t *p);
+
+af_oidc_provider_t *af_login_provider(const af_srv_conf_t *sc, const char *name);
+
+int af_handler_login(request_rec *r, af_srv_conf_t *sc);
+int af_handler_callback(request_rec *r, af_srv_conf_t *sc);
+int af_handler_jwks(request_rec *r, af_srv_conf_t *sc);
+int af_handler_session(request_rec *r, af_srv_conf_t *sc);
+
+#endif
