@@ -70,7 +70,7 @@ $(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(CORE_HDR) $(CORE_LIB)
 	    -Wl,--exclude-libs,ALL $(CORE_LIB) $(DEP_LIBS) >$(BUILD)/apxs.log 2>&1 \
 	    || { cat $(BUILD)/apxs.log; exit 1; }
 	@grep -E 'warning:|error:' $(BUILD)/apxs.log || true
-	cp $(BUILD)/apxs/.libs/mod_authflow.so $@
+	cp $(BUILD)/apxs/.libs/mod_authflow.so $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/%: tools/%.c $(CORE_LIB) $(CORE_HDR)
 	$(CC) $(CORE_CFLAGS) -fvisibility=default -o $@ $< $(CORE_LIB) $(APR_LIBS) $(DEP_LIBS)

@@ -358,7 +358,7 @@ static json_t *read_object(reader_t *r)
     }
     for (;;) {
         const char *key;
-        size_t kl;
+        size_t kl, size;
         char *kcopy;
         json_t *v;
 
@@ -368,9 +368,6 @@ static json_t *read_object(reader_t *r)
         kl = read_string(r, &key);
         if (kl == (size_t) -1) {
             goto bad;
-        }
-        if (json_object_getn(obj, key, kl) != NULL) {
-            goto bad; /* duplicate member name (A07) */
         }
         /* an unescaped key points into the input, an escaped one into the scratch
          * buffer, which reading the value may reuse: copy only that one */
@@ -391,9 +388,11 @@ static json_t *read_object(reader_t *r)
         r->s++;
         skip_ws(r);
         v = read_value(r);
-        if (v == NULL || json_object_setn_new_nocheck(obj, key, kl, v) != 0) {
+        size = json_object_size(obj);
+        if (v == NULL || json_object_setn_new_nocheck(obj, key, kl, v) != 0 ||
+            json_object_size(obj) != size + 1) {
             free(kcopy);
-            goto bad;
+            goto bad; /* ... or a duplicate member name, which replaced a value (A07) */
         }
         free(kcopy);
         skip_ws(r);

@@ -100,6 +100,7 @@ typedef struct af_dir_conf_t {
     int export_all;              /* AuthFlowExportAll */
     int forward_token;           /* AuthFlowForwardToken */
     const char *login;           /* AuthFlowLogin: provider name or URL */
+    int check_revocation;        /* AuthFlowCheckRevocation (LOGIN helper) */
 } af_dir_conf_t;
 
 static inline af_srv_conf_t *af_srv_conf(const server_rec *s)
@@ -124,6 +125,10 @@ static inline const char *af_dir_user_claim(const af_dir_conf_t *dc)
 static inline int af_dir_export_all(const af_dir_conf_t *dc)
 {
     return dc->export_all == AF_UNSET ? 1 : dc->export_all;
+}
+static inline int af_dir_check_revocation(const af_dir_conf_t *dc)
+{
+    return dc->check_revocation == AF_UNSET ? 1 : dc->check_revocation;
 }
 static inline int af_dir_forward_token(const af_dir_conf_t *dc)
 {

@@ -97,6 +97,7 @@ void *af_config_dir_create(apr_pool_t *p, char *dir)
     c->export_all = AF_UNSET;
     c->forward_token = AF_UNSET;
     c->login = NULL;
+    c->check_revocation = AF_UNSET;
     return c;
 }
 
@@ -115,6 +116,7 @@ void *af_config_dir_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(export_all);
     MERGE_INT(forward_token);
     MERGE_PTR(login);
+    MERGE_INT(check_revocation);
     return c;
 }
 

@@ -66,8 +66,9 @@ static int is_name(const char *s, apr_size_t max)
 {
     apr_size_t n = strlen(s);
 
-    return n > 0 && n <= max && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                          "0123456789-_.") == n;
+    return n > 0 && n <= max &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                     "0123456789-_.") == n;
 }
 
 /* ---- <AuthFlowProvider NAME> --------------------------------------------------------- */
@@ -148,16 +149,16 @@ static const char *provider_key(af_oidc_provider_t *pv, const char *key, const c
             return apr_psprintf(p, "%s: value too long or with control characters", key);
         }
     }
-#define ONE(field)                                                                               \
-    do {                                                                                         \
-        if (argc != 1 || *argv[0] == '\0') {                                                     \
-            return apr_psprintf(p, "%s takes one value", key);                                   \
-        }                                                                                        \
-        if (pv->field != NULL) {                                                                 \
-            return apr_psprintf(p, "%s given twice", key);                                       \
-        }                                                                                        \
-        pv->field = argv[0];                                                                     \
-        return NULL;                                                                             \
+#define ONE(field)                                                                                 \
+    do {                                                                                           \
+        if (argc != 1 || *argv[0] == '\0') {                                                       \
+            return apr_psprintf(p, "%s takes one value", key);                                     \
+        }                                                                                          \
+        if (pv->field != NULL) {                                                                   \
+            return apr_psprintf(p, "%s given twice", key);                                         \
+        }                                                                                          \
+        pv->field = argv[0];                                                                       \
+        return NULL;                                                                               \
     } while (0)
 
     if (strcasecmp(key, "Issuer") == 0) {
@@ -210,8 +211,9 @@ static const char *provider_key(af_oidc_provider_t *pv, const char *key, const c
         } else if (strcmp(argv[0], "client_secret_post") == 0) {
             pv->token_auth = AF_OIDC_AUTH_POST;
         } else {
-            return apr_psprintf(p, "TokenEndpointAuth: '%s' is not client_secret_basic or "
-                                   "client_secret_post",
+            return apr_psprintf(p,
+                                "TokenEndpointAuth: '%s' is not client_secret_basic or "
+                                "client_secret_post",
                                 argv[0]);
         }
         return NULL;
@@ -277,8 +279,9 @@ const char *af_login_cmd_provider(cmd_parms *cmd, void *d, const char *arg)
     name = apr_pstrmemdup(cmd->pool, arg, (apr_size_t) (end - arg));
     name = ap_getword_conf(cmd->pool, &name);
     if (!is_name(name, 64)) {
-        return apr_psprintf(cmd->pool, "<AuthFlowProvider %s>: the name must be 1..64 letters, "
-                                       "digits, '-', '_' or '.'",
+        return apr_psprintf(cmd->pool,
+                            "<AuthFlowProvider %s>: the name must be 1..64 letters, "
+                            "digits, '-', '_' or '.'",
                             name);
     }
     for (i = 0; lc->providers != NULL && i < lc->providers->nelts; i++) {
@@ -289,8 +292,9 @@ const char *af_login_cmd_provider(cmd_parms *cmd, void *d, const char *arg)
     pv = af_oidc_provider_make(name, cmd->pool);
     for (c = dir ? dir->first_child : NULL; c != NULL; c = c->next) {
         if (c->first_child != NULL || c->directive[0] == '<') {
-            return apr_psprintf(cmd->pool, "<AuthFlowProvider %s>: %s at %s:%d: no sections "
-                                           "allowed inside",
+            return apr_psprintf(cmd->pool,
+                                "<AuthFlowProvider %s>: %s at %s:%d: no sections "
+                                "allowed inside",
                                 name, c->directive, c->filename, c->line_num);
         }
         err = provider_key(pv, c->directive, c->args ? c->args : "", cmd->pool);
@@ -393,8 +397,9 @@ const char *af_login_cmd_return_to(cmd_parms *cmd, void *d, int argc, char *cons
         }
         o = origin_of(apr_pstrmemdup(cmd->pool, argv[i], n), cmd->pool);
         if (o == NULL || strchr(o, '*') != NULL) {
-            return apr_psprintf(cmd->pool, "%s: '%s' is not an origin (https://host[:port]; no "
-                                           "wildcards, paths or empty values)",
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' is not an origin (https://host[:port]; no "
+                                "wildcards, paths or empty values)",
                                 dname(cmd), argv[i]);
         }
         if (strncmp(o, "http://", 7) == 0 && af_oidc_url_ok(o) == 0) {
@@ -485,14 +490,15 @@ af_login_conf_t *af_login_conf_merge(apr_pool_t *p, const af_login_conf_t *base,
     for (i = 0; add->providers != NULL && i < add->providers->nelts; i++) {
         APR_ARRAY_PUSH(c->providers, af_oidc_provider_t *) =
             APR_ARRAY_IDX(add->providers, i, af_oidc_provider_t *);
-        APR_ARRAY_PUSH(c->prov_where, const char *) = APR_ARRAY_IDX(add->prov_where, i, const char *);
+        APR_ARRAY_PUSH(c->prov_where, const char *) =
+            APR_ARRAY_IDX(add->prov_where, i, const char *);
     }
     for (i = 0; base->providers != NULL && i < base->providers->nelts; i++) {
         const af_oidc_provider_t *b = APR_ARRAY_IDX(base->providers, i, af_oidc_provider_t *);
 
         for (dup = 0, j = 0; add->providers != NULL && j < add->providers->nelts; j++) {
-            dup |= strcmp(APR_ARRAY_IDX(add->providers, j, af_oidc_provider_t *)->name, b->name) ==
-                   0;
+            dup |=
+                strcmp(APR_ARRAY_IDX(add->providers, j, af_oidc_provider_t *)->name, b->name) == 0;
         }
         if (!dup) {
             APR_ARRAY_PUSH(c->providers, const af_oidc_provider_t *) = b;
@@ -503,7 +509,7 @@ af_login_conf_t *af_login_conf_merge(apr_pool_t *p, const af_login_conf_t *base,
     c->store_dir = add->store_dir ? add->store_dir : base->store_dir;
     c->mapsize = add->mapsize ? add->mapsize : base->mapsize;
     c->token_claims = add->token_claims ? add->token_claims : base->token_claims;
-    c->return_to = !add->return_to   ? base->return_to
+    c->return_to = !add->return_to    ? base->return_to
                    : !base->return_to ? add->return_to
                                       : apr_array_append(p, base->return_to, add->return_to);
     c->refresh_ttl = add->refresh_ttl != AF_UNSET ? add->refresh_ttl : base->refresh_ttl;
@@ -512,4 +518,12 @@ af_login_conf_t *af_login_conf_merge(apr_pool_t *p, const af_login_conf_t *base,
     c->samesite = add->samesite ? add->samesite : base->samesite;
     c->template_dir = add->template_dir ? add->template_dir : base->template_dir;
     return c;
+}
+
+const char *af_login_cmd_check_revocation(cmd_parms *cmd, void *d, int on)
+{
+    af_dir_conf_t *dc = d;
+
+    dc->check_revocation = on; /* also from .htaccess: touches no server config */
+    return NULL;
 }

@@ -25,6 +25,7 @@
 #include "httpd/af_httpd.h"
 #include "httpd/export.h"
 #include "httpd/gate.h"
+#include "httpd/login.h"
 #include "httpd/tcache.h"
 #include "jose/af_jose_errors.h"
 #include "jose/af_jwt.h"
@@ -253,7 +254,7 @@ static const char *authenticate(af_req_t *ctx, request_rec *r, const af_srv_conf
     unsigned char key[AF_TCACHE_KEYLEN];
     apr_int64_t now;
     apr_status_t rv;
-    int use_cache = sc->r_token_cache && sc->tcache != NULL && sc->trust == NULL;
+    int use_cache = sc->r_token_cache && sc->tcache != NULL;
     af_req_t *inh = inherited_ctx(r);
 
     ctx->done = 1;
@@ -268,9 +269,17 @@ static const char *authenticate(af_req_t *ctx, request_rec *r, const af_srv_conf
     if (reason == NULL) {
         now = apr_time_sec(r->request_time) + sc->r_clock_offset;
         if (use_cache) {
-            af_tcache_key(key, ctx->token, ctx->token_len);
+            af_tcache_key(key, sc->tcache, ctx->token, ctx->token_len);
             ctx->cached =
                 af_tcache_get(&claims, sc->tcache, key, sc, now, sc->r_clock_skew, r->pool);
+            if (ctx->cached && sc->trust != NULL) {
+                /* which issuer verified it (its iss was checked before it was cached) */
+                const char *iss = json_string_value(json_object_get(claims, "iss"));
+
+                if (iss != NULL && (sc->r_issuer == NULL || strcmp(iss, sc->r_issuer) != 0)) {
+                    trust = trust_for(sc, iss);
+                }
+            }
         }
         if (!ctx->cached) {
             rv = verify(&claims, &trust, r, sc, ctx->token, ctx->token_len, now);
@@ -284,6 +293,9 @@ static const char *authenticate(af_req_t *ctx, request_rec *r, const af_srv_conf
                               json_is_number(nbf) ? json_number_value(nbf) : 0);
             }
         }
+    }
+    if (reason == NULL && trust == NULL && af_dir_check_revocation(dc)) {
+        reason = af_login_check_revoked(r, sc, claims); /* our logins: revoked in the store? */
     }
     if (reason == NULL && (user = user_of(claims, af_dir_user_claim(dc), trust, r->pool)) == NULL) {
         reason = "user_claim_invalid";

@@ -51,6 +51,50 @@ static const char *pct_encode(const char *s, apr_pool_t *p)
     return out;
 }
 
+/* A token in the query (which the gate ignores, D13) is not copied into return_to. */
+static int is_token_param(const char *b, apr_size_t n, apr_pool_t *p)
+{
+    static const char *const names[] = {"access_token", "id_token", "refresh_token", "code"};
+    char *name = apr_pstrmemdup(p, b, n);
+    apr_size_t i;
+
+    if (strchr(name, '=') != NULL) {
+        *strchr(name, '=') = '\0';
+    }
+    ap_unescape_url(name);
+    for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (strcasecmp(name, names[i]) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *drop_token_params(const char *u, apr_pool_t *p)
+{
+    const char *q = strchr(u, '?'), *b, *e;
+    char *out, *w;
+    int kept = 0;
+
+    if (q == NULL) {
+        return u;
+    }
+    out = w = apr_palloc(p, strlen(u) + 1);
+    memcpy(w, u, (apr_size_t) (q - u));
+    w += q - u;
+    for (b = q + 1; *b != '\0'; b = *e ? e + 1 : e) {
+        e = b + strcspn(b, "&");
+        if (e == b || is_token_param(b, (apr_size_t) (e - b), p)) {
+            continue;
+        }
+        *w++ = kept++ ? '&' : '?';
+        memcpy(w, b, (apr_size_t) (e - b));
+        w += e - b;
+    }
+    *w = '\0';
+    return out;
+}
+
 /* The path + query the client first asked for, if it is a safe same-origin path. */
 static const char *return_to(request_rec *r)
 {
@@ -75,7 +119,7 @@ static const char *return_to(request_rec *r)
     if (strchr(u, '#') != NULL) {
         u = apr_pstrmemdup(r->pool, u, (apr_size_t) (strchr(u, '#') - u));
     }
-    return u;
+    return drop_token_params(u, r->pool);
 }
 
 const char *af_gate_login_url(request_rec *r, const af_srv_conf_t *sc, const af_dir_conf_t *dc)

@@ -1,7 +1,7 @@
 /* handler.c -- SetHandler authflow: a dispatch table on the path below AuthFlowEndpoint,
  * and the hooks of the login part (store lifecycle).
  *
- * The path compared is the request's raw path (r->parsed_uri.path, before decoding and
+ * The path compared is the request's raw path (from r->unparsed_uri, before decoding and
  * slash merging), and only exact matches count: /auth/callback is the callback, while
  * /auth/callback/x, /auth/callback;x, /auth/callback%2F.., /auth//callback are not (404,
  * D09).  The handler must be mounted at AuthFlowEndpoint (default /auth).
@@ -33,9 +33,9 @@ static const struct {
     const char *name;
     af_endpoint_fn *fn;
 } endpoints[] = {
-    {"login", af_handler_login},     {"callback", af_handler_callback},
-    {"jwks.json", af_handler_jwks},  {"session", af_handler_session},
-    {"refresh", not_implemented},    {"logout", not_implemented},
+    {"login", af_handler_login},    {"callback", af_handler_callback},
+    {"jwks.json", af_handler_jwks}, {"session", af_handler_session},
+    {"refresh", not_implemented},   {"logout", not_implemented},
 };
 
 static int authflow_handler(request_rec *r)
@@ -49,7 +49,10 @@ static int authflow_handler(request_rec *r)
         return DECLINED;
     }
     sc = af_srv_conf(r->server);
-    path = r->parsed_uri.path;
+    /* the request-target as sent (r->parsed_uri.path has its slashes merged already) */
+    path = r->unparsed_uri != NULL && r->unparsed_uri[0] == '/'
+               ? apr_pstrmemdup(r->pool, r->unparsed_uri, strcspn(r->unparsed_uri, "?#"))
+               : NULL;
     n = strlen(sc->r_endpoint);
     if (path == NULL || strncmp(path, sc->r_endpoint, n) != 0 || path[n] != '/') {
         return af_login_error_page(r, sc, HTTP_NOT_FOUND, "not_found", NULL);
@@ -60,8 +63,7 @@ static int authflow_handler(request_rec *r)
             continue;
         }
         if (endpoints[i].fn != not_implemented && r->method_number != M_GET) {
-            return af_login_error_page(r, sc, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                                       NULL);
+            return af_login_error_page(r, sc, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL);
         }
         if (ap_discard_request_body(r) != OK) {
             r->connection->keepalive = AP_CONN_CLOSE;

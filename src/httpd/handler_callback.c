@@ -50,8 +50,8 @@ static int fail_rv(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const cha
 
 static int store_failed(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08021: callback: store error during %s: %s",
-                  what, af_strerror(rv));
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08021: callback: store error during %s: %s", what,
+                  af_strerror(rv));
     return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, NULL);
 }
 
@@ -190,12 +190,13 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if (rv != APR_SUCCESS) {
         return store_failed(r, sc, rv, "login creation");
     }
-    rv = af_token_mint_access(&at, sc->signing_key, sc->r_issuer, sc->r_audience, id->sub,
-                              fam->sid, pv->name, sc->r_access_ttl, now, id->claims,
-                              lc->r_token_claims, strlen(sc->r_cookie_at), r->pool);
+    rv = af_token_mint_access(&at, sc->signing_key, sc->r_issuer, sc->r_audience, id->sub, fam->sid,
+                              pv->name, sc->r_access_ttl, now, id->claims, lc->r_token_claims,
+                              strlen(sc->r_cookie_at), r->pool);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08023: callback: cannot mint the access "
-                                                   "token: %s (see AuthFlowTokenClaims)",
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AF08023: callback: cannot mint the access "
+                      "token: %s (see AuthFlowTokenClaims)",
                       af_strerror(rv));
         af_store_family_revoke(st, fam->sid, now);
         return fail(r, sc, HTTP_INTERNAL_SERVER_ERROR, af_strerror(rv), NULL, pv->name);
@@ -207,7 +208,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if (af_login_flows_write(r, sc, flows, now) != APR_SUCCESS) {
         af_login_set_cookie(r, sc, sc->r_cookie_flow, NULL, 0, 1);
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF08024: login: provider %s, login %s",
-                  pv->name, fam->sid);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF08024: login: provider %s, login %s", pv->name,
+                  fam->sid);
     return af_login_redirect(r, af_login_return_url(sc, flow->return_to, r->pool));
 }

@@ -149,8 +149,9 @@ const char *af_login_return_to(const af_srv_conf_t *sc, const char *rt, apr_pool
     if (!origin_allowed(sc, apr_pstrmemdup(p, rt, (apr_size_t) (path - rt)))) {
         return "/";
     }
-    return *path == '/' ? rt : apr_pstrcat(p, apr_pstrmemdup(p, rt, (apr_size_t) (path - rt)),
-                                           "/", path, NULL);
+    return *path == '/'
+               ? rt
+               : apr_pstrcat(p, apr_pstrmemdup(p, rt, (apr_size_t) (path - rt)), "/", path, NULL);
 }
 
 const char *af_login_return_url(const af_srv_conf_t *sc, const char *rt, apr_pool_t *p)
@@ -186,9 +187,9 @@ static int chooser(request_rec *r, const af_srv_conf_t *sc, const char *return_t
     for (i = 0; i < lc->r_providers->nelts; i++) {
         const af_oidc_provider_t *pv = APR_ARRAY_IDX(lc->r_providers, i, af_oidc_provider_t *);
 
-        href = apr_pstrcat(r->pool, sc->r_base_url, sc->r_endpoint, "/login?provider=",
-                           af_login_url_encode(pv->name, r->pool), "&return_to=",
-                           af_login_url_encode(return_to, r->pool), NULL);
+        href = apr_pstrcat(r->pool, sc->r_base_url, sc->r_endpoint,
+                           "/login?provider=", af_login_url_encode(pv->name, r->pool),
+                           "&return_to=", af_login_url_encode(return_to, r->pool), NULL);
         items = apr_pstrcat(r->pool, items, "<li><a href=\"", af_login_html_escape(href, r->pool),
                             "\">", af_login_html_escape(pv->name, r->pool), "</a></li>\n", NULL);
     }
@@ -233,8 +234,8 @@ int af_handler_login(request_rec *r, af_srv_conf_t *sc)
     }
     rv = af_oidc_login_start(&auth_url, &flow, pv, return_to, now, r->pool);
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AF08012: login: provider %s: %s",
-                      pv->name, af_strerror(rv));
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AF08012: login: provider %s: %s", pv->name,
+                      af_strerror(rv));
         return af_login_error_page(r, sc, af_oidc_status(rv), af_strerror(rv), NULL);
     }
     flows = af_login_flows_read(r, sc, now);

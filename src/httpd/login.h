@@ -39,18 +39,18 @@ typedef struct af_login_store_t {
     apr_size_t mapsize;
     unsigned int maxreaders; /* set in post_config from the MPM */
     int prepared;
-    af_key_t *key;                /* the default signing key (dir/signing-key.pem), or NULL */
-    const unsigned char *secret;  /* dir/secret.key (AF_SECRET_LEN bytes) */
-    af_store_t *st;               /* per child (child_init); NULL when it could not be opened */
-    apr_status_t open_rv;         /* why not */
+    af_key_t *key;               /* the default signing key (dir/signing-key.pem), or NULL */
+    const unsigned char *secret; /* dir/secret.key (AF_SECRET_LEN bytes) */
+    af_store_t *st;              /* per child (child_init); NULL when it could not be opened */
+    apr_status_t open_rv;        /* why not */
 } af_login_store_t;
 
 typedef struct af_login_conf_t {
     /* as configured */
-    apr_array_header_t *providers; /* af_oidc_provider_t *, in order */
-    apr_array_header_t *prov_where; /* const char * "file:line", parallel to providers */
-    const char *store_dir;          /* AuthFlowStore */
-    apr_uint64_t mapsize;           /* AuthFlowStoreMapSize; 0 unset */
+    apr_array_header_t *providers;    /* af_oidc_provider_t *, in order */
+    apr_array_header_t *prov_where;   /* const char * "file:line", parallel to providers */
+    const char *store_dir;            /* AuthFlowStore */
+    apr_uint64_t mapsize;             /* AuthFlowStoreMapSize; 0 unset */
     apr_array_header_t *token_claims; /* AuthFlowTokenClaims: const char * */
     apr_array_header_t *return_to;    /* AuthFlowReturnTo origins (appended on merge) */
     apr_int64_t refresh_ttl;          /* AF_UNSET */
@@ -82,28 +82,31 @@ const char *af_login_cmd_return_to(cmd_parms *cmd, void *d, int argc, char *cons
 const char *af_login_cmd_duration(cmd_parms *cmd, void *d, const char *arg);
 const char *af_login_cmd_samesite(cmd_parms *cmd, void *d, const char *arg);
 const char *af_login_cmd_template_dir(cmd_parms *cmd, void *d, const char *arg);
+const char *af_login_cmd_check_revocation(cmd_parms *cmd, void *d, int on);
 
 /* The login directives, spliced into af_config_cmds (config.c). */
-#define AF_LOGIN_CMDS                                                                            \
-    AP_INIT_RAW_ARGS("<AuthFlowProvider", af_login_cmd_provider, NULL, RSRC_CONF,                \
-                     "<AuthFlowProvider NAME> ... </AuthFlowProvider>: one identity provider"), \
-        AP_INIT_TAKE1("AuthFlowStore", af_login_cmd_store, NULL, RSRC_CONF,                      \
-                      "LMDB directory (default: authflow under the runtime dir)"),               \
-        AP_INIT_TAKE1("AuthFlowStoreMapSize", af_login_cmd_mapsize, NULL, RSRC_CONF,             \
-                      "LMDB map size (default 256M)"),                                           \
-        AP_INIT_TAKE_ARGV("AuthFlowTokenClaims", af_login_cmd_token_claims, NULL, RSRC_CONF,     \
-                          "mapped claims copied into our access tokens"),                        \
-        AP_INIT_TAKE_ARGV("AuthFlowReturnTo", af_login_cmd_return_to, NULL, RSRC_CONF,           \
-                          "extra origins a return_to may point at"),                             \
-        AP_INIT_TAKE1("AuthFlowRefreshTTL", af_login_cmd_duration, NULL, RSRC_CONF,              \
-                      "absolute lifetime of a login (default 14d)"),                             \
-        AP_INIT_TAKE1("AuthFlowRefreshIdle", af_login_cmd_duration, NULL, RSRC_CONF,             \
-                      "idle timeout of a login (default 3d)"),                                   \
-        AP_INIT_TAKE1("AuthFlowReuseGrace", af_login_cmd_duration, NULL, RSRC_CONF,              \
-                      "grace window for a just-rotated refresh token (default 10s)"),            \
-        AP_INIT_TAKE1("AuthFlowCookieSameSite", af_login_cmd_samesite, NULL, RSRC_CONF,          \
-                      "Lax|Strict|None for the access and refresh cookies (default Lax)"),       \
-        AP_INIT_TAKE1("AuthFlowTemplateDir", af_login_cmd_template_dir, NULL, RSRC_CONF,         \
+#define AF_LOGIN_CMDS                                                                              \
+    AP_INIT_RAW_ARGS("<AuthFlowProvider", af_login_cmd_provider, NULL, RSRC_CONF,                  \
+                     "<AuthFlowProvider NAME> ... </AuthFlowProvider>: one identity provider"),    \
+        AP_INIT_TAKE1("AuthFlowStore", af_login_cmd_store, NULL, RSRC_CONF,                        \
+                      "LMDB directory (default: authflow under the runtime dir)"),                 \
+        AP_INIT_TAKE1("AuthFlowStoreMapSize", af_login_cmd_mapsize, NULL, RSRC_CONF,               \
+                      "LMDB map size (default 256M)"),                                             \
+        AP_INIT_TAKE_ARGV("AuthFlowTokenClaims", af_login_cmd_token_claims, NULL, RSRC_CONF,       \
+                          "mapped claims copied into our access tokens"),                          \
+        AP_INIT_TAKE_ARGV("AuthFlowReturnTo", af_login_cmd_return_to, NULL, RSRC_CONF,             \
+                          "extra origins a return_to may point at"),                               \
+        AP_INIT_TAKE1("AuthFlowRefreshTTL", af_login_cmd_duration, NULL, RSRC_CONF,                \
+                      "absolute lifetime of a login (default 14d)"),                               \
+        AP_INIT_TAKE1("AuthFlowRefreshIdle", af_login_cmd_duration, NULL, RSRC_CONF,               \
+                      "idle timeout of a login (default 3d)"),                                     \
+        AP_INIT_TAKE1("AuthFlowReuseGrace", af_login_cmd_duration, NULL, RSRC_CONF,                \
+                      "grace window for a just-rotated refresh token (default 10s)"),              \
+        AP_INIT_TAKE1("AuthFlowCookieSameSite", af_login_cmd_samesite, NULL, RSRC_CONF,            \
+                      "Lax|Strict|None for the access and refresh cookies (default Lax)"),         \
+        AP_INIT_FLAG("AuthFlowCheckRevocation", af_login_cmd_check_revocation, NULL, OR_AUTHCFG,   \
+                     "reject our access tokens whose login was revoked (default on)"),             \
+        AP_INIT_TAKE1("AuthFlowTemplateDir", af_login_cmd_template_dir, NULL, RSRC_CONF,           \
                       "directory with chooser.html and error.html (default: built in)")
 
 /** Merge (either side may be NULL); always returns a fresh struct. */
@@ -140,6 +143,14 @@ apr_status_t af_login_flows_write(request_rec *r, const af_srv_conf_t *sc,
 void af_login_set_cookie(request_rec *r, const af_srv_conf_t *sc, const char *name,
                          const char *value, apr_int64_t max_age, int lax_always);
 
+/**
+ * The gate's revocation check of one of our access tokens (AuthFlowCheckRevocation): its
+ * login (sid) must exist and not be revoked in this server's store.  Tokens without sid,
+ * and servers without a store, are not checked.  A store failure denies (fail closed).
+ * @return NULL, or a reason ("login_revoked", "store_unavailable")
+ */
+const char *af_login_check_revoked(request_rec *r, const af_srv_conf_t *sc, const json_t *claims);
+
 /** The request's clock (with the test offset). */
 apr_int64_t af_login_now(const request_rec *r, const af_srv_conf_t *sc);
 
@@ -152,8 +163,8 @@ const char *af_login_html_escape(const char *s, apr_pool_t *p);
 const char *af_login_url_encode(const char *s, apr_pool_t *p);
 
 /** Fill a template: {{name}} -> vals[i] for names[i] (values inserted as given). */
-const char *af_login_template(const char *tpl, const char *const *names,
-                              const char *const *vals, int n, apr_pool_t *p);
+const char *af_login_template(const char *tpl, const char *const *names, const char *const *vals,
+                              int n, apr_pool_t *p);
 
 /** The headers every response of the handler carries (no-store, frames, referrer, CSP). */
 void af_login_std_headers(request_rec *r);

@@ -76,11 +76,21 @@ const char *af_login_html_escape(const char *s, apr_pool_t *p)
         unsigned char ch = (unsigned char) s[i];
 
         switch (ch) {
-        case '&': memcpy(w, "&amp;", 5), w += 5; break;
-        case '<': memcpy(w, "&lt;", 4), w += 4; break;
-        case '>': memcpy(w, "&gt;", 4), w += 4; break;
-        case '"': memcpy(w, "&quot;", 6), w += 6; break;
-        case '\'': memcpy(w, "&#39;", 5), w += 5; break;
+        case '&':
+            memcpy(w, "&amp;", 5), w += 5;
+            break;
+        case '<':
+            memcpy(w, "&lt;", 4), w += 4;
+            break;
+        case '>':
+            memcpy(w, "&gt;", 4), w += 4;
+            break;
+        case '"':
+            memcpy(w, "&quot;", 6), w += 6;
+            break;
+        case '\'':
+            memcpy(w, "&#39;", 5), w += 5;
+            break;
         default:
             *w++ = (ch < 0x20 || ch == 0x7f) ? '?' : (char) ch;
         }
@@ -108,8 +118,8 @@ const char *af_login_url_encode(const char *s, apr_pool_t *p)
     return out;
 }
 
-const char *af_login_template(const char *tpl, const char *const *names,
-                              const char *const *vals, int n, apr_pool_t *p)
+const char *af_login_template(const char *tpl, const char *const *names, const char *const *vals,
+                              int n, apr_pool_t *p)
 {
     struct iovec parts[256];
     int np = 0, i;
@@ -175,15 +185,24 @@ int af_login_redirect(request_rec *r, const char *url)
 static const char *title_of(int status)
 {
     switch (status) {
-    case 400: return "Sign-in failed";
-    case 401: return "Sign-in could not be verified";
-    case 404: return "Not found";
-    case 405: return "Method not allowed";
-    case 501: return "Not implemented";
-    case 502: return "Identity provider unavailable";
-    case 503: return "Sign-in temporarily unavailable";
-    case 504: return "Identity provider timed out";
-    default: return "Sign-in error";
+    case 400:
+        return "Sign-in failed";
+    case 401:
+        return "Sign-in could not be verified";
+    case 404:
+        return "Not found";
+    case 405:
+        return "Method not allowed";
+    case 501:
+        return "Not implemented";
+    case 502:
+        return "Identity provider unavailable";
+    case 503:
+        return "Sign-in temporarily unavailable";
+    case 504:
+        return "Identity provider timed out";
+    default:
+        return "Sign-in error";
     }
 }
 
@@ -192,27 +211,35 @@ static const char *message_of(int status)
     switch (status) {
     case 400:
         return "The sign-in request was invalid, expired or already used. Please start again.";
-    case 401: return "The answer of the identity provider could not be verified.";
-    case 404: return "There is nothing at this address.";
-    case 405: return "This address does not accept this request method.";
-    case 501: return "This function is not available yet.";
-    case 502: return "The identity provider could not be reached or answered with an error.";
-    case 503: return "Please try again in a moment.";
-    case 504: return "The identity provider did not answer in time.";
-    default: return "Something went wrong while signing you in.";
+    case 401:
+        return "The answer of the identity provider could not be verified.";
+    case 404:
+        return "There is nothing at this address.";
+    case 405:
+        return "This address does not accept this request method.";
+    case 501:
+        return "This function is not available yet.";
+    case 502:
+        return "The identity provider could not be reached or answered with an error.";
+    case 503:
+        return "Please try again in a moment.";
+    case 504:
+        return "The identity provider did not answer in time.";
+    default:
+        return "Something went wrong while signing you in.";
     }
 }
 
 int af_login_error_page(request_rec *r, const af_srv_conf_t *sc, int status, const char *reason,
                         const char *idp_error)
 {
-    static const char *const names[] = {"status", "title", "message", "reason", "idp_error",
-                                        "login_url"};
+    static const char *const names[] = {"status", "title",     "message",
+                                        "reason", "idp_error", "login_url"};
     const char *vals[6], *tpl, *login;
     const af_login_conf_t *lc = sc->login;
 
-    login = apr_pstrcat(r->pool, sc->r_base_url ? sc->r_base_url : "", sc->r_endpoint, "/login",
-                        NULL);
+    login =
+        apr_pstrcat(r->pool, sc->r_base_url ? sc->r_base_url : "", sc->r_endpoint, "/login", NULL);
     vals[0] = apr_itoa(r->pool, status);
     vals[1] = title_of(status);
     vals[2] = message_of(status);

@@ -82,8 +82,7 @@ static apr_status_t store_setup(af_login_store_t *slot, int want_key, const char
     return APR_SUCCESS;
 }
 
-static const char *read_template(const char **out, const char *dir, const char *name,
-                                 apr_pool_t *p)
+static const char *read_template(const char **out, const char *dir, const char *name, apr_pool_t *p)
 {
     const char *path = apr_pstrcat(p, dir, "/", name, NULL);
     apr_file_t *f = NULL;
@@ -141,8 +140,9 @@ static const char *resolve_providers(af_login_conf_t *lc, af_srv_conf_t *sc, con
 
         if (cp->redirect_uri == NULL) {
             if (sc->r_base_url == NULL) {
-                return apr_psprintf(p, "AuthFlowBaseURL: needed by <AuthFlowProvider %s> (%s) "
-                                       "for its redirect_uri%s",
+                return apr_psprintf(p,
+                                    "AuthFlowBaseURL: needed by <AuthFlowProvider %s> (%s) "
+                                    "for its redirect_uri%s",
                                     cp->name, at, where);
             }
             cp->redirect_uri = apr_pstrcat(p, sc->r_base_url, sc->r_endpoint, "/callback", NULL);
@@ -170,16 +170,19 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
         lc = sc->login = apr_pcalloc(p, sizeof(*lc));
         lc->refresh_ttl = lc->refresh_idle = lc->reuse_grace = AF_UNSET;
     }
-    lc->r_refresh_ttl = lc->refresh_ttl != AF_UNSET ? lc->refresh_ttl : AF_LOGIN_DEFAULT_REFRESH_TTL;
+    lc->r_refresh_ttl =
+        lc->refresh_ttl != AF_UNSET ? lc->refresh_ttl : AF_LOGIN_DEFAULT_REFRESH_TTL;
     lc->r_refresh_idle =
         lc->refresh_idle != AF_UNSET ? lc->refresh_idle : AF_LOGIN_DEFAULT_REFRESH_IDLE;
-    lc->r_reuse_grace = lc->reuse_grace != AF_UNSET ? lc->reuse_grace : AF_LOGIN_DEFAULT_REUSE_GRACE;
+    lc->r_reuse_grace =
+        lc->reuse_grace != AF_UNSET ? lc->reuse_grace : AF_LOGIN_DEFAULT_REUSE_GRACE;
     lc->r_samesite = lc->samesite ? lc->samesite : "Lax";
     lc->r_token_claims =
         lc->token_claims ? lc->token_claims : split_claims(AF_LOGIN_DEFAULT_CLAIMS, p);
     if (strcmp(lc->r_samesite, "None") == 0 && !sc->r_cookie_secure) {
-        return apr_psprintf(p, "AuthFlowCookieSameSite: None needs Secure cookies, which a plain "
-                               "http AuthFlowBaseURL cannot have%s",
+        return apr_psprintf(p,
+                            "AuthFlowCookieSameSite: None needs Secure cookies, which a plain "
+                            "http AuthFlowBaseURL cannot have%s",
                             where);
     }
     if (lc->r_refresh_idle > lc->r_refresh_ttl) {
@@ -205,8 +208,8 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
                                     where);
             }
             ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
-                         "AF08001: default store %s unusable: %s (%s)%s", dir, what,
-                         errtext(rv, p), where);
+                         "AF08001: default store %s unusable: %s (%s)%s", dir, what, errtext(rv, p),
+                         where);
         } else {
             lc->r_store = slot;
             if (want_key) {
@@ -219,8 +222,9 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
         }
     }
     if (nprov > 0 && sc->signing_key == NULL) {
-        return apr_psprintf(p, "AuthFlowSigningKey: <AuthFlowProvider> needs a key to sign "
-                               "access tokens%s",
+        return apr_psprintf(p,
+                            "AuthFlowSigningKey: <AuthFlowProvider> needs a key to sign "
+                            "access tokens%s",
                             where);
     }
     if (nprov > 0 && !sc->signing_key->is_private) {

@@ -114,8 +114,8 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
         if (slot == NULL || slot->st != NULL || slot->open_rv != APR_SUCCESS) {
             continue;
         }
-        slot->open_rv = af_store_open(&slot->st, slot->dir, slot->mapsize, slot->maxreaders, 0,
-                                      pchild);
+        slot->open_rv =
+            af_store_open(&slot->st, slot->dir, slot->mapsize, slot->maxreaders, 0, pchild);
         if (slot->open_rv != APR_SUCCESS) {
             slot->st = NULL;
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
@@ -127,8 +127,8 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
                              : apr_strerror(slot->open_rv, buf, sizeof(buf)));
         } else if (af_store_stale_readers(slot->st) > 0) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, v,
-                         "AF08005: AuthFlowStore %s: %d stale reader slot(s) reclaimed",
-                         slot->dir, af_store_stale_readers(slot->st));
+                         "AF08005: AuthFlowStore %s: %d stale reader slot(s) reclaimed", slot->dir,
+                         af_store_stale_readers(slot->st));
         }
     }
 }
@@ -139,7 +139,8 @@ af_store_t *af_login_store(request_rec *r, const af_srv_conf_t *sc)
 
     if (slot == NULL || slot->st == NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08006: store unavailable (%s)",
-                      slot == NULL ? "no AuthFlowStore for this server" : "not open in this process");
+                      slot == NULL ? "no AuthFlowStore for this server"
+                                   : "not open in this process");
         return NULL;
     }
     return slot->st;
@@ -156,17 +157,17 @@ void af_login_set_cookie(request_rec *r, const af_srv_conf_t *sc, const char *na
         value = "";
         max_age = 0;
     }
-    apr_table_addn(r->headers_out, "Set-Cookie",
-                   apr_psprintf(r->pool, "%s=%s; Path=/; Max-Age=%" APR_INT64_T_FMT
-                                         "; HttpOnly%s; SameSite=%s",
-                                name, value, max_age < 0 ? 0 : max_age,
-                                sc->r_cookie_secure ? "; Secure" : "", ss));
+    apr_table_addn(
+        r->headers_out, "Set-Cookie",
+        apr_psprintf(r->pool,
+                     "%s=%s; Path=/; Max-Age=%" APR_INT64_T_FMT "; HttpOnly%s; SameSite=%s", name,
+                     value, max_age < 0 ? 0 : max_age, sc->r_cookie_secure ? "; Secure" : "", ss));
 }
 
 apr_array_header_t *af_login_flows_read(request_rec *r, const af_srv_conf_t *sc, apr_int64_t now)
 {
-    apr_array_header_t *out = apr_array_make(r->pool, AF_LOGIN_FLOW_MAX + 1,
-                                             sizeof(af_oidc_flow_t *));
+    apr_array_header_t *out =
+        apr_array_make(r->pool, AF_LOGIN_FLOW_MAX + 1, sizeof(af_oidc_flow_t *));
     const af_login_conf_t *lc = sc->login;
     const char *blob = NULL;
     unsigned char *data = NULL;
@@ -175,13 +176,12 @@ apr_array_header_t *af_login_flows_read(request_rec *r, const af_srv_conf_t *sc,
     af_oidc_flow_t *flow;
 
     if (lc == NULL || lc->r_seal == NULL ||
-        af_cookie_get(&blob, apr_table_get(r->headers_in, "Cookie"), sc->r_cookie_flow,
-                      r->pool) != APR_SUCCESS ||
+        af_cookie_get(&blob, apr_table_get(r->headers_in, "Cookie"), sc->r_cookie_flow, r->pool) !=
+            APR_SUCCESS ||
         *blob == '\0' || strlen(blob) > AF_COOKIE_MAX) {
         return out;
     }
-    if (af_token_unseal(&data, &len, lc->r_seal, blob, strlen(blob), now, r->pool) !=
-            APR_SUCCESS ||
+    if (af_token_unseal(&data, &len, lc->r_seal, blob, strlen(blob), now, r->pool) != APR_SUCCESS ||
         af_json_parse(&doc, (const char *) data, len, AF_COOKIE_MAX, r->pool) != APR_SUCCESS) {
         return out;
     }
@@ -228,8 +228,8 @@ apr_status_t af_login_flows_write(request_rec *r, const af_srv_conf_t *sc,
         if (txt == NULL) {
             return AF_EINTERNAL;
         }
-        rv = af_token_seal(&blob, lc->r_seal, txt, strlen(txt), now, AF_LOGIN_FLOW_MAX_AGE,
-                           r->pool);
+        rv =
+            af_token_seal(&blob, lc->r_seal, txt, strlen(txt), now, AF_LOGIN_FLOW_MAX_AGE, r->pool);
         if (rv != APR_SUCCESS) {
             return rv;
         }
@@ -240,4 +240,28 @@ apr_status_t af_login_flows_write(request_rec *r, const af_srv_conf_t *sc,
     }
     af_login_set_cookie(r, sc, sc->r_cookie_flow, NULL, 0, 1);
     return APR_SUCCESS;
+}
+
+const char *af_login_check_revoked(request_rec *r, const af_srv_conf_t *sc, const json_t *claims)
+{
+    const char *sid = json_string_value(json_object_get(claims, "sid"));
+    af_store_t *st;
+    apr_status_t rv;
+
+    if (sid == NULL || sc->login == NULL || sc->login->r_store == NULL) {
+        return NULL;
+    }
+    if ((st = af_login_store(r, sc)) == NULL) {
+        return "store_unavailable";
+    }
+    rv = af_store_family_is_revoked(st, sid);
+    if (rv == APR_SUCCESS) {
+        return NULL;
+    }
+    if (rv == AF_ESTORE_REVOKED || rv == AF_ESTORE_UNKNOWN) {
+        return "login_revoked";
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08007: revocation check failed: %s",
+                  af_strerror(rv));
+    return "store_unavailable";
 }

@@ -17,6 +17,7 @@ typedef struct entry_t {
 struct af_tcache_t {
     apr_thread_mutex_t *lock;
     entry_t *slots;
+    EVP_MD *sha256; /* fetched once: no per-request algorithm lookup */
 };
 
 static apr_status_t tcache_cleanup(void *baton)
@@ -30,6 +31,8 @@ static apr_status_t tcache_cleanup(void *baton)
             c->slots[i].claims = NULL;
         }
     }
+    EVP_MD_free(c->sha256);
+    c->sha256 = NULL;
     return APR_SUCCESS;
 }
 
@@ -43,16 +46,18 @@ apr_status_t af_tcache_create(af_tcache_t **out, apr_pool_t *child)
         return rv;
     }
     c->slots = apr_pcalloc(child, sizeof(entry_t) * AF_TCACHE_SLOTS);
+    c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     apr_pool_cleanup_register(child, c, tcache_cleanup, apr_pool_cleanup_null);
     *out = c;
     return APR_SUCCESS;
 }
 
-void af_tcache_key(unsigned char key[AF_TCACHE_KEYLEN], const char *token, apr_size_t len)
+void af_tcache_key(unsigned char key[AF_TCACHE_KEYLEN], const af_tcache_t *c, const char *token,
+                   apr_size_t len)
 {
     unsigned int n = AF_TCACHE_KEYLEN;
 
-    if (EVP_Digest(token, len, key, &n, EVP_sha256(), NULL) != 1) {
+    if (EVP_Digest(token, len, key, &n, c->sha256 ? c->sha256 : EVP_sha256(), NULL) != 1) {
         memset(key, 0, AF_TCACHE_KEYLEN); /* never matches: get() refuses an all-zero key */
     }
 }

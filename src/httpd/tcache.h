@@ -22,7 +22,8 @@ typedef struct af_tcache_t af_tcache_t;
 apr_status_t af_tcache_create(af_tcache_t **out, apr_pool_t *child);
 
 /** Hash a token into key (SHA-256). */
-void af_tcache_key(unsigned char key[AF_TCACHE_KEYLEN], const char *token, apr_size_t len);
+void af_tcache_key(unsigned char key[AF_TCACHE_KEYLEN], const af_tcache_t *c, const char *token,
+                   apr_size_t len);
 
 /**
  * Look up; on a hit *claims is a shared object referenced until p is cleared.

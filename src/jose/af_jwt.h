@@ -22,7 +22,10 @@ typedef struct af_jwt_policy_t {
 } af_jwt_policy_t;
 
 /**
- * Check the claims of a verified JWS.
+ * Check the claims of a verified JWS, in this order: payload is a strict JSON object, typ,
+ * exp (required; valid while now < exp + leeway), nbf (now + leeway >= nbf), iat
+ * (<= now + leeway), max_lifetime (exp - iat, or exp - now without iat), iss, aud, sub, jti
+ * (a present sub/jti must be well-formed even when not required).
  * @param claims_out the payload as a strict JSON object (pool-owned)
  * @return APR_SUCCESS, AF_EJSON, AF_EJWT_EXP (missing/expired/bad type), AF_EJWT_NBF,
  *         AF_EJWT_IAT, AF_EJWT_LIFETIME, AF_EJWT_ISS, AF_EJWT_AUD, AF_EJWT_TYP, AF_EJWT_SUB,

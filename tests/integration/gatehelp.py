@@ -1,7 +1,6 @@
 """Assertions shared by the gate tests (DENY / accept as SECURITY.md defines them)."""
 import json
 
-import backends
 import sites
 import tokens
 from afharness import http

@@ -344,8 +344,7 @@ def full_login(srv, provider=None, return_to='/app', username='alice', path=None
     lg.browser = browser or Browser()
     lg.start_resp, lg.auth_url = start(srv, lg.browser,
                                        path or login_path(provider, return_to))
-    assert lg.auth_url, 'login did not redirect to the IdP: %s %s' % (
-        lg.start_resp.status_code, lg.start_resp.text[:300])
+    assert lg.auth_url, 'login did not redirect to the IdP: %s' % describe(lg.start_resp)
     lg.cb_url = idp_redirect(lg.auth_url, username)
     lg.cb_resp = callback(srv, lg.browser, lg.cb_url)
     return lg
@@ -390,19 +389,40 @@ def records(dump_text):
     return sum(1 for ln in body.splitlines() if ln.startswith(' ')) // 2
 
 
+AUTHFLOWCTL = os.path.join(afharness.REPO, 'build', 'authflowctl')
+
+
+def store_families(store_dir):
+    """{sid: record} from `authflowctl --json list` (STORE's CLI over the same LMDB)."""
+    p = subprocess.run([AUTHFLOWCTL, '--store', store_dir, '--json', 'list'],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 0, p.stderr.decode()[:300]
+    return {f['sid']: f for f in json.loads(p.stdout or b'[]')}
+
+
 def family_count(store_dir):
     return records(store_snapshot(store_dir, ('families',))['families'])
 
 
 # -- failure assertions -------------------------------------------------------------------------
+def reason(resp):
+    """The reason code of the module's error page (or the start of the body)."""
+    m = re.search(r'Reason: <code>([^<]*)</code>', resp.text or '')
+    return m.group(1) if m else (resp.text or '')[:120]
+
+
+def describe(resp):
+    return '%d %s' % (resp.status_code, reason(resp))
+
+
 def assert_cbfail(resp, status, before, store_dir, return_to='/app', flow_sent=True,
                   secrets_=()):
     """CBFAIL: the status, no login cookie, no redirect to return_to, LMDB session databases
     unchanged, the flow cookie cleared, nothing secret in the page."""
     problems = []
     if resp.status_code != status:
-        problems.append('status %d, expected %d (body %r)' % (resp.status_code, status,
-                                                               resp.text[:200]))
+        problems.append('status %d, expected %d (reason %r)' % (resp.status_code, status,
+                                                                 reason(resp)))
     made = session_cookies(resp)
     if made:
         problems.append('login cookies set: %r' % made)

@@ -15,13 +15,16 @@ import urllib.parse
 import pytest
 
 import afharness
-from loginhelp import (BAD_CLIENT, B64URL, BadIdp, Browser, assert_cbfail, callback,
+import conftest
+from loginhelp import (describe, BAD_CLIENT, B64URL, BadIdp, Browser, assert_cbfail, callback,
                        echo_header, echo_of, family_count, full_login, get, idp_redirect,
-                       login_path, login_site, provider_block, qs, session_cookies,
+                       login_path, login_site, provider_block, qs, session_cookies, store_families,
                        set_cookies, start, store_snapshot, unverified_claims)
 
 ENC_CLIENT = ('authflow test:id', 'p%s:+&=/ secret-0123456789abcdef')
 IDP_5XX = r'AF0\d{4}'   # the module may log an unusable IdP at warn/error
+GH = ['github', 'iss_param_missing']   # GitHub sends no RFC 9207 iss parameter
+JWKS_THROTTLE = 10   # seconds: at most one JWKS fetch per provider per interval (C06)
 
 
 @pytest.fixture(scope='module')
@@ -30,7 +33,8 @@ def idps():
     try:
         started['bad'] = BadIdp(hang_seconds=5)
         started['rot'] = BadIdp()
-        started['gh'] = BadIdp(modes=['github'], sub='octocat')
+        started['rot2'] = BadIdp()
+        started['gh'] = BadIdp(modes=GH, sub='octocat')
         started['b2'] = BadIdp()
         started['enc'] = BadIdp(client=ENC_CLIENT)
         yield started
@@ -46,6 +50,7 @@ def site(request, keys, echo, idps):
         provider_block('bad', i['bad'].url, extra='Timeout 2s'),
         provider_block('post', i['bad'].url, auth='client_secret_post'),
         provider_block('rot', i['rot'].url),
+        provider_block('rot2', i['rot2'].url),
         provider_block('b2', i['b2'].url),
         provider_block('enc', i['enc'].url, client=('"%s"' % ENC_CLIENT[0], ENC_CLIENT[1])),
         provider_block('gh', None, scope='read:user user:email', extra='''
@@ -55,17 +60,19 @@ def site(request, keys, echo, idps):
             UserinfoEndpoint %(u)s/user''' % dict(u=i['gh'].url)),
     ])
     body = login_site(keys, echo, providers, apps=[('/app', 'bad'), ('/other', 'bad')])
-    srv = afharness.Httpd('callback-bad-idp', body, mpm='prefork')
-    request.addfinalizer(srv.stop)
-    srv.start()
+    srv = conftest.start_server(request, 'callback-bad-idp', body, mpm='prefork')
     srv.store = srv.root + '/store'
+    # E16: the first login with rot2 caches its JWKS (in the child that served it); the
+    # rotation test runs once the refetch throttle interval has passed
+    srv.rot2_warm = [full_login(srv, 'rot2', '/app') for _ in range(3)]
+    srv.rot2_time = time.time()
     return srv
 
 
 @pytest.fixture(autouse=True)
 def _reset(idps):
     for name, idp in idps.items():
-        idp.set_mode(*(['github'] if name == 'gh' else []))
+        idp.set_mode(*(GH if name == 'gh' else []))
     yield
 
 
@@ -91,7 +98,7 @@ def fail(site, idp, modes, status, provider='bad'):
 def succeed(site, provider='bad', return_to='/app'):
     n = family_count(site.store)
     lg = full_login(site, provider, return_to)
-    assert lg.cb_resp.status_code in (302, 303), (lg.cb_resp.status_code, lg.cb_resp.text[:300])
+    assert lg.cb_resp.status_code in (302, 303), describe(lg.cb_resp)
     kinds = {c.kind() for c in session_cookies(lg.cb_resp)}
     assert kinds >= {'at', 'rt'}, set_cookies(lg.cb_resp)
     assert family_count(site.store) == n + 1
@@ -154,7 +161,7 @@ def test_D02_github_pkce_and_identity(site, idps):
 
 
 def test_D16_github_unverified_email_not_exported(site, idps):
-    idps['gh'].set_mode('github', 'github_no_verified_email')
+    idps['gh'].set_mode(*GH, 'github_no_verified_email')
     lg = succeed(site, 'gh')
     c = lg.claims()
     assert c['sub'] == '583231'
@@ -168,7 +175,7 @@ def test_D16_github_identity_not_from_query(site, idps):
     _, auth = start(site, b, login_path('gh', '/app'))
     cb = idp_redirect(auth) + '&id=1&login=admin&sub=admin&email=admin%40example.com'
     r = callback(site, b, cb)
-    assert r.status_code in (302, 303), r.text[:300]
+    assert r.status_code in (302, 303), describe(r)
     c = unverified_claims(b.get('at')[1])
     assert c['sub'] == '583231' and c.get('email') != 'admin@example.com'
 
@@ -300,7 +307,7 @@ def test_D09_redirect_uri_from_config(site, idps):
     assert q['redirect_uri'] == site.base + '/auth/callback'
     # the token request must carry the same bytes (the bad IdP compares them)
     r2 = callback(site, b, idp_redirect(r.headers['Location']))
-    assert r2.status_code in (302, 303), r2.text[:300]
+    assert r2.status_code in (302, 303), describe(r2)
     assert urllib.parse.urlsplit(r2.headers['Location']).netloc in ('', '127.0.0.1:%d' % site.port)
 
 
@@ -368,10 +375,21 @@ def test_D14_planted_login_cookie_replaced(site):
     assert made.get('at') and made.get('rt'), 'no fresh login cookies'
     assert made['rt'] != first.browser.get('rt')[1]
     assert unverified_claims(made['at'])['sid'] != sid1
-    # the planted login is revoked: its access token no longer passes the gate
+    fams = store_families(site.store)
+    assert fams[sid1]['state'] == 'revoked', fams[sid1]
+    assert fams[unverified_claims(made['at'])['sid']]['state'] == 'active'
+    site.d14_planted = first
+
+
+def test_D14_planted_access_token_denied(site):
+    """The revoked planted login's access token no longer passes the gate
+    (AuthFlowCheckRevocation on, the default)."""
+    first = getattr(site, 'd14_planted', None) or succeed(site)
+    if not hasattr(site, 'd14_planted'):
+        full_login(site, 'bad', '/app', browser=first.browser.copy())
     r = get(site, '/app', cookie=first.browser.header(), headers={'Accept': 'application/json',
                                                                   'Sec-Fetch-Mode': 'cors'})
-    assert r.status_code == 401, 'planted login still valid (%d)' % r.status_code
+    assert r.status_code == 401, 'revoked login still passes the gate (%d)' % r.status_code
 
 
 # ---- D17: provider-specific issuer ------------------------------------------------------------------
@@ -503,11 +521,13 @@ def test_E14_client_secret_post(site, idps):
 
 
 def test_E16_signing_key_rotation(site, idps):
-    rot = idps['rot']
-    succeed(site, 'rot')                 # the JWKS with the first key is cached now
+    rot = idps['rot2']
+    assert all(lg.ok for lg in site.rot2_warm)   # the JWKS with the first key is cached now
+    time.sleep(max(0.0, site.rot2_time + JWKS_THROTTLE + 1 - time.time()))
     rot.set_mode('rotate_key')
-    succeed(site, 'rot')                 # unknown kid -> one refetch -> accepted
-    assert rot.paths().count('/jwks') <= 2
+    for _ in range(3):                   # unknown kid -> one refetch -> accepted (any child)
+        succeed(site, 'rot2')
+    assert rot.paths().count('/jwks') <= 3
 
 
 def test_E17_at_hash(site, idps):

@@ -10,7 +10,7 @@ import sites
 import tokens
 from afharness import http, http_list
 from conftest import start_server
-from gatehelp import (accept, deny, good_claims, same_header, spoof_variants,
+from gatehelp import (accept, deny, good_claims, spoof_variants,
                       values_any_spelling)
 
 SSI_ALLOW = r'AH01330|unable to include'
@@ -165,6 +165,15 @@ def test_no_token_api_gets_401(site, echo):
     r = http('GET', site.url('/app/data'), headers={'Accept': 'text/html', 'Sec-Fetch-Mode': 'cors'})
     assert r.status_code == 401
     assert echo.since(m) == []
+
+
+def test_no_token_www_authenticate_has_no_error_code(site, echo):
+    """RFC 6750 3.1: a request without any credentials gets a bare Bearer challenge (no error
+    code); error="invalid_token" is for a token that was presented and refused."""
+    r = http('GET', site.url('/app/data'), headers=sites.API)
+    assert r.status_code == 401
+    www = r.headers.get('WWW-Authenticate', '')
+    assert www.startswith('Bearer') and 'error=' not in www, www
 
 
 def test_unauthenticated_401_mode(site, echo):
@@ -363,6 +372,13 @@ def test_F09_other_cookies_kept(site, echo):
     cookies = '; '.join(values_any_spelling(item, 'Cookie'))
     assert 'theme=dark' in cookies and 'lang=en' in cookies
     assert tok not in cookies
+
+
+def test_F09_pass_location_bearer_not_forwarded(site, echo):
+    tok = tokens.mint(keys_of(site).ec256, good_claims(site))
+    item = accept(site, echo, tok, path='/pass/f09')
+    assert values_any_spelling(item, 'Authorization') == []
+    assert tok not in json.dumps(item)
 
 
 @pytest.mark.parametrize('via', ['bearer', 'cookie'])

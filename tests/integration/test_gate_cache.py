@@ -6,7 +6,6 @@ import pytest
 
 import sites
 import tokens
-from afharness import http
 from conftest import start_server
 from gatehelp import accept, deny, good_claims
 

@@ -7,7 +7,6 @@ import pytest
 
 import sites
 import tokens
-from afharness import http
 from conftest import start_server
 from gatehelp import accept, deny, good_claims
 
@@ -138,3 +137,24 @@ def test_B07_jti_missing(site, keys, echo, jti):
     else:
         c['jti'] = jti
     deny(site, echo, tokens.mint(keys.ec256, c), both=False)
+
+
+# -- RFC 9068 profile of our own access tokens --------------------------------------------------
+def test_rfc9068_typ_at_jwt_required(site, keys, echo):
+    """Our access tokens carry typ at+jwt; a JWT of another type signed by the same key (an
+    ID token, a logout token) is not an access token."""
+    c = good_claims(site)
+    for typ in (None, 'JWT', 'jwt', 'id_token+jwt', 'logout+jwt', 'at+jwt ', ''):
+        deny(site, echo, tokens.mint(keys.ec256, good_claims(site), typ=typ))
+    accept(site, echo, tokens.mint(keys.ec256, c, typ='application/at+jwt'))
+
+
+def test_rfc9068_iat_required(site, keys, echo):
+    deny(site, echo, tok(keys, site, iat=None))
+
+
+def test_B03_lifetime_boundary(site, keys, echo):
+    """AuthFlowAccessTTL (10m) is the longest lifetime a token of ours may claim."""
+    now = int(time.time())
+    accept(site, echo, tok(keys, site, iat=now, exp=now + 600))
+    deny(site, echo, tok(keys, site, iat=now, exp=now + 3600))

@@ -7,12 +7,11 @@ import time
 
 import pytest
 
-import afharness
 import sites
 import tokens
 from afharness import http, http_list, raw_request
 from conftest import start_server
-from gatehelp import accept, deny, good_claims, spoof_variants, values_any_spelling
+from gatehelp import accept, good_claims, spoof_variants, values_any_spelling
 
 H13_MORE = '''
 RewriteEngine On

@@ -216,7 +216,6 @@ def test_A06_junk_chars(site, keys, echo, ch):
 def test_A06_length_1_mod_4(site, keys, echo):
     t = signed(site, keys, hdr(keys))
     h, p, s = t.split('.')
-    extra = 'A' * ((1 - len(s)) % 4) if (len(s) + 1) % 4 else 'A'
     s2 = s + ('A' * ((1 - len(s)) % 4 or 4))
     assert len(s2) % 4 == 1
     deny(site, echo, tokens.remember(h + '.' + p + '.' + s2))

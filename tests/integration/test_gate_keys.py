@@ -1,6 +1,5 @@
 """Issue 3: keys, trusted issuers and JWKS through the real gate (SECURITY.md group C,
 plus H09), event MPM with a single child process so that fetch counts are exact."""
-import copy
 import json
 import threading
 import time

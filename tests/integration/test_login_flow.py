@@ -197,3 +197,76 @@ def test_jwks_has_default_key(site):
     assert 'd' not in keys[0]
     st = os.stat(os.path.join(srv.root, 'store', 'signing-key.pem'))
     assert st.st_mode & 0o077 == 0
+
+
+TWO = '''
+AuthFlowBaseURL @BASE@
+AuthFlowStore "@ROOT@/store"
+<AuthFlowProvider one>
+    Issuer http://127.0.0.1:9/one
+    ClientID c1
+    ClientSecret s1
+</AuthFlowProvider>
+<AuthFlowProvider two>
+    AuthorizationEndpoint http://127.0.0.1:9/authorize
+    TokenEndpoint http://127.0.0.1:9/token
+    UserinfoEndpoint http://127.0.0.1:9/user
+    ClientID c2
+    ClientSecret s2
+    SubjectClaim id
+</AuthFlowProvider>
+<Location /auth>
+    SetHandler authflow
+</Location>
+'''
+
+
+def test_H11_chooser_escaped(httpd):
+    srv = httpd('login-chooser', TWO)
+    r = afharness.http('GET', srv.url('/auth/login?return_to=/x%22%3E%3Cscript%3Ealert(1)%3C/script%3E'))
+    assert r.status_code == 200
+    assert r.headers['X-Frame-Options'] == 'DENY'
+    assert r.headers['Cache-Control'] == 'no-store'
+    assert r.headers['Referrer-Policy'] == 'no-referrer'
+    assert '<script>' not in r.text and '"><' not in r.text
+    assert 'provider=one&amp;return_to=%2Fx%22%3E%3Cscript%3E' in r.text
+    assert 'provider=two' in r.text
+    # unknown provider, bad queries (H10)
+    assert afharness.http('GET', srv.url('/auth/login?provider=three')).status_code == 400
+    assert afharness.http('GET', srv.url('/auth/login?provider=one&provider=two')).status_code == 400
+    assert afharness.http('GET', srv.url('/auth/login?&&&')).status_code == 400
+    assert afharness.http_list(srv.port, 'GET', '/auth/login?%zz=1', [('Host', 'x')]).status_code == 400
+    assert afharness.http_list(srv.port, 'GET', '/auth/login?provider=%00', [('Host', 'x')]).status_code == 400
+    assert afharness.http('GET', srv.url('/auth/login?' + 'a&' * 2000 + 'b')).status_code == 400
+    assert afharness.http('GET', srv.url('/auth/callback?' + 'a=1&' * 2000)).status_code == 400
+    assert afharness.http('GET', srv.url('/auth/callback?&&&')).status_code == 400
+    assert afharness.http('GET', srv.url('/auth/callback')).status_code == 400
+    assert afharness.http('POST', srv.url('/auth/login'), data='x').status_code == 405
+    assert afharness.http('GET', srv.url('/auth/nothing')).status_code == 404
+
+
+@pytest.mark.parametrize('return_to,expect', [
+    ('/deep/page?a=1', '/deep/page?a=1'),
+    ('//evil.example/x', '/'),
+    ('/\\evil.example/x', '/'),
+    ('https://evil.example/x', '/'),
+    ('/\t/evil.example', '/'),          # browsers drop the tab: "//evil.example"
+    ('/%2F%2Fx', '/%2F%2Fx'),
+    ('@BASE@/same/origin', '@BASE@/same/origin'),
+    ('javascript:alert(1)', '/'),
+])
+def test_D08_return_to(site, return_to, expect):
+    srv, idp = site()
+    rt = return_to.replace('@BASE@', srv.base)
+    r = afharness.http('GET', srv.url('/auth/login?provider=idp&return_to=' +
+                                      urllib.parse.quote(rt, safe='')))
+    assert r.status_code == 302
+    flow = cookie_value(set_cookies(r)['authflow-flow'])
+    with requests.Session() as s:
+        cb = walk_login(s, r.headers['Location'])
+    r = afharness.http('GET', cb, headers={'Cookie': 'authflow-flow=' + flow})
+    assert r.status_code == 302
+    want = expect.replace('@BASE@', srv.base)
+    if want.startswith('/'):
+        want = srv.base + want
+    assert r.headers['Location'] == want

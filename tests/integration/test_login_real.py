@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from loginhelp import (BASIC_CLIENT, POST_CLIENT, Browser, OidcProvider, callback,
+from loginhelp import (describe, BASIC_CLIENT, POST_CLIENT, Browser, OidcProvider, callback,
                        echo_header, echo_of, family_count, full_login, get, have_node,
                        idp_redirect, login_path, login_site, provider_block, session_cookies,
                        set_cookies, start, start_fixed, store_snapshot, assert_cbfail,
@@ -51,7 +51,7 @@ def real(request, keys, echo):
 def login_ok(srv, provider, username='alice', return_to='/app', path=None):
     n = family_count(srv.store)
     lg = full_login(srv, provider, return_to, username=username, path=path)
-    assert lg.cb_resp.status_code in (302, 303), (lg.cb_resp.status_code, lg.cb_resp.text[:400])
+    assert lg.cb_resp.status_code in (302, 303), describe(lg.cb_resp)
     assert lg.cb_resp.headers['Location'] in (return_to, srv.base + return_to)
     assert {c.kind() for c in session_cookies(lg.cb_resp)} >= {'at', 'rt'}
     assert family_count(srv.store) == n + 1
@@ -90,7 +90,7 @@ def test_E01_login_from_protected_page(real):
     r, auth = start(real, b, '/es/page?q=1')
     assert auth and auth.startswith(real.idps['es'].issuer + '/'), (r.status_code, r.text[:300])
     cb = callback(real, b, idp_redirect(auth))
-    assert cb.status_code in (302, 303), cb.text[:300]
+    assert cb.status_code in (302, 303), describe(cb)
     assert cb.headers['Location'] in ('/es/page?q=1', real.base + '/es/page?q=1')
     r = get(real, '/es/page?q=1', b)
     assert r.status_code == 200 and echo_header(echo_of(r), 'X-Env-Sub') == 'alice'

@@ -11,6 +11,7 @@
 
 #include "common/af_cookie.h"
 #include "common/af_error.h"
+#include "common/af_json.h"
 #include "common/af_parse.h"
 #include "http/af_http.h"
 #include "http/af_http_errors.h"
@@ -169,25 +170,39 @@ END_TEST
 
 START_TEST(test_C06_jwks_key_count_cap)
 {
-    /* 51 EC keys (the same public point, distinct kids) -> the whole set is refused */
-    const char *jwk = "{\"kty\":\"EC\",\"crv\":\"P-256\","
-                      "\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU\","
-                      "\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\",\"kid\":\"k%d\"}";
-    char *doc = apr_pstrdup(pool, "{\"keys\":[");
+    /* more keys than the cap refuse the whole set */
+    json_t *set = json_object(), *arr = json_array();
     af_keyset_t *ks = NULL;
-    const char *why = NULL;
+    const char *why = NULL, *doc;
     int i;
 
     for (i = 0; i < 51; i++) {
-        doc = apr_pstrcat(pool, doc, i ? "," : "", apr_psprintf(pool, jwk, i), NULL);
+        af_key_t *k = NULL;
+        json_t *pub = NULL;
+
+        ck_assert_int_eq(af_key_generate(&k, AF_ALG_ES256, apr_psprintf(pool, "k%d", i), pool),
+                         APR_SUCCESS);
+        ck_assert_int_eq(af_key_to_public_jwk(&pub, k, pool), APR_SUCCESS);
+        json_array_append(arr, pub);
     }
-    doc = apr_pstrcat(pool, doc, "]}", NULL);
+    json_object_set_new(set, "keys", arr);
+    doc = af_json_dump(af_json_pool_own(set, pool), pool);
     ck_assert_int_ne(af_jwks_load_text(&ks, doc, strlen(doc), AF_JWK_PUBLIC_ONLY, 0, 0, &why, pool),
                      APR_SUCCESS);
-    ck_assert_int_eq(
-        af_jwks_load_text(&ks, doc, strlen(doc), AF_JWK_PUBLIC_ONLY, 0, 60, &why, pool),
+    /* 50 keys: accepted with the default cap, refused with a cap of 10 */
+    json_array_remove(arr, 50);
+    doc = af_json_dump(set, pool);
+    ck_assert_int_eq(af_jwks_load_text(&ks, doc, strlen(doc), AF_JWK_PUBLIC_ONLY, 0, 0, &why, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ks->keys->nelts, 50);
+    ck_assert_int_ne(
+        af_jwks_load_text(&ks, doc, strlen(doc), AF_JWK_PUBLIC_ONLY, 0, 10, &why, pool),
         APR_SUCCESS);
-    ck_assert_int_eq(ks->keys->nelts, 51);
+    /* an alg mask drops what it does not allow */
+    ck_assert_int_eq(af_jwks_load_text(&ks, doc, strlen(doc), AF_JWK_PUBLIC_ONLY,
+                                       1u << AF_ALG_RS256, 0, &why, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ks->keys->nelts, 0);
 }
 END_TEST
 

@@ -388,6 +388,14 @@ START_TEST(test_key_formats)
             ck_assert_str_eq(json_string_value(json_object_get(jwk, "alg")), af_alg_name(algs[i]));
         }
     }
+    /* PKCS#1 "BEGIN RSA PUBLIC KEY" */
+    {
+        const char *data = encode(p, rsa, EVP_PKEY_PUBLIC_KEY, "PEM", "type-specific", &len);
+        ck_assert_ptr_nonnull(strstr(data, "BEGIN RSA PUBLIC KEY"));
+        k = load_pem(p, data, len, AF_ALG_PS256, "r");
+        ck_assert_int_eq(k->alg, AF_ALG_PS256);
+        ck_assert(!k->is_private);
+    }
     /* a public key cannot sign or be written as a private PEM */
     {
         const char *data = encode(p, ec, EVP_PKEY_PUBLIC_KEY, "PEM", "SubjectPublicKeyInfo", &len);
