@@ -29,12 +29,14 @@ int af_config_is_ours(const af_srv_conf_t *sc, const char *name)
     for (i = 0; name[i] != '\0' && i < sizeof(buf) - 1; i++) {
         buf[i] = name[i] == '-' ? '_' : (char) apr_toupper(name[i]);
     }
-    if (name[i] != '\0') {
-        return 0; /* longer than any name we set */
-    }
     buf[i] = '\0';
-    if (strncmp(buf, "AUTHFLOW", 8) == 0 || strcmp(buf, "X_REMOTE_USER") == 0 ||
-        strcmp(buf, "REMOTE_USER") == 0) {
+    if (strncmp(buf, "AUTHFLOW", 8) == 0) {
+        return 1; /* whatever its length */
+    }
+    if (name[i] != '\0') {
+        return 0; /* longer than any other name we set */
+    }
+    if (strcmp(buf, "X_REMOTE_USER") == 0 || strcmp(buf, "REMOTE_USER") == 0) {
         return 1;
     }
     return sc != NULL && apr_hash_count(sc->scrub) > 0 &&

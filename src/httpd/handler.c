@@ -24,24 +24,29 @@ APLOG_USE_MODULE(authflow);
 
 typedef int af_endpoint_fn(request_rec *r, af_srv_conf_t *sc);
 
-static int not_implemented(request_rec *r, af_srv_conf_t *sc)
-{
-    return af_login_error_page(r, sc, HTTP_NOT_IMPLEMENTED, "not_implemented", NULL);
-}
+#define GET  (AP_METHOD_BIT << M_GET)
+#define POST (AP_METHOD_BIT << M_POST)
 
 static const struct {
     const char *name;
     af_endpoint_fn *fn;
+    apr_int64_t methods;
+    const char *allow;
 } endpoints[] = {
-    {"login", af_handler_login},    {"callback", af_handler_callback},
-    {"jwks.json", af_handler_jwks}, {"session", af_handler_session},
-    {"refresh", not_implemented},   {"logout", not_implemented},
+    {"login", af_handler_login, GET, "GET, HEAD"},
+    {"callback", af_handler_callback, GET, "GET, HEAD"},
+    {"jwks.json", af_handler_jwks, GET, "GET, HEAD"},
+    {"session", af_handler_session, GET, "GET, HEAD"},
+    {"refresh", af_handler_refresh, POST, "POST"},
+    {"logout", af_handler_logout, GET | POST, "GET, HEAD, POST"},
 };
+
+#define AF_BODY_MAX 16384 /* the endpoints read no body; larger ones are refused unread */
 
 static int authflow_handler(request_rec *r)
 {
     af_srv_conf_t *sc;
-    const char *path, *rest;
+    const char *path, *rest, *cl;
     apr_size_t n;
     unsigned i;
 
@@ -62,11 +67,19 @@ static int authflow_handler(request_rec *r)
         if (strcmp(rest, endpoints[i].name) != 0) {
             continue;
         }
-        if (endpoints[i].fn != not_implemented && r->method_number != M_GET) {
-            return af_login_error_page(r, sc, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL);
+        cl = apr_table_get(r->headers_in, "Content-Length");
+        if ((cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > AF_BODY_MAX)) ||
+            (cl == NULL && apr_table_get(r->headers_in, "Transfer-Encoding") != NULL)) {
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return af_login_error_page(r, sc, HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
+                                       NULL);
         }
         if (ap_discard_request_body(r) != OK) {
             r->connection->keepalive = AP_CONN_CLOSE;
+        }
+        if (!(endpoints[i].methods & (AP_METHOD_BIT << r->method_number))) {
+            apr_table_setn(r->headers_out, "Allow", endpoints[i].allow);
+            return af_login_error_page(r, sc, HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL);
         }
         return endpoints[i].fn(r, sc);
     }

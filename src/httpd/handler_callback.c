@@ -78,8 +78,8 @@ static af_oidc_flow_t *take_flow(apr_array_header_t *flows, const char *state)
 }
 
 /* D14: the login cookies this browser already has are discarded, their family revoked. */
-static apr_status_t discard_old_login(request_rec *r, af_srv_conf_t *sc, af_store_t *st,
-                                      apr_int64_t now)
+apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store_t *st,
+                                     apr_int64_t now)
 {
     const char *hdr = apr_table_get(r->headers_in, "Cookie"), *v = NULL, *sid;
     af_store_rotation_t *rot = NULL;
@@ -174,7 +174,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
         return fail_rv(r, sc, rv, NULL, pv->name);
     }
 
-    if ((rv = discard_old_login(r, sc, st, now)) != APR_SUCCESS) {
+    if ((rv = af_login_revoke_current(r, sc, st, now)) != APR_SUCCESS) {
         return store_failed(r, sc, rv, "revocation of the previous login");
     }
     claims_json = af_json_dump(id->claims, r->pool);

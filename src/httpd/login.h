@@ -70,6 +70,7 @@ typedef struct af_login_conf_t {
     af_seal_key_t *r_seal;     /* the flow cookie's key */
     const char *r_tpl_chooser;
     const char *r_tpl_error;
+    const char *r_tpl_logout;
 } af_login_conf_t;
 
 /* ---- config_login.c ------------------------------------------------------------------ */
@@ -182,6 +183,7 @@ int af_login_redirect(request_rec *r, const char *url);
 /** Built-in templates (same as htdocs/). */
 extern const char af_login_tpl_chooser[];
 extern const char af_login_tpl_error[];
+extern const char af_login_tpl_logout[];
 
 /* ---- handler_*.c --------------------------------------------------------------------- */
 
@@ -199,7 +201,17 @@ const char *af_login_return_url(const af_srv_conf_t *sc, const char *rt, apr_poo
 
 af_oidc_provider_t *af_login_provider(const af_srv_conf_t *sc, const char *name);
 
+/**
+ * Revoke the login(s) behind this request's -at / -rt cookies (D14 at the callback, and
+ * logout): the access token's sid when it verifies, the refresh token's family (found by
+ * rotating it).  @return APR_SUCCESS, or an AF_ESTORE_* failure
+ */
+apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store_t *st,
+                                     apr_int64_t now);
+
 int af_handler_login(request_rec *r, af_srv_conf_t *sc);
+int af_handler_refresh(request_rec *r, af_srv_conf_t *sc);
+int af_handler_logout(request_rec *r, af_srv_conf_t *sc);
 int af_handler_callback(request_rec *r, af_srv_conf_t *sc);
 int af_handler_jwks(request_rec *r, af_srv_conf_t *sc);
 int af_handler_session(request_rec *r, af_srv_conf_t *sc);

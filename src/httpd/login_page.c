@@ -59,6 +59,22 @@ const char af_login_tpl_error[] =
     "</body>\n"
     "</html>\n";
 
+const char af_login_tpl_logout[] =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>{{title}}</title>\n"
+    "<style>body{font-family:sans-serif;max-width:30em;margin:4em auto;padding:0 1em}</style>\n"
+    "</head>\n"
+    "<body>\n"
+    "<h1>{{title}}</h1>\n"
+    "<p>{{message}}</p>\n"
+    "{{form}}"
+    "</body>\n"
+    "</html>\n";
+
 const char *af_login_html_escape(const char *s, apr_pool_t *p)
 {
     apr_size_t n = 0, i;
@@ -250,9 +266,6 @@ int af_login_error_page(request_rec *r, const af_srv_conf_t *sc, int status, con
                                 af_login_html_escape(idp_error, r->pool), "</code></p>\n", NULL);
     vals[5] = af_login_html_escape(login, r->pool);
     tpl = lc && lc->r_tpl_error ? lc->r_tpl_error : af_login_tpl_error;
-    if (status == HTTP_METHOD_NOT_ALLOWED) {
-        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
-    }
     return af_login_send(r, status, "text/html; charset=utf-8",
                          af_login_template(tpl, names, vals, 6, r->pool));
 }

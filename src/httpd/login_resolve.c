@@ -9,6 +9,7 @@
  * key as before).  Servers naming the same directory share one af_login_store_t.
  */
 #include <string.h>
+#include <unistd.h>
 
 #include <httpd.h>
 #include <http_config.h>
@@ -234,9 +235,14 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
     /* templates */
     lc->r_tpl_chooser = af_login_tpl_chooser;
     lc->r_tpl_error = af_login_tpl_error;
+    lc->r_tpl_logout = af_login_tpl_logout;
     if (lc->template_dir != NULL) {
         if ((err = read_template(&lc->r_tpl_chooser, lc->template_dir, "chooser.html", p)) ||
             (err = read_template(&lc->r_tpl_error, lc->template_dir, "error.html", p))) {
+            return apr_pstrcat(p, err, where, NULL);
+        }
+        if (access(apr_pstrcat(p, lc->template_dir, "/logout.html", NULL), F_OK) == 0 &&
+            (err = read_template(&lc->r_tpl_logout, lc->template_dir, "logout.html", p))) {
             return apr_pstrcat(p, err, where, NULL);
         }
     }
