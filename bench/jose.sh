@@ -4,6 +4,8 @@
 # every scenario interleaved in rounds in one process.  Output: a markdown table on stdout,
 # also saved to build/bench/jose.md.
 #   BENCH_ROUNDS (7)  BENCH_SECONDS (0.3 per scenario and round)  BENCH_ALG (one alg only)
+#   BENCH_CALLGRIND=1 also counts instructions per verification under valgrind's callgrind
+#   (independent of the machine's load; needs valgrind), saved to build/bench/jose-ir.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,3 +34,39 @@ args=(-r "${BENCH_ROUNDS:-7}" -t "${BENCH_SECONDS:-0.3}")
        "$(openssl version | cut -d' ' -f1-2), pinned: ${PIN[*]:-no}"
   "${PIN[@]}" "$OUT/jose_bench" "${args[@]}"
 } | tee "$OUT/jose.md"
+
+if [ "${BENCH_CALLGRIND:-0}" = 1 ]; then
+  command -v valgrind >/dev/null || { echo "bench-jose: valgrind missing" >&2; exit 2; }
+  N=${BENCH_CALLGRIND_N:-500}
+  CG=$(mktemp -d /tmp/authflow-jose-cg.XXXXXX)
+  trap 'rm -rf "$CG"' EXIT
+  valgrind --tool=callgrind --callgrind-out-file="$CG/cg.out" "$OUT/jose_bench" -n "$N" \
+    >/dev/null 2>"$CG/vg.log" || { tail "$CG/vg.log" >&2; exit 1; }
+  # plain temp names; ls -v gives the dumps in numeric order
+  # shellcheck disable=SC2045
+  for f in $(ls -v "$CG"/cg.out.*); do
+    desc=$(sed -n 's/^desc: Trigger: Client Request: //p' "$f")
+    tot=$(sed -n 's/^summary: *//p; s/^totals: *//p' "$f" | head -1)
+    [ -n "$desc" ] && echo "$desc $tot"
+  done | /usr/bin/python3 -c '
+import sys
+ir = {}
+for line in sys.stdin:
+    label, tot = line.split()
+    alg, impl, n = label.split("/")
+    ir[(alg, impl)] = int(tot) / int(n)
+algs = []
+for a, _ in ir:
+    if a not in algs:
+        algs.append(a)
+print("\ninstructions per verification (callgrind, user space):\n")
+print("| alg | ours | raw OpenSSL | libjwt | cjose | ours - raw | ours/raw |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+def cell(a, i):
+    return "%.0f" % ir[(a, i)] if (a, i) in ir else "n/a"
+for a in algs:
+    o, r = ir[(a, "ours")], ir[(a, "raw")]
+    print("| %s | %s | %s | %s | %s | %.0f | %.3f |" % (a, cell(a, "ours"), cell(a, "raw"),
+          cell(a, "libjwt"), cell(a, "cjose"), o - r, o / r))
+' | tee "$OUT/jose-ir.md"
+fi

@@ -16,6 +16,8 @@
  *
  *   jose_bench [-r ROUNDS] [-t SECONDS_PER_SCENARIO] [-a ALG] [-i ours|raw|libjwt|cjose]
  * (-a/-i restrict the run, e.g. for perf record; the table then shows only what ran)
+ *   jose_bench -n N      under valgrind --tool=callgrind: N verifications per scenario, one
+ *                        stats dump each (bench/jose.sh BENCH_CALLGRIND=1 prints instructions/op)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,16 @@
 #include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#endif
+#endif
+#ifndef CALLGRIND_DUMP_STATS_AT
+#define CALLGRIND_ZERO_STATS
+#define CALLGRIND_DUMP_STATS_AT(s) ((void) (s))
+#endif
 
 #include "common/af_b64.h"
 #include "common/af_error.h"
@@ -435,6 +447,30 @@ static void targets(bench_alg_t *algs, int nalg)
     }
 }
 
+/* -n N: N operations per scenario under callgrind, one stats dump per scenario (named
+ * "ALG/IMPL/N"): instruction counts do not depend on the machine's load. */
+static void count_mode(bench_alg_t *algs, int nalg, long n)
+{
+    int i, k;
+
+    for (i = 0; i < nalg; i++) {
+        for (k = 0; k < IMPL_COUNT; k++) {
+            char label[64];
+
+            if (!impl_ok(&algs[i], k)) {
+                continue;
+            }
+            snprintf(label, sizeof(label), "%s/%s/%ld", algs[i].name, impl_names[k], n);
+            impl_run[k](&algs[i], n / 10 + 1);
+            CALLGRIND_ZERO_STATS;
+            if (impl_run[k](&algs[i], n) != 0) {
+                die("verification failed", label);
+            }
+            CALLGRIND_DUMP_STATS_AT(label);
+        }
+    }
+}
+
 int main(int argc, char **argv)
 {
     bench_alg_t algs[] = {
@@ -446,9 +482,10 @@ int main(int argc, char **argv)
     };
     int nalg = (int) (sizeof(algs) / sizeof(algs[0])), rounds = 7, opt, r, i, k;
     double secs = 0.3;
+    long count = 0;
     const char *only = NULL;
 
-    while ((opt = getopt(argc, argv, "r:t:a:i:")) != -1) {
+    while ((opt = getopt(argc, argv, "r:t:a:i:n:")) != -1) {
         switch (opt) {
         case 'r':
             rounds = atoi(optarg);
@@ -459,6 +496,9 @@ int main(int argc, char **argv)
         case 'a':
             only = optarg;
             break;
+        case 'n':
+            count = atol(optarg);
+            break;
         case 'i':
             for (k = 0; k < IMPL_COUNT; k++) {
                 if (strcmp(optarg, impl_names[k]) == 0) {
@@ -467,7 +507,8 @@ int main(int argc, char **argv)
             }
             break;
         default:
-            fprintf(stderr, "usage: %s [-r ROUNDS] [-t SECONDS] [-a ALG] [-i IMPL]\n", argv[0]);
+            fprintf(stderr, "usage: %s [-r ROUNDS] [-t SECONDS] [-a ALG] [-i IMPL] [-n COUNT]\n",
+                    argv[0]);
             return 2;
         }
     }
@@ -499,6 +540,13 @@ int main(int argc, char **argv)
     g_pol.require_jti = 1;
     g_pol.require_sub = 1;
 
+    if (count > 0) {
+        for (i = 0; i < nalg; i++) {
+            setup_alg(&algs[i]);
+        }
+        count_mode(algs, nalg, count);
+        return 0;
+    }
     for (i = 0; i < nalg; i++) {
         setup_alg(&algs[i]);
         for (k = 0; k < IMPL_COUNT; k++) {

@@ -12,7 +12,7 @@
 # wrk runs each scenario BENCH_SECONDS (5) per round for BENCH_ROUNDS (5) rounds, interleaved;
 # the table shows the median req/s, the median p99 and the ratio to proxy-noauth.
 #   BENCH_SECONDS BENCH_ROUNDS BENCH_CONNS (32) BENCH_THREADS (2) BENCH_KEEP=1 (keep temp dir)
-#   BENCH_ONLY=REGEX (scenarios to run besides proxy-noauth)  BENCH_PIN=0 (no taskset)
+#   BENCH_ONLY=REGEX (scenarios to run besides proxy-noauth)  BENCH_PIN=1 (httpd on core 0, wrk on core 1; worse on a shared machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -20,10 +20,10 @@ ROOT=$PWD
 ROUNDS=${BENCH_ROUNDS:-5}
 SECS=${BENCH_SECONDS:-5}
 CONNS=${BENCH_CONNS:-32}
-# httpd (with the backend vhost) on core 0, wrk on core 1 when there are two cores: the client
+# BENCH_PIN=1: httpd (with the backend vhost) on core 0, wrk on core 1 when there are two cores: the client
 # then never steals CPU from the server, and req/s measures the server's cost per request.
 HTTPD_PIN=(); WRK_PIN=()
-if [ "${BENCH_PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+if [ "${BENCH_PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
   HTTPD_PIN=(taskset -c 0); WRK_PIN=(taskset -c 1)
 fi
 THREADS=${BENCH_THREADS:-$([ ${#WRK_PIN[@]} -gt 0 ] && echo 1 || echo 2)}
@@ -138,7 +138,7 @@ StartServers 2
 ServerLimit 4
 ThreadsPerChild 128
 MaxRequestWorkers 256
-MinSpareThreads 256
+MinSpareThreads 64
 MaxSpareThreads 256
 DocumentRoot $WORK/htdocs
 <Directory />

@@ -13,7 +13,7 @@
 # Environment: CLANG (default clang), FUZZ_JOBS (parallel compiles, default nproc),
 #              FUZZ_KEEP_CORPUS=1 keeps build/fuzz/corpus-<name>/ from the previous run.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 SECONDS_PER_TARGET=${1:-20}
 shift || true
@@ -114,7 +114,7 @@ for name in "${targets[@]}"; do
     fi
   fi
   dict=()
-  [ -f tests/fuzz/$name.dict ] && dict=(-dict=tests/fuzz/$name.dict)
+  [ -f "tests/fuzz/$name.dict" ] && dict=("-dict=tests/fuzz/$name.dict")
   log=$OUT/fuzz_$name.log
   echo "fuzz: running $name for ${SECONDS_PER_TARGET}s ($(ls "$corpus" | wc -l) seed files)"
   start=$(date +%s)
@@ -125,15 +125,15 @@ for name in "${targets[@]}"; do
   end=$(date +%s)
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-  cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
+  cov=$(grep -aoE 'cov: [0-9]+' "$log" | tail -1 | awk '{print $2}')
   if [ $rc -eq 0 ]; then
     result=ok
   else
     fail=1
-    art=$(grep -oE "$FINDINGS/[^ ]+" "$log" | tail -1)
-    kind=$(grep -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)[^ ]*( [a-z-]+)?|runtime error|ALARM: working on the last Unit|out-of-memory' "$log" | head -1)
+    art=$(grep -aoE "$FINDINGS/[^ ]+" "$log" | tail -1)
+    kind=$(grep -aoE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)[^ ]*( [a-z-]+)?|runtime error|ALARM: working on the last Unit|out-of-memory' "$log" | head -1)
     result="FAIL rc=$rc ${kind:-?} ${art:-} (log: $log)"
-    grep -m1 -B2 -A25 -E 'ERROR: |runtime error|ALARM|out-of-memory' "$log" | sed 's/^/    /'
+    grep -a -m1 -B2 -A25 -E 'ERROR: |runtime error|ALARM|out-of-memory' "$log" | sed 's/^/    /'
   fi
   results+=("$(printf '%-10s execs=%-10s exec/s=%-7s cov=%-6s time=%3ss  %s' "$name" \
     "${execs:-?}" "${rate:-?}" "${cov:-?}" "$((end - start))" "$result")")

@@ -88,7 +88,8 @@ typedef struct af_srv_conf_t {
     int r_cookie_secure;
     int r_token_cache;
     struct af_tcache_t *tcache; /* per child, set in child_init */
-    struct af_login_conf_t *login; /* login part (src/httpd/login.h), LOGIN helper */
+    /* the login part (src/httpd/login.h) */
+    struct af_login_conf_t *login;
 } af_srv_conf_t;
 
 typedef struct af_dir_conf_t {
@@ -101,6 +102,7 @@ typedef struct af_dir_conf_t {
     int forward_token;           /* AuthFlowForwardToken */
     const char *login;           /* AuthFlowLogin: provider name or URL */
     int check_revocation;        /* AuthFlowCheckRevocation (LOGIN helper) */
+    int refresh;                 /* AuthFlowRefresh auto|off (REFRESH helper) */
 } af_dir_conf_t;
 
 static inline af_srv_conf_t *af_srv_conf(const server_rec *s)

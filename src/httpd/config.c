@@ -9,6 +9,7 @@
 #include <httpd.h>
 #include <http_config.h>
 
+#include <apr_file_info.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
 #include <http_log.h>
@@ -21,6 +22,7 @@
 #include "httpd/af_config.h"
 #include "httpd/af_httpd.h"
 #include "httpd/login.h"
+#include "httpd/refresh.h"
 #include "jose/af_jose_errors.h"
 
 APLOG_USE_MODULE(authflow);
@@ -98,6 +100,7 @@ void *af_config_dir_create(apr_pool_t *p, char *dir)
     c->forward_token = AF_UNSET;
     c->login = NULL;
     c->check_revocation = AF_UNSET;
+    c->refresh = AF_UNSET;
     return c;
 }
 
@@ -117,6 +120,7 @@ void *af_config_dir_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(forward_token);
     MERGE_PTR(login);
     MERGE_INT(check_revocation);
+    MERGE_INT(refresh);
     return c;
 }
 
@@ -404,12 +408,13 @@ static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *con
 {
     af_srv_conf_t *sc = srv_of(cmd);
     af_trust_t *t;
-    const char *err, *why = NULL;
+    const char *err, *why = NULL, *ca = NULL;
     int i;
     apr_status_t rv;
 
-    if (argc < 2 || argc > 4) {
-        return apr_psprintf(cmd->pool, "%s: takes ISSUER JWKS [aud=A] [alg=A,B]", dname(cmd));
+    if (argc < 2 || argc > 5) {
+        return apr_psprintf(cmd->pool, "%s: takes ISSUER JWKS [aud=A] [alg=A,B] [ca=FILE]",
+                            dname(cmd));
     }
     t = apr_pcalloc(cmd->pool, sizeof(*t));
     t->issuer = argv[0];
@@ -424,8 +429,17 @@ static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *con
             if ((err = parse_alg_list(cmd, argv[i] + 4, &t->alg_mask)) != NULL) {
                 return err;
             }
+        } else if (strncmp(argv[i], "ca=", 3) == 0 && argv[i][3] != '\0') {
+            apr_finfo_t fi;
+
+            ca = ap_server_root_relative(cmd->pool, argv[i] + 3);
+            if (ca == NULL || apr_stat(&fi, ca, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS ||
+                fi.filetype != APR_REG) {
+                return apr_psprintf(cmd->pool, "%s: CA file '%s' not found", dname(cmd),
+                                    argv[i] + 3);
+            }
         } else {
-            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (aud=, alg=)", dname(cmd),
+            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (aud=, alg=, ca=)", dname(cmd),
                                 argv[i]);
         }
     }
@@ -441,6 +455,7 @@ static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *con
 
         memset(&opts, 0, sizeof(opts));
         opts.alg_mask = t->alg_mask;
+        opts.ca_file = ca;
         rv = af_jwks_cache_create(&t->cache, t->jwks, &opts, cmd->pool);
         if (rv != APR_SUCCESS) {
             return apr_psprintf(cmd->pool,
@@ -642,22 +657,21 @@ static const char *set_login(cmd_parms *cmd, void *dv, const char *arg)
     return NULL;
 }
 
-#define SRV_STR(name, field, help)                                                                 \
-    AP_INIT_TAKE1(name, set_string, (void *) APR_OFFSETOF(af_srv_conf_t, field), RSRC_CONF, help)
-
 const command_rec af_config_cmds[] = {
     AP_INIT_TAKE1("AuthFlowBaseURL", set_base_url, NULL, RSRC_CONF,
                   "public origin of this site, e.g. https://app.example.com"),
     AP_INIT_TAKE1("AuthFlowEndpoint", set_endpoint, NULL, RSRC_CONF,
                   "path where SetHandler authflow is mounted (default /auth)"),
-    SRV_STR("AuthFlowIssuer", issuer, "iss of our access tokens (default: the base URL)"),
-    SRV_STR("AuthFlowAudience", audience, "aud of our access tokens (default: the issuer)"),
+    AP_INIT_TAKE1("AuthFlowIssuer", set_string, (void *) APR_OFFSETOF(af_srv_conf_t, issuer),
+                  RSRC_CONF, "iss of our access tokens (default: the base URL)"),
+    AP_INIT_TAKE1("AuthFlowAudience", set_string, (void *) APR_OFFSETOF(af_srv_conf_t, audience),
+                  RSRC_CONF, "aud of our access tokens (default: the issuer)"),
     AP_INIT_TAKE_ARGV("AuthFlowSigningKey", set_signing_key, NULL, RSRC_CONF,
                       "FILE [kid=ID] [alg=ALG]: key that signs our access tokens"),
     AP_INIT_TAKE_ARGV("AuthFlowVerifyKey", set_verify_key, NULL, RSRC_CONF,
                       "FILE [kid=ID] [alg=ALG]: an extra key still accepted (repeatable)"),
     AP_INIT_TAKE_ARGV("AuthFlowTrustIssuer", set_trust_issuer, NULL, RSRC_CONF,
-                      "ISSUER JWKS [aud=A] [alg=A,B]: also accept this issuer's JWTs"),
+                      "ISSUER JWKS [aud=A] [alg=A,B] [ca=FILE]: also accept this issuer's JWTs"),
     AP_INIT_TAKE1("AuthFlowClockSkew", set_duration, NULL, RSRC_CONF,
                   "leeway for exp/nbf/iat (default 60s, at most 300s)"),
     AP_INIT_TAKE1("AuthFlowAccessTTL", set_duration, NULL, RSRC_CONF,
@@ -683,4 +697,5 @@ const command_rec af_config_cmds[] = {
     AP_INIT_TAKE1("AuthFlowLogin", set_login, NULL, OR_AUTHCFG,
                   "PROVIDER or URL where unauthenticated browsers go"),
     AF_LOGIN_CMDS,
+    AF_REFRESH_CMDS,
     {NULL}};

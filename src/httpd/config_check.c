@@ -30,7 +30,7 @@ int af_config_is_ours(const af_srv_conf_t *sc, const char *name)
         buf[i] = name[i] == '-' ? '_' : (char) apr_toupper(name[i]);
     }
     buf[i] = '\0';
-    if (strncmp(buf, "AUTHFLOW", 8) == 0) {
+    if (i >= 8 && memcmp(buf, "AUTHFLOW", 8) == 0) {
         return 1; /* whatever its length */
     }
     if (name[i] != '\0') {

@@ -26,6 +26,7 @@
 #include "httpd/export.h"
 #include "httpd/gate.h"
 #include "httpd/login.h"
+#include "httpd/refresh.h"
 #include "httpd/tcache.h"
 #include "jose/af_jose_errors.h"
 #include "jose/af_jwt.h"
@@ -294,6 +295,16 @@ static const char *authenticate(af_req_t *ctx, request_rec *r, const af_srv_conf
             }
         }
     }
+    if (reason != NULL) {
+        /* expired or missing access token + a refresh cookie: rotate inline (refresh.c) */
+        rv = af_refresh_gate(&claims, &ctx->token, r, sc, dc, reason, ctx->src);
+        if (rv == APR_SUCCESS) {
+            reason = NULL, trust = NULL;
+            ctx->token_len = strlen(ctx->token), ctx->src = AF_FROM_COOKIE;
+        } else if (af_refresh_store_failed(rv)) {
+            reason = "refresh_unavailable"; /* 503: fail closed, nothing changed */
+        }
+    }
     if (reason == NULL && trust == NULL && af_dir_check_revocation(dc)) {
         reason = af_login_check_revoked(r, sc, claims); /* our logins: revoked in the store? */
     }
@@ -335,6 +346,9 @@ static int check_user_id(request_rec *r)
     }
     if (!ctx->done) {
         ctx->reason = authenticate(ctx, r, sc, dc);
+    }
+    if (ctx->reason != NULL && strcmp(ctx->reason, "refresh_unavailable") == 0) {
+        return HTTP_SERVICE_UNAVAILABLE; /* the store failed during a transparent refresh */
     }
     if (ctx->reason != NULL) {
         /* `pass` gets here only when a Require line wants a user: that is a 401 too */

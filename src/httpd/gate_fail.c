@@ -168,7 +168,9 @@ int af_gate_fail(request_rec *r, const af_srv_conf_t *sc, const af_dir_conf_t *d
         apr_table_setn(r->headers_out, "Location", login);
         return HTTP_MOVED_TEMPORARILY;
     }
-    apr_table_setn(r->err_headers_out, "WWW-Authenticate", "Bearer error=\"invalid_token\"");
+    /* RFC 6750 3.1: no error code when no credentials were presented at all */
+    apr_table_setn(r->err_headers_out, "WWW-Authenticate",
+                   strcmp(reason, "no_token") == 0 ? "Bearer" : "Bearer error=\"invalid_token\"");
     if (r->main != NULL) {
         return HTTP_UNAUTHORIZED; /* a subrequest writes no body */
     }

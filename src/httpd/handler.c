@@ -19,6 +19,7 @@
 #include "httpd/af_config.h"
 #include "httpd/af_httpd.h"
 #include "httpd/login.h"
+#include "httpd/refresh.h"
 
 APLOG_USE_MODULE(authflow);
 
@@ -37,8 +38,8 @@ static const struct {
     {"callback", af_handler_callback, GET, "GET, HEAD"},
     {"jwks.json", af_handler_jwks, GET, "GET, HEAD"},
     {"session", af_handler_session, GET, "GET, HEAD"},
-    {"refresh", af_handler_refresh, POST, "POST"},
-    {"logout", af_handler_logout, GET | POST, "GET, HEAD, POST"},
+    {"refresh", af_refresh_endpoint, POST, "POST"},
+    {"logout", af_logout_endpoint, GET | POST, "GET, HEAD, POST"},
 };
 
 #define AF_BODY_MAX 16384 /* the endpoints read no body; larger ones are refused unread */

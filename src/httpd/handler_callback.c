@@ -6,7 +6,9 @@
  * then the OIDC core exchanges the code and validates id_token / userinfo.  On success:
  * the login cookies already present are discarded and their family revoked (D14), a new
  * family is created, our access token minted, -at / -rt set, the flow removed, and the
- * browser sent to return_to (302, no-store, no-referrer).  On any failure nothing but the
+ * browser sent to return_to (302, no-store, no-referrer; with AuthFlowCookieSameSite
+ * Strict a 200 page that continues there by meta refresh, since a redirect chain started
+ * at the IdP would not carry Strict cookies).  On any failure nothing but the
  * consumed flow id is written, the flow cookie is cleared, and an error page with a reason
  * code is shown (400/401/502/504; 503 when the store fails).
  */
@@ -122,7 +124,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
 {
     af_login_conf_t *lc = sc->login;
     apr_int64_t now = af_login_now(r, sc), rt_age;
-    const char *query = r->args ? r->args : "", *c, *claims_json, *rt = NULL, *at = NULL;
+    const char *query = r->args ? r->args : "", *c, *claims_json, *rt = NULL, *at = NULL, *url;
     af_oidc_cbparams_t *cb = NULL;
     af_oidc_flow_t *flow;
     af_oidc_provider_t *pv;
@@ -190,9 +192,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if (rv != APR_SUCCESS) {
         return store_failed(r, sc, rv, "login creation");
     }
-    rv = af_token_mint_access(&at, sc->signing_key, sc->r_issuer, sc->r_audience, id->sub, fam->sid,
-                              pv->name, sc->r_access_ttl, now, id->claims, lc->r_token_claims,
-                              strlen(sc->r_cookie_at), r->pool);
+    rv = af_login_mint(&at, r, sc, id->sub, fam->sid, pv->name, id->claims, now);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AF08023: callback: cannot mint the access "
@@ -210,5 +210,18 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     }
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF08024: login: provider %s, login %s", pv->name,
                   fam->sid);
-    return af_login_redirect(r, af_login_return_url(sc, flow->return_to, r->pool));
+    url = af_login_return_url(sc, flow->return_to, r->pool);
+    if (strcmp(lc->r_samesite, "Strict") == 0) {
+        /* Strict cookies are not sent on a redirect chain that began at the IdP (another
+         * site): continue from a page of our own, so the next navigation is same-site */
+        return af_login_send(r, HTTP_OK, "text/html; charset=utf-8",
+                             apr_pstrcat(r->pool,
+                                         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                                         "<meta http-equiv=\"refresh\" content=\"0;url=",
+                                         af_login_html_escape(url, r->pool),
+                                         "\"><title>Signed in</title></head><body><a href=\"",
+                                         af_login_html_escape(url, r->pool),
+                                         "\">Continue</a></body></html>\n", NULL));
+    }
+    return af_login_redirect(r, url);
 }

@@ -152,6 +152,14 @@ void af_login_set_cookie(request_rec *r, const af_srv_conf_t *sc, const char *na
  */
 const char *af_login_check_revoked(request_rec *r, const af_srv_conf_t *sc, const json_t *claims);
 
+/**
+ * Mint our access token for a login (AuthFlowTokenClaims of claims); when it would not fit
+ * a 4 KB cookie, mapped claims are left out from the end of the list (logged), F04.
+ */
+apr_status_t af_login_mint(const char **at, request_rec *r, const af_srv_conf_t *sc,
+                           const char *sub, const char *sid, const char *idp, const json_t *claims,
+                           apr_int64_t now);
+
 /** The request's clock (with the test offset). */
 apr_int64_t af_login_now(const request_rec *r, const af_srv_conf_t *sc);
 
@@ -210,8 +218,6 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
                                      apr_int64_t now);
 
 int af_handler_login(request_rec *r, af_srv_conf_t *sc);
-int af_handler_refresh(request_rec *r, af_srv_conf_t *sc);
-int af_handler_logout(request_rec *r, af_srv_conf_t *sc);
 int af_handler_callback(request_rec *r, af_srv_conf_t *sc);
 int af_handler_jwks(request_rec *r, af_srv_conf_t *sc);
 int af_handler_session(request_rec *r, af_srv_conf_t *sc);

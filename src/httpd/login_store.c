@@ -265,3 +265,31 @@ const char *af_login_check_revoked(request_rec *r, const af_srv_conf_t *sc, cons
                   af_strerror(rv));
     return "store_unavailable";
 }
+
+apr_status_t af_login_mint(const char **at, request_rec *r, const af_srv_conf_t *sc,
+                           const char *sub, const char *sid, const char *idp, const json_t *claims,
+                           apr_int64_t now)
+{
+    const apr_array_header_t *names = sc->login->r_token_claims;
+    apr_array_header_t *fewer = NULL;
+    apr_status_t rv;
+
+    for (;;) {
+        rv = af_token_mint_access(at, sc->signing_key, sc->r_issuer, sc->r_audience, sub, sid, idp,
+                                  sc->r_access_ttl, now, claims, fewer ? fewer : names,
+                                  strlen(sc->r_cookie_at), r->pool);
+        if (rv != AF_ETOKEN_TOOBIG || names == NULL || names->nelts == 0 ||
+            (fewer != NULL && fewer->nelts == 0)) {
+            return rv;
+        }
+        /* F04: keep the cookie under 4 KB by dropping mapped claims from the end of
+         * AuthFlowTokenClaims (the full snapshot stays in the store) */
+        if (fewer == NULL) {
+            fewer = apr_array_copy(r->pool, names);
+        }
+        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
+                      "AF08025: access token too large for a cookie: claim %s left out",
+                      APR_ARRAY_IDX(fewer, fewer->nelts - 1, const char *));
+        fewer->nelts--;
+    }
+}

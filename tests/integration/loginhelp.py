@@ -147,7 +147,10 @@ EXPORTS = '''
     RequestHeader set X-Env-Sub "%{AUTHFLOW_SUB}e"
     RequestHeader set X-Env-Provider "%{AUTHFLOW_PROVIDER}e"
     RequestHeader set X-Env-Issuer "%{AUTHFLOW_ISSUER}e"
-    RequestHeader set X-Env-Claim-Email "%{AUTHFLOW_CLAIM_EMAIL}e"'''
+    RequestHeader set X-Env-Claim-Email "%{AUTHFLOW_CLAIM_EMAIL}e"
+    RequestHeader set X-Env-Claim-Exp "%{AUTHFLOW_CLAIM_EXP}e"
+    RequestHeader set X-Env-Claim-Verified "%{AUTHFLOW_CLAIM_EMAIL_VERIFIED}e"
+    RequestHeader set X-Env-Expires "%{AUTHFLOW_EXPIRES}e"'''
 
 
 def protected(path, echo, login=None, extra=''):

@@ -37,6 +37,8 @@ def idps():
         started['gh'] = BadIdp(modes=GH, sub='octocat')
         started['b2'] = BadIdp()
         started['enc'] = BadIdp(client=ENC_CLIENT)
+        started['google'] = BadIdp(issuer='https://accounts.google.com')
+        started['kakao'] = BadIdp(issuer='https://kauth.kakao.com')
         yield started
     finally:
         for s in started.values():
@@ -58,7 +60,13 @@ def site(request, keys, echo, idps):
             AuthorizationEndpoint %(u)s/authorize
             TokenEndpoint %(u)s/token
             UserinfoEndpoint %(u)s/user''' % dict(u=i['gh'].url)),
-    ])
+    ] + [provider_block(name, None, extra='''
+            Preset %(name)s
+            AuthorizationEndpoint %(u)s/authorize
+            TokenEndpoint %(u)s/token
+            UserinfoEndpoint %(u)s/userinfo
+            JwksURI %(u)s/jwks''' % dict(name=name, u=i[name].url))
+        for name in ('google', 'kakao')])
     body = login_site(keys, echo, providers, apps=[('/app', 'bad'), ('/other', 'bad')])
     srv = conftest.start_server(request, 'callback-bad-idp', body, mpm='prefork')
     srv.store = srv.root + '/store'
@@ -323,7 +331,7 @@ def test_D09_not_a_callback(site, path):
     assert store_snapshot(site.store) == before
 
 
-# ---- D11: IdP error response -----------------------------------------------------------------------
+# ---- D11: IdP error response ---------------------------------------------------------------------
 def test_D11_idp_error_escaped(site, idps):
     r = fail(site, idps['bad'], ['error_response'], 400)
     assert '<script>alert(1)</script>' not in r.text
@@ -364,7 +372,7 @@ def test_D13_token_in_url_or_form_ignored(site):
     assert r.status_code in (302, 401)
 
 
-# ---- D14: session fixation ------------------------------------------------------------------------
+# ---- D14: session fixation -----------------------------------------------------------------------
 def test_D14_planted_login_cookie_replaced(site):
     first = succeed(site)
     sid1 = first.claims()['sid']
@@ -392,9 +400,27 @@ def test_D14_planted_access_token_denied(site):
     assert r.status_code == 401, 'revoked login still passes the gate (%d)' % r.status_code
 
 
-# ---- D17: provider-specific issuer ------------------------------------------------------------------
+# ---- D17: provider-specific issuer ---------------------------------------------------------------
 def test_D17_generic_provider_rejects_other_issuer(site, idps):
     fail(site, idps['bad'], ['wrong_iss'], 401)
+
+
+@pytest.mark.parametrize('name', ['google', 'kakao'])
+def test_D17_preset_issuer_accepted(site, idps, name):
+    """Preset google / kakao (endpoints pointed at the local test IdP, which signs with the
+    provider's real issuer): the preset's issuer is accepted."""
+    lg = succeed(site, name)
+    assert lg.claims()['idp'] == name
+    auth = [e['client_auth'] for e in idps[name].log() if e['path'] == '/token']
+    # Kakao authenticates the client with client_secret_post; Google with basic
+    assert auth == ['client_secret_post' if name == 'kakao' else 'client_secret_basic']
+
+
+@pytest.mark.parametrize('name', ['google', 'kakao'])
+@pytest.mark.parametrize('mode,status', [('wrong_iss', 401), ('iss_param_mismatch', 400),
+                                         ('wrong_aud', 401)])
+def test_D17_preset_other_issuer_or_audience(site, idps, name, mode, status):
+    fail(site, idps[name], [mode], status, provider=name)
 
 
 # ---- D18: token endpoint response ----------------------------------------------------------------

@@ -74,9 +74,10 @@ def attrs(sc):
 def site(httpd, echo):
     servers = []
 
-    def make(alg='RS256', client=BASIC_CLIENT, auth='client_secret_basic', mpm='event'):
+    def make(alg='RS256', client=BASIC_CLIENT, auth='client_secret_basic', mpm='event',
+             extra=''):
         idp_port = free_port()
-        body = SITE % dict(htdocs=HTDOCS, issuer='http://127.0.0.1:%d' % idp_port,
+        body = extra + SITE % dict(htdocs=HTDOCS, issuer='http://127.0.0.1:%d' % idp_port,
                            cid=client[0], secret=client[1], auth=auth, alg=alg,
                            backend=echo.url)
         srv = httpd('login-%s-%s' % (alg, auth), body, mpm=mpm)
@@ -123,14 +124,14 @@ def login(srv, path='/app/page?x=1&y=%2F'):
     return r, cb_path, cookie_value(flow)
 
 
-@pytest.mark.parametrize('alg,client,auth', [
-    ('RS256', BASIC_CLIENT, 'client_secret_basic'),
-    ('ES256', BASIC_CLIENT, 'client_secret_basic'),
-    ('RS256', POST_CLIENT, 'client_secret_post'),
-    ('ES256', POST_CLIENT, 'client_secret_post'),
+@pytest.mark.parametrize('alg,client,auth,mpm', [
+    ('RS256', BASIC_CLIENT, 'client_secret_basic', 'event'),
+    ('ES256', BASIC_CLIENT, 'client_secret_basic', 'prefork'),
+    ('RS256', POST_CLIENT, 'client_secret_post', 'worker'),
+    ('ES256', POST_CLIENT, 'client_secret_post', 'event'),
 ])
-def test_E01_full_login(site, echo, alg, client, auth):
-    srv, idp = site(alg, client, auth)
+def test_E01_full_login(site, echo, alg, client, auth, mpm):
+    srv, idp = site(alg, client, auth, mpm=mpm)
     r, cb_path, flow = login(srv)
     assert r.status_code == 302, r.text
     # D12: clean redirect back to the page first asked for
@@ -270,3 +271,93 @@ def test_D08_return_to(site, return_to, expect):
     if want.startswith('/'):
         want = srv.base + want
     assert r.headers['Location'] == want
+
+
+@pytest.mark.parametrize('block,needle', [
+    ('<AuthFlowProvider p>\n  Issuer http://127.0.0.1:9\n  ClientID c\n  Bogus 1\n</AuthFlowProvider>',
+     r"unknown key 'Bogus' \(.*httpd-t.conf:\d+\)"),
+    ('<AuthFlowProvider p>\n  Issuer http://idp.example.com\n  ClientID c\n</AuthFlowProvider>',
+     r'<AuthFlowProvider p>'),
+    ('<AuthFlowProvider p>\n  Issuer https://idp.example.com\n</AuthFlowProvider>',
+     r'<AuthFlowProvider p>'),
+    ('<AuthFlowProvider p>\n  Issuer https://idp.example.com\n  ClientID c\n  ClientSecretFile /nonexistent\n</AuthFlowProvider>',
+     r'ClientSecretFile /nonexistent: cannot read'),
+    ('<AuthFlowProvider p>\n  Issuer https://a.example\n  ClientID c\n</AuthFlowProvider>\n'
+     '<AuthFlowProvider p>\n  Issuer https://a.example\n  ClientID c\n</AuthFlowProvider>',
+     r'defined twice'),
+    ('<AuthFlowProvider p>\n  Timeout 10x\n</AuthFlowProvider>', r'Timeout'),
+    ('AuthFlowReturnTo https://*.example.com', r'AuthFlowReturnTo'),
+    ('AuthFlowReturnTo http://evil.example', r'AuthFlowReturnTo'),
+    ('AuthFlowReuseGrace 5m', r'AuthFlowReuseGrace'),
+    ('AuthFlowRefreshTTL soon', r'AuthFlowRefreshTTL'),
+    ('AuthFlowStoreMapSize 12Q', r'AuthFlowStoreMapSize'),
+    ('AuthFlowCookieSameSite None', r'AuthFlowCookieSameSite'),
+    ('AuthFlowCookieSameSite Loose', r'AuthFlowCookieSameSite'),
+    ('AuthFlowTemplateDir /nonexistent', r'AuthFlowTemplateDir'),
+    ('AuthFlowTokenClaims a,b', r'AuthFlowTokenClaims'),
+])
+def test_configtest_login_directives(workdir, block, needle):
+    import re
+    body = 'AuthFlowBaseURL http://127.0.0.1:8080\nAuthFlowStore "%s/store"\n%s\n' % (workdir, block)
+    rc, out = afharness.configtest(workdir, afharness.render_conf(workdir, 8080, body))
+    assert rc != 0, out
+    assert re.search(needle, out), out
+
+
+def test_configtest_login_ok(workdir):
+    body = ('AuthFlowBaseURL http://127.0.0.1:8080\nAuthFlowStore "%s/store"\n'
+            'AuthFlowTemplateDir "%s"\nAuthFlowReturnTo https://other.example:8443/\n'
+            '<AuthFlowProvider p>\n  Issuer http://127.0.0.1:9\n  ClientID c\n'
+            '  ClientSecret "s e c"\n  Scope "openid email"\n  AuthParam prompt login\n'
+            '  Claim team org.team\n  Timeout 5s\n</AuthFlowProvider>\n'
+            '<Location /app>\n  AuthType AuthFlow\n  Require valid-user\n'
+            '  AuthFlowCheckRevocation off\n</Location>\n' % (workdir, HTDOCS))
+    rc, out = afharness.configtest(workdir, afharness.render_conf(workdir, 8080, body))
+    assert rc == 0, out
+    # the default signing key and the server secret were created once, private
+    for f in ('signing-key.pem', 'secret.key'):
+        assert os.stat(os.path.join(workdir, 'store', f)).st_mode & 0o077 == 0
+
+
+def test_provider_inherited_by_vhost_with_own_redirect_uri(httpd):
+    """A provider of the main server serves every vhost, each with its own redirect_uri
+    (from its own AuthFlowBaseURL, never from Host)."""
+    body = '''
+AuthFlowBaseURL @BASE@
+AuthFlowStore "@ROOT@/store"
+<AuthFlowProvider idp>
+    AuthorizationEndpoint http://127.0.0.1:9/authorize
+    TokenEndpoint http://127.0.0.1:9/token
+    UserinfoEndpoint http://127.0.0.1:9/user
+    ClientID c
+    ClientSecret s
+</AuthFlowProvider>
+<Location /auth>
+    SetHandler authflow
+</Location>
+<VirtualHost 127.0.0.1:@PORT2@>
+    ServerName localhost
+    AuthFlowBaseURL http://localhost:@PORT2@
+    <Location /auth>
+        SetHandler authflow
+    </Location>
+</VirtualHost>
+'''
+    srv = httpd('login-vhosts', body, ports=2)
+    for port, base in ((srv.ports[0], srv.base),
+                       (srv.ports[1], 'http://localhost:%d' % srv.ports[1])):
+        r = afharness.http('GET', 'http://127.0.0.1:%d/auth/login' % port,
+                           headers={'Host': 'evil.example', 'X-Forwarded-Host': 'evil.example'})
+        assert r.status_code == 302, r.text
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers['Location']).query)
+        assert q['redirect_uri'] == [base + '/auth/callback']
+
+
+def test_samesite_strict_continues_from_own_page(site):
+    srv, idp = site(extra='AuthFlowCookieSameSite Strict\n', mpm='prefork')
+    r, _, _ = login(srv)
+    assert r.status_code == 200, r.text
+    assert 'http-equiv="refresh" content="0;url=%s/app/page?x=1&amp;y=%%2F"' % srv.base in r.text
+    c = set_cookies(r)
+    assert 'samesite=strict' in attrs(c['authflow-at']) and 'samesite=strict' in attrs(c['authflow-rt'])
+    assert r.headers['Cache-Control'] == 'no-store' and r.headers['X-Frame-Options'] == 'DENY'

@@ -172,3 +172,18 @@ def test_jwks_endpoint(real, keys):
     mine = [k for k in ks if k.get('kid') == 'e256']
     assert mine and mine[0]['kty'] == 'EC' and mine[0]['crv'] == 'P-256'
     assert all('d' not in k and 'p' not in k for k in ks)
+
+
+def test_E13_claims_exported_as_env(real):
+    """AuthFlowExportAll (default on): every claim as AUTHFLOW_CLAIM_<NAME>, numbers as
+    decimal digits, booleans as true/false; AUTHFLOW_EXPIRES is the token's exp."""
+    lg = login_ok(real, 'rs-basic')
+    c = lg.claims()
+    r = get(real, '/app', lg.browser)
+    assert r.status_code == 200
+    item = echo_of(r)
+    assert echo_header(item, 'X-Env-Claim-Email') == 'alice@example.com'
+    assert echo_header(item, 'X-Env-Claim-Verified') == 'true'
+    assert echo_header(item, 'X-Env-Expires') == str(c['exp'])
+    got = echo_header(item, 'X-Env-Claim-Exp')
+    assert got == str(c['exp']), 'AUTHFLOW_CLAIM_EXP is %r' % got

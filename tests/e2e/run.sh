@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Browser tests (make e2e): Debian chromium driven by playwright-core through a real login.
+#   - the real OpenID provider on http://127.0.0.1:P and Apache + mod_authflow + the demo
+#     backend on http://localhost:Q (two host names: two sites, so SameSite is real; F03),
+#     both started by tools/demo_login.sh into tests/artifacts/e2e/run-<pid>-* (one
+#     directory per run, so concurrent runs do not stop each other's servers);
+#   - a second instance with AuthFlowCookieSameSite Strict;
+#   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
+#     tests/artifacts/e2e/ (gitignored).
+# Every server is stopped by its pid (trap), also on failure.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+REPO=$PWD
+ART=$REPO/tests/artifacts/e2e
+mkdir -p "$ART"
+
+if [ ! -d tests/e2e/node_modules/playwright-core ]; then
+  echo "e2e: tests/e2e/node_modules missing (make deps runs npm ci)"; exit 1
+fi
+[ -x /usr/bin/chromium ] || { echo "e2e: /usr/bin/chromium missing (make deps)"; exit 1; }
+
+instances=()
+cleanup() {
+  for d in "${instances[@]}"; do
+    DEMO_RUN=$d tools/demo_login.sh stop >/dev/null 2>&1 || true
+    [ "${E2E_KEEP:-}" ] || [ "$rc" != 0 ] || rm -rf "$d"
+  done
+}
+rc=0
+trap cleanup EXIT INT TERM
+
+state() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1/state.json" "$2"; }
+
+start_instance() {  # start_instance NAME EXTRA_CONF
+  local d=$ART/run-$$-$1
+  instances+=("$d")
+  if ! DEMO_RUN=$d DEMO_EXTRA_CONF=$2 tools/demo_login.sh start >"$d.start.log" 2>&1; then
+    cat "$d.start.log"; rc=1; exit 1
+  fi
+  rm -f "$d.start.log" 
+}
+
+start_instance lax 'AuthFlowCookieSameSite Lax'
+start_instance strict 'AuthFlowCookieSameSite Strict'
+
+export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_ARTIFACTS=$ART
+E2E_APP=$(state "$ART/run-$$-lax" app)
+E2E_IDP=$(state "$ART/run-$$-lax" idp)
+E2E_STRICT_APP=$(state "$ART/run-$$-strict" app)
+E2E_STRICT_IDP=$(state "$ART/run-$$-strict" idp)
+echo "e2e: app $E2E_APP, IdP $E2E_IDP; Strict variant app $E2E_STRICT_APP"
+
+NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap tests/e2e/ || rc=$?
+if [ $rc -ne 0 ]; then
+  for d in "${instances[@]}"; do
+    echo "---- $d/logs/error.log (tail)"; tail -n 30 "$d/logs/error.log" || true
+  done
+fi
+echo "e2e: screenshots in ${ART#$REPO/}/"
+exit $rc
