@@ -46,7 +46,8 @@ TOOLS_SRC  := $(sort $(wildcard tools/*.c))
 TOOLS_BIN  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
-        fuzz fuzz-smoke install demo demo-stop bench bench-jose bench-policy clean
+        fuzz fuzz-smoke install demo demo-stop bench bench-jose bench-policy bench-refresh \
+        bench-store clean
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -123,21 +124,31 @@ test: deps
 	$(MAKE) e2e
 
 demo: deps all
-	@tools/demo.sh start
+	@tools/demo_login.sh start
 
 demo-stop:
-	@tools/demo.sh stop
+	@tools/demo_login.sh stop
 
 install: all
 	$(APXS) -i -n authflow $(MODULE)
 	install -m 0644 conf/authflow.load $(DESTDIR)/etc/apache2/mods-available/authflow.load
 	install -m 0644 conf/authflow.conf $(DESTDIR)/etc/apache2/mods-available/authflow.conf
+	install -d $(DESTDIR)/usr/share/apache2/authflow
+	install -m 0644 htdocs/*.html $(DESTDIR)/usr/share/apache2/authflow/
 	@if [ -f $(BUILD)/authflowctl ]; then install -m 0755 $(BUILD)/authflowctl $(DESTDIR)/usr/local/sbin/authflowctl; fi
 	@echo "installed: a2enmod authflow && systemctl reload apache2"
 
 # ---- benchmarks --------------------------------------------------------------------
 bench: deps all
 	@bench/run.sh
+	@bench/refresh.sh
+	@bench/store.sh
+
+bench-refresh: deps all
+	@bench/refresh.sh
+
+bench-store: deps all
+	@bench/store.sh
 
 bench-jose: deps all
 	@bench/jose.sh

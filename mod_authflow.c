@@ -16,12 +16,6 @@ static void af_register_hooks(apr_pool_t *p)
 }
 
 __attribute__((visibility("default"))) AP_DECLARE_MODULE(authflow) = {
-    STANDARD20_MODULE_STUFF,
-    af_config_dir_create,
-    af_config_dir_merge,
-    af_config_srv_create,
-    af_config_srv_merge,
-    af_config_cmds,
-    af_register_hooks,
-    AP_MODULE_FLAG_ALWAYS_MERGE,
+    STANDARD20_MODULE_STUFF, af_config_dir_create, af_config_dir_merge, af_config_srv_create,
+    af_config_srv_merge,     af_config_cmds,       af_register_hooks,   AP_MODULE_FLAG_ALWAYS_MERGE,
 };

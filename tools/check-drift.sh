@@ -3,7 +3,7 @@
 # directive reference and in conf/authflow.conf.
 set -u
 cd "$(dirname "$0")/.."
-names=$(grep -ohE 'AP_INIT_[A-Z0-9_]+\("AuthFlow[A-Za-z]+"' src/httpd/*.c 2>/dev/null \
+names=$(grep -ohE 'AP_INIT_[A-Z0-9_]+\("AuthFlow[A-Za-z]+"' src/httpd/*.c src/httpd/*.h 2>/dev/null \
         | sed -E 's/.*\("//; s/"$//' | sort -u)
 fail=0
 for n in $names; do

@@ -29,7 +29,6 @@ void af_log_set(af_log_fn *fn, void *baton, int max_level);
 int af_log_wanted(int level);
 
 /** printf-style logging through the sink. */
-void af_log(int level, const char *tag, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void af_log(int level, const char *tag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 #endif

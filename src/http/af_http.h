@@ -15,27 +15,26 @@
 #include <apr_time.h>
 
 typedef struct af_http_request_t {
-    const char *method;           /* "GET" or "POST" */
+    const char *method; /* "GET" or "POST" */
     const char *url;
-    apr_table_t *headers;         /* may be NULL */
-    const char *body;             /* POST body (e.g. form-urlencoded) or NULL */
+    apr_table_t *headers; /* may be NULL */
+    const char *body;     /* POST body (e.g. form-urlencoded) or NULL */
     apr_size_t body_len;
-    apr_interval_time_t timeout;  /* total; 0: 10 s */
+    apr_interval_time_t timeout;         /* total; 0: 10 s */
     apr_interval_time_t connect_timeout; /* 0: min(timeout, 5 s) */
-    apr_size_t max_response;      /* 0: 256 KiB; larger bodies fail with AF_EHTTP_TOOBIG */
-    const char *ca_file;          /* NULL: system trust store */
+    apr_size_t max_response;             /* 0: 256 KiB; larger bodies fail with AF_EHTTP_TOOBIG */
+    const char *ca_file;                 /* NULL: system trust store */
 } af_http_request_t;
 
 typedef struct af_http_response_t {
     int status;
-    apr_table_t *headers;         /* lower-cased names */
-    const char *body;             /* NUL-terminated */
+    apr_table_t *headers; /* lower-cased names */
+    const char *body;     /* NUL-terminated */
     apr_size_t body_len;
 } af_http_response_t;
 
 typedef struct af_http_impl_t {
-    apr_status_t (*perform)(af_http_response_t **resp, const af_http_request_t *req,
-                            apr_pool_t *p);
+    apr_status_t (*perform)(af_http_response_t **resp, const af_http_request_t *req, apr_pool_t *p);
 } af_http_impl_t;
 
 /** The libcurl implementation (http_curl.c). */

@@ -98,7 +98,7 @@ static const char *scalar_text(const json_t *j, apr_pool_t *p)
     case JSON_STRING:
         return json_string_value(j);
     case JSON_INTEGER:
-        return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t) json_integer_value(j));
     case JSON_REAL:
         d = json_real_value(j);
         if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double) (apr_int64_t) d) {
