@@ -47,7 +47,7 @@ TOOLS_BIN  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store clean
+        bench-store bench-login clean
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -143,12 +143,16 @@ bench: deps all
 	@bench/run.sh
 	@bench/refresh.sh
 	@bench/store.sh
+	@if [ -x bench/login.sh ]; then bench/login.sh; fi
 
 bench-refresh: deps all
 	@bench/refresh.sh
 
 bench-store: deps all
 	@bench/store.sh
+
+bench-login: deps all
+	@bench/login.sh
 
 bench-jose: deps all
 	@bench/jose.sh

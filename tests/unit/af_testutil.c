@@ -170,3 +170,33 @@ int af_test_log_contains(const char *needle)
     }
     return 0;
 }
+
+int af_test_run(Suite *s)
+{
+    SRunner *sr = srunner_create(s);
+    int failed;
+
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+void af_test_tmpdir(char *buf, apr_size_t len, const char *prefix)
+{
+    snprintf(buf, len, "/tmp/%s_XXXXXX", prefix);
+    ck_assert_ptr_nonnull(mkdtemp(buf));
+}
+
+void af_test_rmtree(const char *dir)
+{
+    char cmd[256];
+
+    if (dir == NULL || strncmp(dir, "/tmp/", 5) != 0 || strchr(dir, '\'') != NULL) {
+        return;
+    }
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+    if (system(cmd) != 0) {
+        /* best effort */
+    }
+}

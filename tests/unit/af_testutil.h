@@ -7,6 +7,7 @@
 
 #include <apr_pools.h>
 #include <apr_tables.h>
+#include <check.h>
 
 /** Initialize APR once per process (idempotent) and return a fresh pool (a child of a
  *  process-wide root).  Destroy it with apr_pool_destroy, or let the process exit. */
@@ -34,5 +35,14 @@ const char *af_test_log_line(int i);
 int af_test_log_contains(const char *needle);
 /** Forget the recorded lines (the sink stays installed). */
 void af_test_log_clear(void);
+
+/** Run a suite with CK_NORMAL output, free the runner; the process exit status. */
+int af_test_run(Suite *s);
+
+/** Create a fresh directory /tmp/<prefix>_XXXXXX into buf (>= 64 bytes); fails the test if not. */
+void af_test_tmpdir(char *buf, apr_size_t len, const char *prefix);
+
+/** Remove a directory tree made by af_test_tmpdir (best effort). */
+void af_test_rmtree(const char *dir);
 
 #endif

@@ -4,6 +4,7 @@
  * OpenSSL directly (EVP_Q_mac, EVP_DigestSign) or by af_jws_sign_with_header, which signs any
  * header verbatim.  Groups B and C: test_jose_claims.c, test_jose_keys.c. */
 #include "jose_testutil.h"
+#include "af_testutil.h"
 
 /* ---- group A ------------------------------------------------------------------------------ */
 
@@ -694,11 +695,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return af_test_run(suite());
 }

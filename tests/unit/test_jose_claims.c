@@ -1,6 +1,7 @@
 /* test_jose_claims.c -- SECURITY.md group B (JWT claims) at the JOSE layer, with the
  * injected clock of af_jwt_policy_t. */
 #include "jose_testutil.h"
+#include "af_testutil.h"
 
 /* ---- group B ------------------------------------------------------------------------------ */
 
@@ -222,11 +223,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return af_test_run(suite());
 }

@@ -1,6 +1,7 @@
 /* test_jose_keys.c -- SECURITY.md group C (keys, JWKS) at the JOSE layer, plus
  * functional checks: every algorithm signs and verifies, key formats, RFC 7638 thumbprints. */
 #include "jose_testutil.h"
+#include "af_testutil.h"
 
 /* ---- group C ------------------------------------------------------------------------------ */
 
@@ -461,11 +462,5 @@ static Suite *suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(suite());
-    int failed;
-
-    srunner_run_all(sr, CK_NORMAL);
-    failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return af_test_run(suite());
 }

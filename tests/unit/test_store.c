@@ -19,6 +19,7 @@
 #include "common/af_b64.h"
 #include "store/af_store.h"
 #include "token/af_token.h"
+#include "af_testutil.h"
 
 #define T0    1700000000LL
 #define TTL   (14 * 86400LL)
@@ -32,18 +33,12 @@ static void setup(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    strcpy(dir, "/tmp/af_store_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
+    af_test_tmpdir(dir, sizeof(dir), "af_store");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-    if (system(cmd) != 0) {
-        /* best effort */
-    }
+    af_test_rmtree(dir);
     apr_pool_destroy(pool);
     apr_terminate();
 }

@@ -14,6 +14,7 @@
 #include "common/af_json.h"
 #include "jose/af_jwt.h"
 #include "token/af_token.h"
+#include "af_testutil.h"
 
 static apr_pool_t *pool;
 static char tmpdir[64];
@@ -22,18 +23,12 @@ static void setup(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
-    strcpy(tmpdir, "/tmp/af_token_XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+    af_test_tmpdir(tmpdir, sizeof(tmpdir), "af_token");
 }
 
 static void teardown(void)
 {
-    char cmd[128];
-
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-    if (system(cmd) != 0) {
-        /* best effort */
-    }
+    af_test_rmtree(tmpdir);
     apr_pool_destroy(pool);
     apr_terminate();
 }
