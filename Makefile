@@ -75,6 +75,7 @@ $(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(CORE_HDR) $(CORE_LIB)
 
 $(BUILD)/%: tools/%.c $(CORE_LIB) $(CORE_HDR)
 	$(CC) $(CORE_CFLAGS) -fvisibility=default -o $@ $< $(CORE_LIB) $(APR_LIBS) $(DEP_LIBS)
+$(BUILD)/authflowctl: tools/authflowctl_check.h # `check` (included by authflowctl.c)
 
 # ---- unit tests (check) ------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(CORE_LIB) $(CORE_HDR) $(wildcard tests/unit/*.h)

@@ -5,14 +5,19 @@
  *   authflowctl [--store DIR] [--json] revoke --sid SID | --user SUB
  *   authflowctl [--store DIR] [--json] sweep
  *   authflowctl [--store DIR] [--json] stats
+ *   authflowctl [--json] check [--server-root DIR] CONF
  *
- * Exit codes: 0 ok, 1 not found, 2 usage, 3 store error.
+ * Exit codes: 0 ok, 1 not found, 2 usage, 3 store error, 4 a check failed.
  */
+#include <errno.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <apr_general.h>
 #include <apr_strings.h>
@@ -20,12 +25,16 @@
 
 #include "common/af_error.h"
 #include "common/af_log.h"
+#include "http/af_http.h"
+#include "jose/af_jwk.h"
+#include "oidc/af_oidc.h"
 #include "store/af_store.h"
 
 #define EX_OK       0
 #define EX_NOTFOUND 1
 #define EX_USAGE    2
 #define EX_STORE    3
+#define EX_CHECK    4
 
 #define DEFAULT_STORE "/var/lib/authflow"
 
@@ -39,6 +48,7 @@ static const char usage_text[] =
     "    authflowctl [--store DIR] [--json] revoke --sid SID | --user SUB\n"
     "    authflowctl [--store DIR] [--json] sweep\n"
     "    authflowctl [--store DIR] [--json] stats\n"
+    "    authflowctl [--json] check [--server-root DIR] CONF\n"
     "    authflowctl --help\n"
     "\n"
     "DESCRIPTION\n"
@@ -63,20 +73,33 @@ static const char usage_text[] =
     "    stats\n"
     "        Counters: logins, rotations, reuse detections, revocations, swept\n"
     "        records; active logins; records; map use and reader slots.\n"
+    "    check [--server-root DIR] CONF\n"
+    "        Check an Apache configuration file for mod_authflow, following Include and\n"
+    "        IncludeOptional (globs, directories; relative to ServerRoot, else to the\n"
+    "        including file; at most 16 deep). Only AuthFlow directives are looked at:\n"
+    "        AuthFlowSigningKey / AuthFlowVerifyKey (readable, accepted by the key\n"
+    "        policy, e.g. RSA >= 2048 bits; a signing key must be private),\n"
+    "        AuthFlowStore (opens read/write, or is creatable), and each\n"
+    "        <AuthFlowProvider NAME> (its settings valid and, with an Issuer, discovery\n"
+    "        reachable and matching). One line per check, \"ok\" or \"FAIL\", what,\n"
+    "        the file or provider, the reason code and the config file:line; --json\n"
+    "        prints {\"ok\": bool, \"checks\": [{ok, check, subject, reason, where}]}.\n"
+    "        The store is not read; no secret is read or printed.\n"
     "\n"
     "OPTIONS\n"
     "    --store DIR   the LMDB environment (AuthFlowStore); default " DEFAULT_STORE "\n"
+    "    --server-root DIR  (check) the ServerRoot for relative paths, when CONF sets none\n"
     "    --json        machine-readable output on stdout\n"
     "    -h, --help    this text\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 success, 1 no such login, 2 usage error, 3 store error (missing, unreadable,\n"
-    "    full).\n"
+    "    0 success (check: every check passed), 1 no such login, 2 usage error,\n"
+    "    3 store error (missing, unreadable, full), 4 check: at least one check failed.\n"
     "\n"
     "NOTES\n"
     "    Run it as root or as the web server user. It opens the store like a server\n"
     "    child does and may run while Apache is serving.\n"
-    "    `authflowctl check CONF` (configuration checks) is not available yet.\n";
+    "    check contacts each provider's Issuer (network); run it where Apache runs.\n";
 
 typedef struct ctl_t {
     const char *store_dir;
@@ -100,7 +123,7 @@ static int usage(const char *why)
     }
     fprintf(stderr, "usage: authflowctl [--store DIR] [--json] "
                     "list [--user SUB] | show SID | revoke --sid SID | revoke --user SUB | "
-                    "sweep | stats\n"
+                    "sweep | stats | check [--server-root DIR] CONF\n"
                     "       authflowctl --help for the manual\n");
     return EX_USAGE;
 }
@@ -149,10 +172,22 @@ static const char *state_of(const af_store_family_t *f, apr_int64_t now)
     return "active";
 }
 
+/* The claims snapshot without reserved members ("_idt": the sealed id_token). */
+static json_t *claims_of(const af_store_family_t *f)
+{
+    json_t *claims = f->claims_json && *f->claims_json ? json_loads(f->claims_json, 0, NULL) : NULL;
+
+    if (claims == NULL || !json_is_object(claims)) {
+        json_decref(claims);
+        return json_object();
+    }
+    json_object_del(claims, "_idt");
+    return claims;
+}
+
 static json_t *family_json(const af_store_family_t *f, apr_int64_t now, int with_claims)
 {
     json_t *o = json_object();
-    json_t *claims;
 
     json_object_set_new(o, "sid", json_string(f->sid));
     json_object_set_new(o, "state", json_string(state_of(f, now)));
@@ -169,8 +204,7 @@ static json_t *family_json(const af_store_family_t *f, apr_int64_t now, int with
     json_object_set_new(o, "generation", json_integer(f->generation));
     json_object_set_new(o, "rotations", json_integer(f->rotations));
     if (with_claims) {
-        claims = f->claims_json && *f->claims_json ? json_loads(f->claims_json, 0, NULL) : NULL;
-        json_object_set_new(o, "claims", claims ? claims : json_object());
+        json_object_set_new(o, "claims", claims_of(f));
     }
     return o;
 }
@@ -238,6 +272,8 @@ static int cmd_show(ctl_t *c, int argc, char **argv)
 {
     af_store_family_t *f;
     apr_status_t rv;
+    json_t *claims;
+    char *txt;
 
     if (argc != 1) {
         return usage("show takes one SID");
@@ -268,7 +304,11 @@ static int cmd_show(ctl_t *c, int argc, char **argv)
     }
     printf("generation:   %u (%u rotation%s)\n", f->generation, f->rotations,
            f->rotations == 1 ? "" : "s");
-    printf("claims:       %s\n", f->claims_json && *f->claims_json ? f->claims_json : "{}");
+    claims = claims_of(f);
+    txt = json_dumps(claims, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    printf("claims:       %s\n", txt ? txt : "{}");
+    free(txt);
+    json_decref(claims);
     return EX_OK;
 }
 
@@ -377,6 +417,8 @@ static int cmd_stats(ctl_t *c, int argc)
     return EX_OK;
 }
 
+#include "authflowctl_check.h" /* cmd_check */
+
 int main(int argc, char **argv)
 {
     ctl_t c;
@@ -408,11 +450,11 @@ int main(int argc, char **argv)
         fputs(usage_text, stdout);
         return EX_OK;
     }
+    if (strcmp(cmd, "check") == 0) {
+        return cmd_check(c.json, argc - i, argv + i);
+    }
     if (strcmp(cmd, "list") && strcmp(cmd, "show") && strcmp(cmd, "revoke") &&
         strcmp(cmd, "sweep") && strcmp(cmd, "stats")) {
-        if (strcmp(cmd, "check") == 0) {
-            fprintf(stderr, "authflowctl: check is not available yet\n");
-        }
         return usage("unknown command");
     }
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&c.p, NULL) != APR_SUCCESS) {

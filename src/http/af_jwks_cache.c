@@ -269,6 +269,12 @@ apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, cons
             want_fetch && (c->fetches == 0 || now - c->last_attempt >= c->opts.min_interval);
         apr_thread_mutex_unlock(c->lock);
         if (!want_fetch) {
+            if (!usable) {
+                /* The throttle may have been set by a first fetch still under way in
+                 * another thread: wait for it to finish, then use what it got. */
+                apr_thread_mutex_lock(c->fetch_lock);
+                apr_thread_mutex_unlock(c->fetch_lock);
+            }
             break;
         }
         if (apr_thread_mutex_trylock(c->fetch_lock) != APR_SUCCESS) {

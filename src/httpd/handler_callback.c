@@ -179,9 +179,20 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if ((rv = af_login_revoke_current(r, sc, st, now)) != APR_SUCCESS) {
         return store_failed(r, sc, rv, "revocation of the previous login");
     }
-    claims_json = af_json_dump(id->claims, r->pool);
-    rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, claims_json ? claims_json : "",
-                                now, lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+    /* the id_token, sealed, for a later logout's id_token_hint (E19); left out when the
+     * snapshot would be too large, and then the claims too */
+    claims_json = af_login_idt_claims(r, sc, id->claims, id->id_token, now);
+    rv = AF_ETOOBIG;
+    if (claims_json != NULL) {
+        rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, claims_json, now,
+                                    lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+    }
+    if (rv == AF_ETOOBIG) {
+        claims_json = af_json_dump(id->claims, r->pool);
+        rv =
+            af_store_family_create(&fam, &rt, st, id->sub, pv->name, claims_json ? claims_json : "",
+                                   now, lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+    }
     if (rv == AF_ETOOBIG) {
         rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, "", now, lc->r_refresh_ttl,
                                     lc->r_refresh_idle, r->pool);

@@ -8,11 +8,12 @@
  * Max-Age=0).  When the login's provider has an end_session_endpoint, 303 there
  * (OIDC RP-Initiated Logout 1.0) with client_id, post_logout_redirect_uri = this endpoint
  * (register it at the IdP) and a fresh state kept sealed in the <prefix>-logout cookie
- * together with return_to; the id_token is not kept server-side, so no id_token_hint is
- * sent.  Otherwise 303 to return_to (validated) or to the signed-out page.  Idempotent.
- * GET with state (the IdP sends the browser back, E19): the state must equal the sealed
- * one (constant time); then the cookie is cleared and 303 to the saved return_to.  A
- * foreign or missing state shows an error page and redirects nowhere.
+ * together with return_to, and id_token_hint = the IdP's id_token of this login, kept
+ * sealed in the store (login_idt.c) and read before the login is revoked.  Otherwise 303 to
+ * return_to (validated) or to the signed-out page.  Idempotent. GET with state (the IdP sends the
+ * browser back, E19): the state must equal the sealed one (constant time); then the cookie is
+ * cleared and 303 to the saved return_to.  A foreign or missing state shows an error page and
+ * redirects nowhere.
  */
 #include <string.h>
 
@@ -100,8 +101,9 @@ static int see_other(request_rec *r, const char *url)
     return OK;
 }
 
-/* The provider of the current login: the verified access token's idp claim. */
-static af_oidc_provider_t *current_provider(request_rec *r, af_srv_conf_t *sc, apr_int64_t now)
+/* The provider of the current login: the verified access token's idp claim; *sid its sid. */
+static af_oidc_provider_t *current_provider(const char **sid, request_rec *r, af_srv_conf_t *sc,
+                                            apr_int64_t now)
 {
     const char *v = NULL;
     json_t *claims = NULL;
@@ -111,13 +113,14 @@ static af_oidc_provider_t *current_provider(request_rec *r, af_srv_conf_t *sc, a
         *v == '\0' || af_gate_verify_own(&claims, r, sc, v, strlen(v), now) != APR_SUCCESS) {
         return NULL;
     }
+    *sid = json_string_value(json_object_get(claims, "sid"));
     v = json_string_value(json_object_get(claims, "idp"));
     return v ? af_login_provider(sc, v) : NULL;
 }
 
 /* 303 to the IdP's end_session_endpoint, or NULL when it has none. */
 static const char *end_session_url(request_rec *r, af_srv_conf_t *sc, af_oidc_provider_t *pv,
-                                   const char *return_to, apr_int64_t now)
+                                   const char *return_to, const char *hint, apr_int64_t now)
 {
     const af_oidc_meta_t *meta = NULL;
     const char *ep, *state = NULL, *blob = NULL, *txt;
@@ -140,7 +143,8 @@ static const char *end_session_url(request_rec *r, af_srv_conf_t *sc, af_oidc_pr
     return apr_pstrcat(r->pool, ep, strchr(ep, '?') ? "&" : "?",
                        "client_id=", af_login_url_encode(pv->client_id, r->pool),
                        "&post_logout_redirect_uri=", af_login_url_encode(self_url(r, sc), r->pool),
-                       "&state=", state, NULL);
+                       "&state=", state, hint ? "&id_token_hint=" : "",
+                       hint ? af_login_url_encode(hint, r->pool) : "", NULL);
 }
 
 /* E19: the IdP sends the browser back with our state. */
@@ -172,7 +176,7 @@ int af_logout_endpoint(request_rec *r, af_srv_conf_t *sc)
 {
     static const char *const keys[] = {"return_to", "state"};
     const char *vals[2], *why, *hdr = apr_table_get(r->headers_in, "Cookie"), *v = NULL, *rt;
-    const char *idp_url = NULL;
+    const char *idp_url = NULL, *sid = NULL, *hint = NULL;
     apr_int64_t now = af_login_now(r, sc);
     af_oidc_provider_t *pv;
     af_store_t *st;
@@ -195,10 +199,13 @@ int af_logout_endpoint(request_rec *r, af_srv_conf_t *sc)
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF09031: logout: not same-origin");
         return af_login_error_page(r, sc, HTTP_FORBIDDEN, "cross_site", NULL);
     }
-    pv = signed_in ? current_provider(r, sc, now) : NULL;
+    pv = signed_in ? current_provider(&sid, r, sc, now) : NULL;
     if (signed_in && sc->login != NULL && sc->login->r_store != NULL) {
         if ((st = af_login_store(r, sc)) == NULL) {
             return af_login_error_page(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL);
+        }
+        if (pv != NULL) {
+            hint = af_login_idt_hint(r, sc, st, sid, now);
         }
         if ((rv = af_login_revoke_current(r, sc, st, now)) != APR_SUCCESS) {
             ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF09032: logout: store error: %s",
@@ -209,7 +216,7 @@ int af_logout_endpoint(request_rec *r, af_srv_conf_t *sc)
     af_refresh_clear_cookies(r, sc, 0);
     af_login_set_cookie(r, sc, sc->r_cookie_flow, NULL, 0, 1);
     if (pv != NULL) {
-        idp_url = end_session_url(r, sc, pv, rt, now);
+        idp_url = end_session_url(r, sc, pv, rt, hint, now);
     }
     if (idp_url == NULL) {
         af_login_set_cookie(r, sc, state_cookie(r, sc), NULL, 0, 1);

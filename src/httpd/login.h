@@ -163,6 +163,23 @@ apr_status_t af_login_mint(const char **at, request_rec *r, const af_srv_conf_t 
 /** The request's clock (with the test offset). */
 apr_int64_t af_login_now(const request_rec *r, const af_srv_conf_t *sc);
 
+/* ---- login_idt.c --------------------------------------------------------------------- */
+
+#define AF_LOGIN_IDT_MEMBER  "_idt"          /* reserved member of the claims snapshot */
+#define AF_LOGIN_IDT_PURPOSE "id_token_hint" /* its sealing key's purpose */
+
+/**
+ * The claims snapshot JSON for the store: claims plus AF_LOGIN_IDT_MEMBER = the id_token
+ * sealed for the login's absolute lifetime (never plaintext, G01).  NULL when there is no
+ * id_token or sealing fails (the caller stores the claims without it).
+ */
+const char *af_login_idt_claims(request_rec *r, const af_srv_conf_t *sc, const json_t *claims,
+                                const char *id_token, apr_int64_t now);
+
+/** The unsealed id_token of login sid (for id_token_hint), or NULL. */
+const char *af_login_idt_hint(request_rec *r, const af_srv_conf_t *sc, af_store_t *st,
+                              const char *sid, apr_int64_t now);
+
 /* ---- login_page.c -------------------------------------------------------------------- */
 
 /** HTML-escape (& < > " ' and control characters). */

@@ -5,8 +5,10 @@
 #include "jose/af_jws.h"
 #include "token/af_token.h"
 
-static const char *const reserved[] = {"iss", "aud", "sub", "iat", "exp", "nbf",
-                                       "jti", "sid", "idp", "typ", NULL};
+static const char *const reserved[] = {
+    "iss", "aud", "sub", "iat", "exp",  "nbf",
+    "jti", "sid", "idp", "typ", "_idt", /* the sealed id_token in the claims snapshot */
+    NULL};
 
 int af_token_claim_is_reserved(const char *name)
 {

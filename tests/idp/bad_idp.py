@@ -30,6 +30,9 @@ With no mode everything is correct.  Each mode breaks one thing:
              duplicate_code duplicate_iss
   hanging:   hang_token hang_userinfo hang_jwks hang_discovery (sleep --hang-seconds)
   provider:  github (no id_token; /user numeric id; /user/emails), github_no_verified_email
+  claims:    google_legacy_iss (id_token iss "accounts.google.com", no https)
+             email_unverified (email_verified false in id_token and userinfo)
+             hd (Google Workspace "hd": "example.org" in id_token and userinfo)
 Prints "READY {json}" on stdout when listening; SIGTERM stops it.
 """
 import argparse
@@ -57,6 +60,7 @@ userinfo_no_sub discovery_issuer_mismatch discovery_issuer_slash no_iss_param_su
 discovery_not_json discovery_http_endpoint iss_param_mismatch iss_param_missing error_response
 duplicate_state duplicate_code duplicate_iss hang_token hang_userinfo hang_jwks hang_discovery
 github github_no_verified_email
+google_legacy_iss email_unverified hd
 """.split())
 
 USER = {"email": "alice@example.com", "email_verified": True, "name": "Alice Example",
@@ -348,7 +352,9 @@ class Handler(BaseHTTPRequestHandler):
             "missing_exp": lambda: c.pop("exp"),
             "wrong_at_hash": lambda: c.update(at_hash=b64url(b"\0" * 16)),
             "no_at_hash": lambda: c.pop("at_hash"),
+            "google_legacy_iss": lambda: c.update(iss="accounts.google.com"),
         }
+        c.update(self.claim_edits())
         for mode, edit in edits.items():
             if st.has(mode):
                 edit()
@@ -378,6 +384,15 @@ class Handler(BaseHTTPRequestHandler):
             tok = ".".join([head, body, b64url(bytes(raw))])
         return tok
 
+    def claim_edits(self):
+        """Claims changed by the 'claims' modes (id_token and userinfo alike)."""
+        out = {}
+        if self.st.has("email_unverified"):
+            out["email_verified"] = False
+        if self.st.has("hd"):
+            out["hd"] = "example.org"
+        return out
+
     def bearer_sub(self):
         auth = self.headers.get("Authorization", "")
         if not auth.startswith("Bearer "):
@@ -398,7 +413,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(500, {"error": "server_error"})
         if st.has("userinfo_not_json"):
             return self.send(200, "<html>hi</html>", "text/html")
-        body = {"sub": sub, **USER}
+        body = {"sub": sub, **USER, **self.claim_edits()}
         if st.has("userinfo_sub_mismatch"):
             body["sub"] = "mallory"
         if st.has("userinfo_no_sub"):

@@ -1,13 +1,18 @@
 """Logout (issue 5): SECURITY.md G09, F08, E19, against real httpd + the real OpenID provider
 (which has an end_session_endpoint and knows our post_logout_redirect_uri).
 """
+import json
+import subprocess
 import urllib.parse
 
 import pytest
 import requests
+from jwcrypto import jwk, jwt
+
+import tokens
 
 import afharness
-from loginhelp import get, have_node, qs, set_cookies, walk_login
+from loginhelp import AUTHFLOWCTL, get, have_node, qs, set_cookies, walk_login
 from refreshhelp import (cleared, cookies_of, family, login, refresh, rt_cookie, sid_of, snapshot,
                          start_site)
 
@@ -34,6 +39,67 @@ def all_cleared(resp):
     return ok
 
 
+def idp_jwks(site):
+    meta = requests.get(site.idp.issuer + '/.well-known/openid-configuration', timeout=5).json()
+    return jwk.JWKSet.from_json(requests.get(meta['jwks_uri'], timeout=5).text)
+
+
+def check_id_token_hint(site, q, sub='alice'):
+    """The hint verifies with the IdP's JWKS and is an id_token for our client."""
+    hint = q['id_token_hint']
+    tok = jwt.JWT(jwt=hint, key=idp_jwks(site),
+                  check_claims={'iss': site.idp.issuer, 'aud': q['client_id']})
+    claims = json.loads(tok.claims)
+    assert claims['sub'] == sub and claims.get('nonce'), claims
+    return hint
+
+
+def dump_all(store):
+    """Every database of the store, as mdb_dump -a prints it (hex) and printable (-p)."""
+    out = ''
+    for extra in ([], ['-p']):
+        p = subprocess.run(['mdb_dump', '-a'] + extra + [store], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=30)
+        assert p.returncode == 0, p.stderr.decode()[:300]
+        out += p.stdout.decode('latin-1')
+    return out
+
+
+def test_G01_id_token_never_plaintext_in_store(site):
+    b = login(site)
+    sid = sid_of(b)
+    dump = dump_all(site.store)
+    # shown by neither authflowctl show (text, --json) nor our access token
+    fam = family(site, sid)
+    assert '_idt' not in fam['claims'] and 'alice' in json.dumps(fam['claims'])
+    p = subprocess.run([AUTHFLOWCTL, '--store', site.store, 'show', sid], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=30)
+    assert p.returncode == 0 and b'_idt' not in p.stdout and b'claims:' in p.stdout
+    at = b.get('at')[1]
+    assert '_idt' not in json.loads(tokens.b64u_decode(at.split('.')[1]))
+    # the IdP's id_token, learned from the logout redirect, is nowhere in the dump
+    r = logout(site, b.header())
+    assert r.status_code == 303
+    hint = check_id_token_hint(site, qs(r.headers['Location']))
+    forms = [hint, hint.encode().hex()]
+    for part in hint.split('.'):
+        forms += [part, part.encode().hex(), tokens.b64u_decode(part).hex()]
+    for form in forms:
+        assert form not in dump, 'id_token material in the LMDB dump'
+    # the sealed blob is there instead (the login had one to hint with)
+    assert '_idt' in dump
+
+
+def test_E19_hint_survives_refresh(site):
+    """Rotation keeps the login's snapshot: the hint is still sent after a refresh."""
+    b = login(site)
+    # a refresh keeps the snapshot (and the hint) of the login
+    assert refresh(site, b).status_code == 204
+    r = logout(site, b.header())
+    assert r.status_code == 303
+    check_id_token_hint(site, qs(r.headers['Location']))
+
+
 def test_G09_logout_revokes_and_old_tokens_die(site):
     b = login(site)
     sid = sid_of(b)
@@ -49,7 +115,8 @@ def test_G09_logout_revokes_and_old_tokens_die(site):
     q = qs(loc)
     assert q['post_logout_redirect_uri'] == site.base + '/auth/logout'
     assert q['client_id'] and len(q['state']) >= 22
-    assert 'id_token_hint' not in q        # the id_token is not kept server-side
+    # E19: id_token_hint is the id_token this IdP issued for this login (kept sealed)
+    check_id_token_hint(site, q)
     # old access and refresh tokens are rejected
     assert get(site, '/app', cookie=at).status_code == 302
     assert refresh(site, rt).status_code == 401
