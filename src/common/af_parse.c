@@ -113,3 +113,25 @@ apr_status_t af_parse_size(apr_uint64_t *bytes, const char *s)
     *bytes = n * mult;
     return APR_SUCCESS;
 }
+
+int af_parse_hex4(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        unsigned char c = (unsigned char) s[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9') {
+            v |= (unsigned) (c - '0');
+        } else if (c >= 'a' && c <= 'f') {
+            v |= (unsigned) (c - 'a' + 10);
+        } else if (c >= 'A' && c <= 'F') {
+            v |= (unsigned) (c - 'A' + 10);
+        } else {
+            return 0;
+        }
+    }
+    *out = v;
+    return 1;
+}

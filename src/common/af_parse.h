@@ -22,4 +22,7 @@ apr_status_t af_parse_duration(apr_int64_t *secs, const char *s);
  */
 apr_status_t af_parse_size(apr_uint64_t *bytes, const char *s);
 
+/** Four hex digits (a JSON or claim-language \\uXXXX escape) at s. @return 1 and *out, or 0. */
+int af_parse_hex4(const char *s, unsigned *out);
+
 #endif

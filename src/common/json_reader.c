@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/af_parse.h"
 #include "common/af_error.h"
 #include "common/af_json.h"
 #include "common/json_reader.h"
@@ -100,28 +101,6 @@ static int utf8_len(const unsigned char *p, const unsigned char *end)
     return n;
 }
 
-static int hex4(const unsigned char *p, unsigned *out)
-{
-    unsigned v = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        unsigned char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') {
-            v |= (unsigned) (c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            v |= (unsigned) (c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-            v |= (unsigned) (c - 'A' + 10);
-        } else {
-            return 0;
-        }
-    }
-    *out = v;
-    return 1;
-}
-
 /* Read a string (r->s at the opening quote).  *out points at the raw bytes when there was
  * no escape, else into r->buf.  Returns the length, or (size_t) -1 on error. */
 static size_t read_string(reader_t *r, const char **out)
@@ -190,7 +169,7 @@ static size_t read_string(reader_t *r, const char **out)
             default:
                 goto bad;
             }
-            if (r->end - p < 6 || !hex4(p + 2, &cp)) {
+            if (r->end - p < 6 || !af_parse_hex4((const char *) p + 2, &cp)) {
                 goto bad;
             }
             p += 6;
@@ -203,8 +182,8 @@ static size_t read_string(reader_t *r, const char **out)
             if (cp >= 0xd800 && cp <= 0xdbff) {
                 unsigned lo;
 
-                if (r->end - p < 6 || p[0] != '\\' || p[1] != 'u' || !hex4(p + 2, &lo) ||
-                    lo < 0xdc00 || lo > 0xdfff) {
+                if (r->end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+                    !af_parse_hex4((const char *) p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
                     goto bad;
                 }
                 p += 6;

@@ -12,6 +12,7 @@
 
 #include <apr_strings.h>
 
+#include "common/af_parse.h"
 #include "policy/policy_int.h"
 
 void af_policy_lex_init(lex_t *lx, const char *src, apr_size_t len, apr_pool_t *p)
@@ -98,28 +99,6 @@ static void lex_error(lex_t *lx, token_t *t, apr_size_t off, const char *msg)
     t->kind = TK_ERROR;
 }
 
-static int hex4(const char *s, unsigned *out)
-{
-    unsigned v = 0;
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        char c = s[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9') {
-            v |= (unsigned) (c - '0');
-        } else if (c >= 'a' && c <= 'f') {
-            v |= (unsigned) (c - 'a' + 10);
-        } else if (c >= 'A' && c <= 'F') {
-            v |= (unsigned) (c - 'A' + 10);
-        } else {
-            return 0;
-        }
-    }
-    *out = v;
-    return 1;
-}
-
 static apr_size_t put_utf8(char *o, unsigned cp)
 {
     if (cp < 0x80) {
@@ -149,7 +128,7 @@ static apr_size_t lex_uescape(const lex_t *lx, apr_size_t i, unsigned *cp)
 {
     unsigned hi, lo;
 
-    if (i + 6 > lx->len || !hex4(lx->src + i + 2, &hi)) {
+    if (i + 6 > lx->len || !af_parse_hex4(lx->src + i + 2, &hi)) {
         return 0;
     }
     if (hi >= 0xDC00 && hi <= 0xDFFF) {
@@ -157,7 +136,7 @@ static apr_size_t lex_uescape(const lex_t *lx, apr_size_t i, unsigned *cp)
     }
     if (hi >= 0xD800 && hi <= 0xDBFF) {
         if (i + 12 > lx->len || lx->src[i + 6] != '\\' || lx->src[i + 7] != 'u' ||
-            !hex4(lx->src + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
+            !af_parse_hex4(lx->src + i + 8, &lo) || lo < 0xDC00 || lo > 0xDFFF) {
             return 0;
         }
         *cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
