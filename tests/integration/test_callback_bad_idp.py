@@ -561,7 +561,4 @@ def test_E17_at_hash(site, idps):
     idps['bad'].set_mode('no_at_hash')
     succeed(site)
 
-
-@pytest.mark.skip(reason='E19: RP-initiated logout does not exist yet (issue 4 scope)')
-def test_E19_rp_initiated_logout():
-    pass
+# E19 (RP-initiated logout) is covered in test_logout.py.
