@@ -6,6 +6,7 @@
 #include <string.h>
 #include <apr_strings.h>
 
+#include "af_testjws.h"
 #include "af_testutil.h"
 #include "common/af_b64.h"
 #include "common/af_json.h"
@@ -85,40 +86,20 @@ static af_keyset_t *keyset(af_key_t *const *keys, int n)
     return ks;
 }
 
-/* Base claims, with fmt-edits applied by the caller. */
+/* Base claims (tests edit them), signed with the default or a given header. */
 static json_t *claims(void)
 {
-    json_t *c = af_json_pool_own(json_object(), pool);
-
-    json_object_set_new(c, "iss", json_string(ISS));
-    json_object_set_new(c, "sub", json_string("alice"));
-    json_object_set_new(c, "aud", json_string(CID));
-    json_object_set_new(c, "exp", json_integer(now + 300));
-    json_object_set_new(c, "iat", json_integer(now));
-    json_object_set_new(c, "nonce", json_string(NONCE));
-    json_object_set_new(c, "email", json_string("alice@example.com"));
-    json_object_set_new(c, "email_verified", json_true());
-    return c;
+    return af_test_id_claims(ISS, CID, NONCE, now, pool);
 }
 
 static const char *mint(const af_key_t *key, const json_t *c)
 {
-    const char *out = NULL, *payload = af_json_dump(c, pool);
-
-    ck_assert_int_eq(
-        af_jws_sign(&out, key, "JWT", (const unsigned char *) payload, strlen(payload), pool),
-        APR_SUCCESS);
-    return out;
+    return af_test_mint(key, NULL, c, pool);
 }
 
 static const char *mint_hdr(const af_key_t *key, const char *hdr, const json_t *c)
 {
-    const char *out = NULL, *payload = af_json_dump(c, pool);
-
-    ck_assert_int_eq(af_jws_sign_with_header(&out, key, hdr, (const unsigned char *) payload,
-                                             strlen(payload), pool),
-                     APR_SUCCESS);
-    return out;
+    return af_test_mint(key, hdr, c, pool);
 }
 
 static apr_status_t validate(const af_oidc_provider_t *prov, const af_oidc_meta_t *m,
