@@ -33,20 +33,9 @@ void *af_config_srv_create(apr_pool_t *p, server_rec *s)
 {
     af_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->used = 0;
-    c->base_url = NULL;
-    c->endpoint = NULL;
-    c->issuer = NULL;
-    c->audience = NULL;
-    c->signing_key = NULL;
-    c->verify = NULL;
-    c->trust = NULL;
     c->clock_skew = AF_UNSET;
     c->access_ttl = AF_UNSET;
-    c->cookie_prefix = NULL;
     c->token_cache = AF_UNSET;
-    c->test_clock_set = 0;
-    c->test_clock_offset = 0;
     c->scrub = apr_hash_make(p);
     return c;
 }
@@ -93,12 +82,8 @@ void *af_config_dir_create(apr_pool_t *p, char *dir)
     af_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->unauth = AF_UNSET;
-    c->n_from = 0;
-    c->user_claim = NULL;
-    c->exports = NULL;
     c->export_all = AF_UNSET;
     c->forward_token = AF_UNSET;
-    c->login = NULL;
     c->check_revocation = AF_UNSET;
     c->refresh = AF_UNSET;
     return c;
