@@ -48,8 +48,10 @@ typedef struct af_key_t {
     EVP_PKEY *pkey;              /* RSA/EC/OKP; NULL for oct */
     const unsigned char *secret; /* oct only */
     apr_size_t secret_len;
-    int is_private;   /* can sign */
-    EVP_MAC_CTX *mac; /* internal: keyed HMAC template (oct), set by the loaders */
+    int is_private; /* can sign */
+    /* internal, oct keys: digest states after the inner and outer padded key (RFC 2104),
+     * set by the loaders */
+    EVP_MD_CTX *hmac_pads[2];
 } af_key_t;
 
 typedef struct af_keyset_t {

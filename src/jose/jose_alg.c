@@ -1,4 +1,4 @@
-/* jose_alg.c -- algorithm names and the digests/MAC fetched once per process. */
+/* jose_alg.c -- algorithm names and the digests fetched once per process. */
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -12,14 +12,12 @@ static const char *const alg_names[AF_ALG_COUNT] = {NULL,    "HS256", "HS384", "
 
 static CRYPTO_ONCE fetch_once = CRYPTO_ONCE_STATIC_INIT;
 static EVP_MD *md_sha[3]; /* SHA256, SHA384, SHA512: immutable after the once */
-static EVP_MAC *mac_hmac;
 
 static void do_fetch(void)
 {
     md_sha[0] = EVP_MD_fetch(NULL, "SHA256", NULL);
     md_sha[1] = EVP_MD_fetch(NULL, "SHA384", NULL);
     md_sha[2] = EVP_MD_fetch(NULL, "SHA512", NULL);
-    mac_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 }
 
 af_alg_t af_alg_from_name(const char *name)
@@ -85,12 +83,6 @@ apr_size_t af_jose_hash_len(af_alg_t alg)
     int i = sha_index(alg);
 
     return i < 0 ? 0 : lens[i];
-}
-
-EVP_MAC *af_jose_hmac(void)
-{
-    CRYPTO_THREAD_run_once(&fetch_once, do_fetch);
-    return mac_hmac;
 }
 
 apr_size_t af_jose_ec_len(af_alg_t alg)

@@ -14,8 +14,6 @@
 const EVP_MD *af_jose_md(af_alg_t alg);
 /** The digest length in bytes (0 for EdDSA). */
 apr_size_t af_jose_hash_len(af_alg_t alg);
-/** The HMAC method, fetched once. */
-EVP_MAC *af_jose_hmac(void);
 /** ECDSA coordinate length for ES* (32/48/66), 0 otherwise. */
 apr_size_t af_jose_ec_len(af_alg_t alg);
 /** The OpenSSL group name for ES* ("prime256v1" ...). */
@@ -30,7 +28,7 @@ const char *af_jose_ec_crv(af_alg_t alg);
  */
 apr_status_t af_jose_key_finish(af_key_t *key, af_alg_t want, const char **why, apr_pool_t *p);
 
-/** Prepare the keyed HMAC template of an oct key (registers a cleanup). */
+/** Prepare the inner and outer HMAC digest states of an oct key (registers a cleanup). */
 apr_status_t af_jose_hmac_prepare(af_key_t *key, apr_pool_t *p);
 
 /** Does the EVP_PKEY hold a private key? */

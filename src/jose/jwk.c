@@ -215,35 +215,59 @@ apr_status_t af_jose_key_finish(af_key_t *key, af_alg_t want, const char **why, 
     return rv;
 }
 
-static apr_status_t mac_cleanup(void *data)
+static apr_status_t pads_cleanup(void *data)
 {
-    EVP_MAC_CTX_free((EVP_MAC_CTX *) data);
+    EVP_MD_CTX **pads = data;
+
+    EVP_MD_CTX_free(pads[0]);
+    EVP_MD_CTX_free(pads[1]);
     return APR_SUCCESS;
 }
 
+/* RFC 2104: the digest states after absorbing K0 ^ ipad and K0 ^ opad, where K0 is the key
+ * (hashed first when longer than a block) padded with zeros to the block size.  Verifying
+ * then copies a state instead of re-keying, which is most of the cost of a short HMAC. */
 apr_status_t af_jose_hmac_prepare(af_key_t *key, apr_pool_t *p)
 {
-    OSSL_PARAM params[2];
-    EVP_MAC_CTX *ctx;
     const EVP_MD *md = af_jose_md(key->alg);
+    unsigned char k0[EVP_MAX_MD_SIZE > 128 ? EVP_MAX_MD_SIZE : 128], pad[128];
+    unsigned int k0_len = 0;
+    apr_status_t rv = AF_ECRYPTO;
+    int block, i, n;
 
-    if (md == NULL || af_jose_hmac() == NULL) {
+    if (md == NULL || (block = EVP_MD_get_block_size(md)) <= 0 || block > (int) sizeof(pad)) {
         return AF_ECRYPTO;
     }
-    ctx = EVP_MAC_CTX_new(af_jose_hmac());
-    if (ctx == NULL) {
-        return AF_ECRYPTO;
+    memset(k0, 0, sizeof(k0));
+    if (key->secret_len > (apr_size_t) block) {
+        if (!EVP_Digest(key->secret, key->secret_len, k0, &k0_len, md, NULL)) {
+            return AF_ECRYPTO;
+        }
+    } else {
+        memcpy(k0, key->secret, key->secret_len);
     }
-    params[0] =
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *) EVP_MD_get0_name(md), 0);
-    params[1] = OSSL_PARAM_construct_end();
-    if (!EVP_MAC_init(ctx, key->secret, key->secret_len, params)) {
-        EVP_MAC_CTX_free(ctx);
-        return AF_ECRYPTO;
+    key->hmac_pads[0] = EVP_MD_CTX_new();
+    key->hmac_pads[1] = EVP_MD_CTX_new();
+    apr_pool_cleanup_register(p, key->hmac_pads, pads_cleanup, apr_pool_cleanup_null);
+    for (n = 0; n < 2; n++) {
+        for (i = 0; i < block; i++) {
+            pad[i] = (unsigned char) (k0[i] ^ (n == 0 ? 0x36 : 0x5c));
+        }
+        if (key->hmac_pads[n] == NULL || !EVP_DigestInit_ex(key->hmac_pads[n], md, NULL) ||
+            !EVP_DigestUpdate(key->hmac_pads[n], pad, (size_t) block)) {
+            goto done;
+        }
     }
-    apr_pool_cleanup_register(p, ctx, mac_cleanup, apr_pool_cleanup_null);
-    key->mac = ctx;
-    return APR_SUCCESS;
+    rv = APR_SUCCESS;
+done:
+    OPENSSL_cleanse(k0, sizeof(k0));
+    OPENSSL_cleanse(pad, sizeof(pad));
+    if (rv != APR_SUCCESS) {
+        EVP_MD_CTX_free(key->hmac_pads[0]);
+        EVP_MD_CTX_free(key->hmac_pads[1]);
+        key->hmac_pads[0] = key->hmac_pads[1] = NULL;
+    }
+    return rv;
 }
 
 apr_status_t af_key_from_secret(af_key_t **out, const unsigned char *secret, apr_size_t len,

@@ -8,7 +8,6 @@
  */
 #include <string.h>
 
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
@@ -22,35 +21,30 @@
 static apr_status_t hmac_compute(unsigned char *out, size_t *out_len, const af_key_t *key,
                                  const unsigned char *msg, apr_size_t msg_len)
 {
-    EVP_MAC_CTX *ctx;
-    apr_status_t rv = APR_SUCCESS;
+    unsigned char inner[EVP_MAX_MD_SIZE];
+    unsigned int il = 0, ol = 0;
+    EVP_MD_CTX *ctx;
+    apr_status_t rv = AF_ECRYPTO;
 
     /* never an HMAC keyed with a public key, a non-oct key, or nothing (A02, A03) */
     if (key->kty != AF_KTY_OCT || key->pkey != NULL || key->secret == NULL ||
         key->secret_len == 0 || key->secret_len < af_jose_hash_len(key->alg)) {
         return AF_EJWS_ALG;
     }
-    if (key->mac != NULL) {
-        ctx = EVP_MAC_CTX_dup(key->mac);
-        if (ctx == NULL) {
-            return AF_ECRYPTO;
-        }
-    } else {
-        OSSL_PARAM params[2];
-
-        ctx = EVP_MAC_CTX_new(af_jose_hmac());
-        params[0] = OSSL_PARAM_construct_utf8_string(
-            OSSL_MAC_PARAM_DIGEST, (char *) EVP_MD_get0_name(af_jose_md(key->alg)), 0);
-        params[1] = OSSL_PARAM_construct_end();
-        if (ctx == NULL || !EVP_MAC_init(ctx, key->secret, key->secret_len, params)) {
-            EVP_MAC_CTX_free(ctx);
-            return AF_ECRYPTO;
-        }
+    if (key->hmac_pads[0] == NULL || key->hmac_pads[1] == NULL) {
+        return AF_ECRYPTO; /* every loader prepares them (af_jose_hmac_prepare) */
     }
-    if (!EVP_MAC_update(ctx, msg, msg_len) || !EVP_MAC_final(ctx, out, out_len, AF_MAX_MD)) {
-        rv = AF_ECRYPTO;
+    /* H((K0 ^ opad) || H((K0 ^ ipad) || msg)), from the prepared states */
+    ctx = EVP_MD_CTX_new();
+    if (ctx != NULL && EVP_MD_CTX_copy_ex(ctx, key->hmac_pads[0]) &&
+        EVP_DigestUpdate(ctx, msg, msg_len) && EVP_DigestFinal_ex(ctx, inner, &il) &&
+        EVP_MD_CTX_copy_ex(ctx, key->hmac_pads[1]) && EVP_DigestUpdate(ctx, inner, il) &&
+        EVP_DigestFinal_ex(ctx, out, &ol)) {
+        *out_len = ol;
+        rv = APR_SUCCESS;
     }
-    EVP_MAC_CTX_free(ctx);
+    EVP_MD_CTX_free(ctx);
+    OPENSSL_cleanse(inner, sizeof(inner));
     return rv;
 }
 

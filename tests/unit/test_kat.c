@@ -7,6 +7,7 @@
 
 #include <apr_strings.h>
 #include <apr_time.h>
+#include <openssl/hmac.h>
 
 #include "af_testutil.h"
 #include "common/af_b64.h"
@@ -190,6 +191,75 @@ START_TEST(test_K01_rfc7515_a1_hs256)
 }
 END_TEST
 
+/* The prepared inner/outer HMAC states give OpenSSL's one-shot HMAC for every key length
+ * around the hash's block size (64 for SHA-256, 128 for SHA-384/512: longer keys are hashed
+ * first, RFC 2104) and message lengths around a block; signing reproduces it, a flipped
+ * bit is refused. */
+START_TEST(test_K01_hmac_matches_openssl)
+{
+    static const struct {
+        af_alg_t alg;
+        const char *md;
+        apr_size_t hlen;
+    } algs[] = {
+        {AF_ALG_HS256, "SHA256", 32}, {AF_ALG_HS384, "SHA384", 48}, {AF_ALG_HS512, "SHA512", 64}};
+    static const apr_size_t msg_lens[] = {1, 55, 56, 63, 64, 65, 111, 112, 128, 300, 585};
+    apr_pool_t *p = af_test_pool();
+    unsigned char key[300], msg[600];
+    size_t a, m, i;
+    apr_size_t kl;
+
+    for (i = 0; i < sizeof(key); i++) {
+        key[i] = (unsigned char) (i * 7 + 3);
+    }
+    for (i = 0; i < sizeof(msg); i++) {
+        msg[i] = (unsigned char) (i * 13 + 1);
+    }
+    for (a = 0; a < sizeof(algs) / sizeof(algs[0]); a++) {
+        for (kl = algs[a].hlen; kl <= 2 * 128 + 1; kl++) {
+            const char *why = NULL;
+            af_key_t *k = NULL;
+
+            ck_assert_int_eq(af_key_from_secret(&k, key, kl, algs[a].alg, NULL, &why, p),
+                             APR_SUCCESS);
+            for (m = 0; m < sizeof(msg_lens) / sizeof(msg_lens[0]); m++) {
+                unsigned char want[EVP_MAX_MD_SIZE];
+                unsigned int wl = 0;
+                const char *tok = NULL, *sig;
+                unsigned char got[EVP_MAX_MD_SIZE];
+                apr_size_t gl = 0;
+
+                ck_assert_ptr_nonnull(HMAC(EVP_get_digestbyname(algs[a].md), key, (int) kl, msg,
+                                           msg_lens[m], want, &wl));
+                ck_assert_uint_eq(wl, algs[a].hlen);
+                ck_assert_msg(af_jws_verify_raw(k, msg, msg_lens[m], want, wl) == APR_SUCCESS,
+                              "%s key %u msg %u", algs[a].md, (unsigned) kl,
+                              (unsigned) msg_lens[m]);
+                want[m % wl] ^= 0x01;
+                ck_assert_int_eq(af_jws_verify_raw(k, msg, msg_lens[m], want, wl), AF_EJWS_SIG);
+                want[m % wl] ^= 0x01;
+                /* the signer: the third segment of a token is the same MAC over its input */
+                ck_assert_int_eq(af_jws_sign_with_header(&tok, k, "{}", msg, msg_lens[m], p),
+                                 APR_SUCCESS);
+                sig = strrchr(tok, '.');
+                {
+                    unsigned char si[EVP_MAX_MD_SIZE];
+                    unsigned int sl = 0;
+
+                    HMAC(EVP_get_digestbyname(algs[a].md), key, (int) kl,
+                         (const unsigned char *) tok, (size_t) (sig - tok), si, &sl);
+                    ck_assert_int_eq(af_b64url_decode_buf(got, &gl, sig + 1, strlen(sig + 1)),
+                                     APR_SUCCESS);
+                    ck_assert_uint_eq(gl, sl);
+                    ck_assert_int_eq(memcmp(got, si, sl), 0);
+                }
+            }
+        }
+    }
+    apr_pool_destroy(p);
+}
+END_TEST
+
 START_TEST(test_K02_rfc7515_a2_to_a4)
 {
     ck_assert_int_eq(run_file("rfc7515_appendix_a.json", "K02"), 3);
@@ -255,6 +325,7 @@ static Suite *suite(void)
 
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_K01_rfc7515_a1_hs256);
+    tcase_add_test(tc, test_K01_hmac_matches_openssl);
     tcase_add_test(tc, test_K02_rfc7515_a2_to_a4);
     tcase_add_test(tc, test_K03_rfc7520_4_1_to_4_4);
     tcase_add_test(tc, test_K03_matches_wycheproof);
