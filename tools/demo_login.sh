@@ -180,7 +180,7 @@ demo: running (logs in ${RUN#$REPO/}/logs/)
                bob    (bob@example.com, email not verified: not exported)
   the page shows the claims the backend received; $app/auth/session shows the login
 
-  stop: $0 stop
+  stop: make demo-stop  (or: $0 stop)
 MSG
 }
 
