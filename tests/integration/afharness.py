@@ -8,6 +8,7 @@ The error log is checked after every test (see conftest.py): any line at level
 warn/error/crit/alert/emerg that the test (or the server) did not declare expected
 fails the test, and so does any line that contains token material.
 """
+import atexit
 import os
 import re
 import shutil
@@ -37,6 +38,8 @@ def module_copy():
         os.chmod(tmp, 0o755)
         os.rename(tmp, dst)
         _MODULE_COPY.append(dst)
+        # every httpd of the session is stopped by then (fixtures end before exit)
+        atexit.register(lambda: os.path.exists(dst) and os.unlink(dst))
     return _MODULE_COPY[0]
 APACHE = os.environ.get('AF_APACHE', '/usr/sbin/apache2')
 MODDIR = '/usr/lib/apache2/modules'
