@@ -35,3 +35,30 @@ const char *af_test_mint(const af_key_t *key, const char *hdr, const json_t *cla
                          APR_SUCCESS);
     return out;
 }
+
+const char *af_test_jwks_text(af_key_t *const *keys, int n, apr_pool_t *p)
+{
+    json_t *set = af_json_pool_own(json_object(), p), *arr = json_array();
+    int i;
+
+    for (i = 0; i < n; i++) {
+        json_t *jwk = NULL;
+        ck_assert_int_eq(af_key_to_public_jwk(&jwk, keys[i], p), APR_SUCCESS);
+        json_array_append(arr, jwk);
+    }
+    json_object_set_new(set, "keys", arr);
+    return af_json_dump(set, p);
+}
+
+af_oidc_provider_t *af_test_provider(const char *iss, const char *client_id, const char *secret,
+                                     apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = af_oidc_provider_make("idp", p);
+
+    prov->issuer = iss;
+    prov->client_id = client_id;
+    prov->client_secret = secret;
+    prov->redirect_uri = "https://app.example/auth/callback";
+    ck_assert_ptr_null(af_oidc_provider_check(prov, p));
+    return prov;
+}

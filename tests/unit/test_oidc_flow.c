@@ -33,28 +33,7 @@ static void teardown(void)
 
 static af_oidc_provider_t *mkprov(void)
 {
-    af_oidc_provider_t *prov = af_oidc_provider_make("idp", pool);
-
-    prov->issuer = ISS;
-    prov->client_id = CID;
-    prov->client_secret = SECRET;
-    prov->redirect_uri = "https://app.example/auth/callback";
-    ck_assert_ptr_null(af_oidc_provider_check(prov, pool));
-    return prov;
-}
-
-static const char *jwks_text(af_key_t *const *keys, int n, apr_pool_t *p)
-{
-    json_t *set = af_json_pool_own(json_object(), p), *arr = json_array();
-    int i;
-
-    for (i = 0; i < n; i++) {
-        json_t *jwk = NULL;
-        ck_assert_int_eq(af_key_to_public_jwk(&jwk, keys[i], p), APR_SUCCESS);
-        json_array_append(arr, jwk);
-    }
-    json_object_set_new(set, "keys", arr);
-    return af_json_dump(set, p);
+    return af_test_provider(ISS, CID, SECRET, pool);
 }
 
 /* Base claims (tests edit them), signed with the default or a given header. */
@@ -169,7 +148,7 @@ static af_oidc_provider_t *canned_provider(void)
 
     ck_assert_int_eq(af_oidc_runtime_init(prov, pool), APR_SUCCESS);
     can(ISS "/.well-known/openid-configuration", 200, DISCOVERY_DOC);
-    can(ISS "/jwks", 200, jwks_text(keys, 2, pool));
+    can(ISS "/jwks", 200, af_test_jwks_text(keys, 2, pool));
     can(ISS "/userinfo", 200,
         "{\"sub\":\"alice\",\"groups\":[\"ops\",\"dev\"],\"name\":\"Alice\"}");
     return prov;
@@ -364,7 +343,7 @@ START_TEST(test_E16_key_rotation_refetch)
     ck_assert_int_eq(af_oidc_meta_get(&m, prov, now, pool), APR_SUCCESS);
     ck_assert_int_eq(af_oidc_keys_get(&ks, prov, m, NULL, now, pool), APR_SUCCESS);
     ck_assert_int_eq(calls(ISS "/jwks"), 1);
-    can(ISS "/jwks", 200, jwks_text(rotated, 2, pool));
+    can(ISS "/jwks", 200, af_test_jwks_text(rotated, 2, pool));
     apr_sleep(5000);
     ck_assert_int_eq(af_oidc_id_token_verify(&out, prov, m, mint(rsa2, claims()), &chk, pool),
                      APR_SUCCESS);

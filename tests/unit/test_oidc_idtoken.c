@@ -36,14 +36,7 @@ static void teardown(void)
 
 static af_oidc_provider_t *mkprov(void)
 {
-    af_oidc_provider_t *prov = af_oidc_provider_make("idp", pool);
-
-    prov->issuer = ISS;
-    prov->client_id = CID;
-    prov->client_secret = SECRET;
-    prov->redirect_uri = "https://app.example/auth/callback";
-    ck_assert_ptr_null(af_oidc_provider_check(prov, pool));
-    return prov;
+    return af_test_provider(ISS, CID, SECRET, pool);
 }
 
 static af_oidc_meta_t *mkmeta(const char *algs)
@@ -63,24 +56,10 @@ static af_oidc_meta_t *mkmeta(const char *algs)
     return m;
 }
 
-static const char *jwks_text(af_key_t *const *keys, int n, apr_pool_t *p)
-{
-    json_t *set = af_json_pool_own(json_object(), p), *arr = json_array();
-    int i;
-
-    for (i = 0; i < n; i++) {
-        json_t *jwk = NULL;
-        ck_assert_int_eq(af_key_to_public_jwk(&jwk, keys[i], p), APR_SUCCESS);
-        json_array_append(arr, jwk);
-    }
-    json_object_set_new(set, "keys", arr);
-    return af_json_dump(set, p);
-}
-
 static af_keyset_t *keyset(af_key_t *const *keys, int n)
 {
     af_keyset_t *ks = NULL;
-    const char *t = jwks_text(keys, n, pool);
+    const char *t = af_test_jwks_text(keys, n, pool);
 
     ck_assert_int_eq(af_jwks_parse(&ks, t, strlen(t), AF_JWK_PUBLIC_ONLY, NULL, pool), APR_SUCCESS);
     return ks;
