@@ -230,7 +230,7 @@ static apr_status_t pads_cleanup(void *data)
 apr_status_t af_jose_hmac_prepare(af_key_t *key, apr_pool_t *p)
 {
     const EVP_MD *md = af_jose_md(key->alg);
-    unsigned char k0[EVP_MAX_MD_SIZE > 128 ? EVP_MAX_MD_SIZE : 128], pad[128];
+    unsigned char k0[128], pad[128]; /* the largest block: SHA-384/512 */
     unsigned int k0_len = 0;
     apr_status_t rv = AF_ECRYPTO;
     int block, i, n;

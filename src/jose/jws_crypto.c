@@ -31,7 +31,7 @@ static apr_status_t hmac_compute(unsigned char *out, size_t *out_len, const af_k
         key->secret_len == 0 || key->secret_len < af_jose_hash_len(key->alg)) {
         return AF_EJWS_ALG;
     }
-    if (key->hmac_pads[0] == NULL || key->hmac_pads[1] == NULL) {
+    if (key->hmac_pads[0] == NULL) {
         return AF_ECRYPTO; /* every loader prepares them (af_jose_hmac_prepare) */
     }
     /* H((K0 ^ opad) || H((K0 ^ ipad) || msg)), from the prepared states */
