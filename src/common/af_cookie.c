@@ -23,15 +23,15 @@ typedef struct pair_t {
     const char *b, *eq, *e;
 } pair_t;
 
-/* Next pair starting at *pos; returns 0 at the end. */
-static int next_pair(pair_t *pr, const char **pos)
+/* Next pair starting at *pos, ended by sep; returns 0 at the end. */
+static int next_pair_sep(pair_t *pr, const char **pos, char sep)
 {
     const char *s = *pos, *end;
 
     if (*s == '\0') {
         return 0;
     }
-    end = strchr(s, ';');
+    end = strchr(s, sep);
     if (end == NULL) {
         end = s + strlen(s);
         *pos = end;
@@ -48,6 +48,11 @@ static int next_pair(pair_t *pr, const char **pos)
     pr->e = end;
     pr->eq = memchr(s, '=', (size_t) (end - s));
     return 1;
+}
+
+static int next_pair(pair_t *pr, const char **pos)
+{
+    return next_pair_sep(pr, pos, ';');
 }
 
 static int name_is(const pair_t *pr, const char *name, apr_size_t nlen)
@@ -124,13 +129,37 @@ apr_status_t af_cookie_get(const char **value, const char *header, const char *n
     return APR_SUCCESS;
 }
 
+/* Append the trimmed pair [b, e) to w, after sep when w is not at the start. */
+static char *put_pair(char *w, const char *start, const char *sep, const char *b, const char *e)
+{
+    if (w != start) {
+        apr_size_t n = strlen(sep);
+        memcpy(w, sep, n);
+        w += n;
+    }
+    memcpy(w, b, (size_t) (e - b));
+    return w + (e - b);
+}
+
+static int name_in(const pair_t *pr, const char *const *names, int n)
+{
+    int i;
+
+    for (i = 0; i < n; i++) {
+        if (name_is(pr, names[i], strlen(names[i]))) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 apr_status_t af_cookie_remove(const char **out, int *removed, const char *header,
                               const char *const *names, int n, apr_pool_t *p)
 {
     const char *pos = header;
-    char *buf, *w;
-    pair_t pr;
-    int i, count = 0, drop;
+    char *buf, *w, *seg, *sw;
+    pair_t pr, sub;
+    int count = 0;
     apr_status_t rv;
 
     if (removed != NULL) {
@@ -145,24 +174,38 @@ apr_status_t af_cookie_remove(const char **out, int *removed, const char *header
         return rv;
     }
     buf = w = apr_palloc(p, 2 * strlen(header) + 1); /* "a;b" may become "a; b" */
+    seg = apr_palloc(p, 2 * strlen(header) + 1);
     while (next_pair(&pr, &pos)) {
-        drop = 0;
-        for (i = 0; i < n && !drop; i++) {
-            drop = name_is(&pr, names[i], strlen(names[i]));
-        }
-        if (drop) {
-            count++;
-            continue;
-        }
         if (pr.e == pr.b) {
             continue;
         }
-        if (w != buf) {
-            *w++ = ';';
-            *w++ = ' ';
+        if (memchr(pr.b, ',', (size_t) (pr.e - pr.b)) != NULL) {
+            /* httpd joins repeated Cookie lines with ", ": look inside the pair too, and
+             * keep the other applications' text as it was when nothing of ours is there */
+            const char *sp = apr_pstrmemdup(p, pr.b, (size_t) (pr.e - pr.b));
+            int dropped = 0;
+
+            sw = seg;
+            while (next_pair_sep(&sub, &sp, ',')) {
+                if (name_in(&sub, names, n)) {
+                    dropped++;
+                } else if (sub.e != sub.b) {
+                    sw = put_pair(sw, seg, ", ", sub.b, sub.e);
+                }
+            }
+            if (dropped > 0) {
+                count += dropped;
+                if (sw != seg) {
+                    w = put_pair(w, buf, "; ", seg, sw);
+                }
+                continue;
+            }
         }
-        memcpy(w, pr.b, (size_t) (pr.e - pr.b));
-        w += pr.e - pr.b;
+        if (name_in(&pr, names, n)) {
+            count++;
+            continue;
+        }
+        w = put_pair(w, buf, "; ", pr.b, pr.e);
     }
     *w = '\0';
     if (removed != NULL) {

@@ -25,7 +25,10 @@
 apr_status_t af_cookie_get(const char **value, const char *header, const char *name, apr_pool_t *p);
 
 /**
- * Remove every cookie whose name is in names (n of them) from a Cookie header.
+ * Remove every cookie whose name is in names (n of them) from a Cookie header.  Pairs are
+ * split on ';' and, inside a pair, also on ',' (httpd joins repeated Cookie header lines
+ * with ", "), so "a=1, <name>=x" loses <name> too; a pair holding none of the names is kept
+ * byte for byte.  (af_cookie_get splits on ';' only: a value with ',' is refused there.)
  * @param out the remaining header ("a=1; b=2"), or NULL when nothing remains; when no
  *        cookie was removed, out is header itself (no copy)
  * @param removed number of pairs removed (may be NULL)

@@ -70,7 +70,8 @@ typedef struct af_srv_conf_t {
     int token_cache;            /* AuthFlowTokenCache */
     int test_clock_set;         /* AuthFlowTestClockOffset given (needs -DAUTHFLOW_TESTING) */
     apr_int64_t test_clock_offset;
-    apr_hash_t *scrub; /* normalized names of AuthFlowExport headers */
+    apr_hash_t *scrub; /* normalized AuthFlowExport header names; after af_config_resolve the
+                          union over all servers (one process-wide set) */
 
     /* resolved by af_config_resolve() */
     const char *r_base_url;
@@ -85,6 +86,7 @@ typedef struct af_srv_conf_t {
     const char *r_cookie_at;
     const char *r_cookie_rt;
     const char *r_cookie_flow;
+    const char *r_cookie_logout; /* RP-initiated logout state */
     int r_cookie_secure;
     int r_token_cache;
     struct af_tcache_t *tcache; /* per child, set in child_init */

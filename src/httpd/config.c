@@ -542,6 +542,47 @@ static int is_env_name(const char *s)
     return 1;
 }
 
+/* H05: names AuthFlowExport env may not take -- what httpd, CGI and the C runtime set or
+ * read (REMOTE_USER, PATH, HTTP_*, LD_*...), and our own AUTHFLOW_* (case-insensitive). */
+static int is_reserved_env(const char *name)
+{
+    static const char *const exact[] = {"AUTH_TYPE",
+                                        "CONTENT_LENGTH",
+                                        "CONTENT_TYPE",
+                                        "DOCUMENT_ROOT",
+                                        "GATEWAY_INTERFACE",
+                                        "HOME",
+                                        "HTTPS",
+                                        "IFS",
+                                        "LOGNAME",
+                                        "PATH",
+                                        "PATH_INFO",
+                                        "PATH_TRANSLATED",
+                                        "QUERY_STRING",
+                                        "SHELL",
+                                        "TMPDIR",
+                                        "TZ",
+                                        "UNIQUE_ID",
+                                        "USER",
+                                        NULL};
+    static const char *const prefix[] = {"AUTHFLOW_", "CONTEXT_", "DYLD_",   "GCONV_",    "HTTP_",
+                                         "LD_",       "MALLOC_",  "PROXY_",  "REDIRECT_", "REMOTE_",
+                                         "REQUEST_",  "SCRIPT_",  "SERVER_", "SSL_",      NULL};
+    int i;
+
+    for (i = 0; exact[i] != NULL; i++) {
+        if (strcasecmp(name, exact[i]) == 0) {
+            return 1;
+        }
+    }
+    for (i = 0; prefix[i] != NULL; i++) {
+        if (strncasecmp(name, prefix[i], strlen(prefix[i])) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const char *set_export(cmd_parms *cmd, void *dv, int argc, char *const argv[])
 {
     af_dir_conf_t *dc = dv;
@@ -596,6 +637,11 @@ static const char *set_export(cmd_parms *cmd, void *dv, int argc, char *const ar
     } else if (!is_env_name(e->name)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid variable name ([A-Za-z0-9_])",
                             dname(cmd), e->name);
+    } else if (is_reserved_env(e->name)) {
+        return apr_psprintf(cmd->pool,
+                            "%s: env %s is reserved (a CGI/server variable, a loader variable "
+                            "or AUTHFLOW_*); choose another name, e.g. USER_%s",
+                            dname(cmd), e->name, e->name);
     }
     if (dc->exports == NULL) {
         dc->exports = apr_array_make(cmd->pool, 4, sizeof(af_export_t));

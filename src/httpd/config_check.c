@@ -145,6 +145,7 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
     sc->r_cookie_at = apr_pstrcat(p, sc->r_cookie_prefix, "-at", NULL);
     sc->r_cookie_rt = apr_pstrcat(p, sc->r_cookie_prefix, "-rt", NULL);
     sc->r_cookie_flow = apr_pstrcat(p, sc->r_cookie_prefix, "-flow", NULL);
+    sc->r_cookie_logout = apr_pstrcat(p, sc->r_cookie_prefix, "-logout", NULL);
 
     /* the login part (providers, store, default signing key): before the keys */
     {
@@ -204,14 +205,23 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
 const char *af_config_resolve(server_rec *s, apr_hash_t *gate_used, apr_pool_t *p,
                               apr_pool_t *ptemp)
 {
+    apr_hash_t *scrub = apr_hash_make(p);
+    server_rec *v;
     const char *err;
 
-    for (; s != NULL; s = s->next) {
-        const ap_directive_t *gate = apr_hash_get(gate_used, &s, sizeof(s));
+    for (v = s; v != NULL; v = v->next) {
+        const ap_directive_t *gate = apr_hash_get(gate_used, &v, sizeof(v));
 
-        if ((err = resolve_one(s, af_srv_conf(s), gate, p)) != NULL) {
+        if ((err = resolve_one(v, af_srv_conf(v), gate, p)) != NULL) {
             return err;
         }
+        scrub = apr_hash_overlay(p, af_srv_conf(v)->scrub, scrub);
+    }
+    /* H01/H03: one process-wide scrub set.  A name one virtual host exports is removed from
+     * the inbound requests of every virtual host: another vhost may proxy to the same
+     * backend, which cannot tell who set the header. */
+    for (v = s; v != NULL; v = v->next) {
+        af_srv_conf(v)->scrub = scrub;
     }
     return NULL;
 }

@@ -50,7 +50,7 @@ void af_export_scrub(request_rec *r, const af_srv_conf_t *sc)
 
 void af_export_strip_cookies(request_rec *r, const af_srv_conf_t *sc)
 {
-    const char *names[3], *hdr = apr_table_get(r->headers_in, "Cookie"), *out = NULL;
+    const char *names[4], *hdr = apr_table_get(r->headers_in, "Cookie"), *out = NULL;
     int removed = 0;
 
     if (hdr == NULL || sc->r_cookie_at == NULL || strstr(hdr, sc->r_cookie_prefix) == NULL) {
@@ -59,7 +59,8 @@ void af_export_strip_cookies(request_rec *r, const af_srv_conf_t *sc)
     names[0] = sc->r_cookie_at;
     names[1] = sc->r_cookie_rt;
     names[2] = sc->r_cookie_flow;
-    if (af_cookie_remove(&out, &removed, hdr, names, 3, r->pool) != APR_SUCCESS) {
+    names[3] = sc->r_cookie_logout;
+    if (af_cookie_remove(&out, &removed, hdr, names, 4, r->pool) != APR_SUCCESS) {
         apr_table_unset(r->headers_in, "Cookie"); /* over the limits: forward none */
         return;
     }

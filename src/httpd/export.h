@@ -10,7 +10,7 @@
 /** Remove every inbound header the module may set on this server (see af_config_is_ours). */
 void af_export_scrub(request_rec *r, const af_srv_conf_t *sc);
 
-/** Remove our cookies (-at, -rt, -flow) from the Cookie header. */
+/** Remove our cookies (-at, -rt, -flow, -logout) from the Cookie header. */
 void af_export_strip_cookies(request_rec *r, const af_srv_conf_t *sc);
 
 /**

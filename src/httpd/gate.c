@@ -42,8 +42,9 @@ typedef struct af_req_t {
     const char *token;  /* the token found (for reruns on internal redirects) */
     apr_size_t token_len;
     int src;
-    int done;   /* authenticate() ran */
-    int cached; /* a token-cache hit */
+    int done;      /* authenticate() ran */
+    int cached;    /* a token-cache hit */
+    int forwarded; /* our token was put in Authorization (AuthFlowForwardToken) */
 } af_req_t;
 
 static af_req_t *req_ctx(const request_rec *r)
@@ -311,9 +312,10 @@ static const char *authenticate(af_req_t *ctx, request_rec *r, const af_srv_conf
     if (reason == NULL && (user = user_of(claims, af_dir_user_claim(dc), trust, r->pool)) == NULL) {
         reason = "user_claim_invalid";
     }
-    if (ctx->src == AF_FROM_BEARER && (reason != NULL || !af_dir_forward_token(dc))) {
-        apr_table_unset(r->headers_in, "Authorization"); /* consumed: not for the backend */
-    }
+    /* F09: the client's Authorization header (a Bearer we read or not, Basic, ...) never
+     * reaches the backend from an AuthFlow location; check_user_id puts our own token
+     * back when AuthFlowForwardToken is on */
+    apr_table_unset(r->headers_in, "Authorization");
     if (reason != NULL) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF02001: gate: not authenticated: %s (%s)",
                       reason,
@@ -347,8 +349,11 @@ static int check_user_id(request_rec *r)
     if (!ctx->done) {
         ctx->reason = authenticate(ctx, r, sc, dc);
     }
-    if (ctx->reason != NULL && strcmp(ctx->reason, "refresh_unavailable") == 0) {
-        return HTTP_SERVICE_UNAVAILABLE; /* the store failed during a transparent refresh */
+    if (ctx->reason != NULL && (strcmp(ctx->reason, "refresh_unavailable") == 0 ||
+                                strcmp(ctx->reason, "store_unavailable") == 0)) {
+        /* G10: the store failed (transparent refresh, revocation check): 503, never a
+         * redirect to the IdP that would only come back here */
+        return af_gate_unavailable(r, sc, ctx->reason);
     }
     if (ctx->reason != NULL) {
         /* `pass` gets here only when a Require line wants a user: that is a 401 too */
@@ -360,6 +365,7 @@ static int check_user_id(request_rec *r)
     if (af_dir_forward_token(dc)) {
         apr_table_setn(r->headers_in, "Authorization",
                        apr_pstrcat(r->pool, "Bearer ", ctx->token, NULL));
+        ctx->forwarded = 1;
     }
     if (af_log_wanted(AF_LOG_DEBUG)) {
         ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AF02002: gate: authenticated %s%s", ctx->user,
@@ -402,6 +408,17 @@ static int note_auth_failure(request_rec *r, const char *type)
     return OK;
 }
 
+/* Did check_user_id put our own verified token in Authorization (AuthFlowForwardToken)? */
+static int forwarding_ours(request_rec *r)
+{
+    af_req_t *ctx = req_ctx(r);
+
+    if (ctx == NULL) {
+        ctx = inherited_ctx(r);
+    }
+    return r->user != NULL && ctx != NULL && ctx->claims != NULL && ctx->forwarded;
+}
+
 static int fixups(request_rec *r)
 {
     af_srv_conf_t *sc = af_srv_conf(r->server);
@@ -411,6 +428,10 @@ static int fixups(request_rec *r)
         return DECLINED; /* the login/refresh/logout handler reads our cookies */
     }
     af_export_strip_cookies(r, sc);
+    if (is_authflow(r) && !forwarding_ours(r)) {
+        /* F09: also where authentication did not run (Require all granted, pass) */
+        apr_table_unset(r->headers_in, "Authorization");
+    }
     /* auth skipped because the config did not change (internal redirect, subrequest):
      * the env was renamed REDIRECT_*, so export again for this request */
     if (r->user != NULL && req_ctx(r) == NULL && is_authflow(r) && (inh = inherited_ctx(r)) &&

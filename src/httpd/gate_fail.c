@@ -22,6 +22,7 @@
 #include "httpd/af_config.h"
 #include "httpd/af_httpd.h"
 #include "httpd/gate.h"
+#include "httpd/login.h"
 
 APLOG_USE_MODULE(authflow);
 
@@ -183,6 +184,38 @@ int af_gate_fail(request_rec *r, const af_srv_conf_t *sc, const af_dir_conf_t *d
         r->connection->keepalive = AP_CONN_CLOSE;
     }
     r->status = HTTP_UNAUTHORIZED;
+    r->status_line = NULL;
+    ap_set_content_type(r, "application/json");
+    ap_set_content_length(r, (apr_off_t) strlen(body));
+    if (!r->header_only) {
+        ap_rwrite(body, (int) strlen(body), r);
+    }
+    return DONE;
+}
+
+int af_gate_unavailable(request_rec *r, const af_srv_conf_t *sc, const char *reason)
+{
+    const char *body;
+    json_t *j;
+
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    if (r->main != NULL) {
+        return HTTP_SERVICE_UNAVAILABLE; /* a subrequest writes no body */
+    }
+    if (ap_discard_request_body(r) != OK) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    if (is_navigation(r)) {
+        af_login_error_page(r, sc, HTTP_SERVICE_UNAVAILABLE, reason, NULL);
+        return DONE;
+    }
+    j = json_pack("{s:s}", "error", reason);
+    body = j ? af_json_dump(af_json_pool_own(j, r->pool), r->pool) : NULL;
+    if (body == NULL) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    r->status = HTTP_SERVICE_UNAVAILABLE;
     r->status_line = NULL;
     ap_set_content_type(r, "application/json");
     ap_set_content_length(r, (apr_off_t) strlen(body));

@@ -42,7 +42,35 @@ static const struct {
     {"logout", af_logout_endpoint, GET | POST, "GET, HEAD, POST"},
 };
 
-#define AF_BODY_MAX 16384 /* the endpoints read no body; larger ones are refused unread */
+#define AF_BODY_MAX 16384 /* the endpoints read no body; larger ones are refused */
+
+/* Read and drop the request body, at most AF_BODY_MAX bytes: a body announced by
+ * Content-Length (checked by the caller) or chunked (H10: a small chunked body is fine,
+ * a large one is refused without reading it all).  @return OK or 413 */
+static int discard_body(request_rec *r)
+{
+    char buf[4096];
+    apr_off_t total = 0;
+    long n;
+
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return OK; /* a malformed body: the answer closes the connection */
+    }
+    if (!ap_should_client_block(r)) {
+        return OK;
+    }
+    while ((n = ap_get_client_block(r, buf, sizeof(buf))) > 0) {
+        total += n;
+        if (total > AF_BODY_MAX) {
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+    }
+    if (n < 0) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+    }
+    return OK;
+}
 
 static int authflow_handler(request_rec *r)
 {
@@ -70,13 +98,10 @@ static int authflow_handler(request_rec *r)
         }
         cl = apr_table_get(r->headers_in, "Content-Length");
         if ((cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > AF_BODY_MAX)) ||
-            (cl == NULL && apr_table_get(r->headers_in, "Transfer-Encoding") != NULL)) {
+            discard_body(r) == HTTP_REQUEST_ENTITY_TOO_LARGE) {
             r->connection->keepalive = AP_CONN_CLOSE;
             return af_login_error_page(r, sc, HTTP_REQUEST_ENTITY_TOO_LARGE, "body_too_large",
                                        NULL);
-        }
-        if (ap_discard_request_body(r) != OK) {
-            r->connection->keepalive = AP_CONN_CLOSE;
         }
         if (!(endpoints[i].methods & (AP_METHOD_BIT << r->method_number))) {
             apr_table_setn(r->headers_out, "Allow", endpoints[i].allow);

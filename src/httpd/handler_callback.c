@@ -125,6 +125,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     af_login_conf_t *lc = sc->login;
     apr_int64_t now = af_login_now(r, sc), rt_age;
     const char *query = r->args ? r->args : "", *c, *claims_json, *rt = NULL, *at = NULL, *url;
+    const char *sub = NULL;
     af_oidc_cbparams_t *cb = NULL;
     af_oidc_flow_t *flow;
     af_oidc_provider_t *pv;
@@ -176,6 +177,11 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
         return fail_rv(r, sc, rv, NULL, pv->name);
     }
 
+    /* H05: our subject is the IdP's namespaced by the provider (two providers' accounts
+     * never share an identity); the IdP's own stays in the claims as "sub" -> idp_sub */
+    if (af_token_subject(&sub, id->sub, pv->name, r->pool) != APR_SUCCESS) {
+        return fail(r, sc, HTTP_UNAUTHORIZED, "subject_invalid", NULL, pv->name);
+    }
     if ((rv = af_login_revoke_current(r, sc, st, now)) != APR_SUCCESS) {
         return store_failed(r, sc, rv, "revocation of the previous login");
     }
@@ -184,17 +190,16 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     claims_json = af_login_idt_claims(r, sc, id->claims, id->id_token, now);
     rv = AF_ETOOBIG;
     if (claims_json != NULL) {
-        rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, claims_json, now,
+        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, claims_json, now,
                                     lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
     }
     if (rv == AF_ETOOBIG) {
         claims_json = af_json_dump(id->claims, r->pool);
-        rv =
-            af_store_family_create(&fam, &rt, st, id->sub, pv->name, claims_json ? claims_json : "",
-                                   now, lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, claims_json ? claims_json : "",
+                                    now, lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
     }
     if (rv == AF_ETOOBIG) {
-        rv = af_store_family_create(&fam, &rt, st, id->sub, pv->name, "", now, lc->r_refresh_ttl,
+        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, "", now, lc->r_refresh_ttl,
                                     lc->r_refresh_idle, r->pool);
     }
     if (rv == APR_EINVAL) {
@@ -203,7 +208,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if (rv != APR_SUCCESS) {
         return store_failed(r, sc, rv, "login creation");
     }
-    rv = af_login_mint(&at, r, sc, id->sub, fam->sid, pv->name, id->claims, now);
+    rv = af_login_mint(&at, r, sc, sub, fam->sid, pv->name, id->claims, now);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AF08023: callback: cannot mint the access "

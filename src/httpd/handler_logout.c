@@ -45,7 +45,7 @@ static const char *self_url(request_rec *r, const af_srv_conf_t *sc)
 
 static const char *state_cookie(request_rec *r, const af_srv_conf_t *sc)
 {
-    return apr_pstrcat(r->pool, sc->r_cookie_prefix, "-logout", NULL);
+    return sc->r_cookie_logout;
 }
 
 static af_seal_key_t *state_key(request_rec *r, const af_srv_conf_t *sc)

@@ -153,8 +153,11 @@ void af_login_set_cookie(request_rec *r, const af_srv_conf_t *sc, const char *na
 const char *af_login_check_revoked(request_rec *r, const af_srv_conf_t *sc, const json_t *claims);
 
 /**
- * Mint our access token for a login (AuthFlowTokenClaims of claims); when it would not fit
- * a 4 KB cookie, mapped claims are left out from the end of the list (logged), F04.
+ * Mint our access token for a login -- the one mint path of the callback, the refresh
+ * endpoint and the gate's inline refresh (af_token_mint_access_fit: when it would not fit a
+ * 4 KB cookie, mapped claims are left out from the end of AuthFlowTokenClaims, logged at
+ * INFO), F04.  sub: our (namespaced) subject; claims: the login's snapshot, whose "sub" is
+ * the IdP's own subject (the token's idp_sub).
  */
 apr_status_t af_login_mint(const char **at, request_rec *r, const af_srv_conf_t *sc,
                            const char *sub, const char *sid, const char *idp, const json_t *claims,

@@ -22,6 +22,9 @@
 #include <http_log.h>
 #include <unixd.h>
 
+#include <linux/magic.h>
+#include <sys/vfs.h>
+
 #include "common/af_cookie.h"
 #include "common/af_error.h"
 #include "common/af_json.h"
@@ -57,6 +60,21 @@ static unsigned int max_readers(void)
     return n > 65536 ? 65536 : (unsigned int) n;
 }
 
+/* A store on tmpfs (Debian's runtime dir is one) loses every login at a reboot, and with
+ * it the generated signing key and server secret. */
+static void warn_if_volatile(server_rec *s, const char *dir)
+{
+    struct statfs fs;
+
+    if (statfs(dir, &fs) == 0 && (fs.f_type == TMPFS_MAGIC || fs.f_type == RAMFS_MAGIC)) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "AF07011: AuthFlowStore %s is on tmpfs: a reboot ends every login and "
+                     "replaces the generated signing key and server secret; set AuthFlowStore "
+                     "to a directory on disk (e.g. /var/lib/authflow)",
+                     dir);
+    }
+}
+
 int af_login_post_config(apr_pool_t *pconf, server_rec *s)
 {
     server_rec *v;
@@ -85,6 +103,7 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s)
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         slot->prepared = 1;
+        warn_if_volatile(v, slot->dir);
     }
     return OK;
 }
@@ -270,26 +289,29 @@ apr_status_t af_login_mint(const char **at, request_rec *r, const af_srv_conf_t 
                            const char *sub, const char *sid, const char *idp, const json_t *claims,
                            apr_int64_t now)
 {
-    const apr_array_header_t *names = sc->login->r_token_claims;
-    apr_array_header_t *fewer = NULL;
+    af_token_access_t in;
     apr_status_t rv;
+    int dropped = 0;
 
-    for (;;) {
-        rv = af_token_mint_access(at, sc->signing_key, sc->r_issuer, sc->r_audience, sub, sid, idp,
-                                  sc->r_access_ttl, now, claims, fewer ? fewer : names,
-                                  strlen(sc->r_cookie_at), r->pool);
-        if (rv != AF_ETOKEN_TOOBIG || names == NULL || names->nelts == 0 ||
-            (fewer != NULL && fewer->nelts == 0)) {
-            return rv;
-        }
-        /* F04: keep the cookie under 4 KB by dropping mapped claims from the end of
-         * AuthFlowTokenClaims (the full snapshot stays in the store) */
-        if (fewer == NULL) {
-            fewer = apr_array_copy(r->pool, names);
-        }
-        ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
-                      "AF08025: access token too large for a cookie: claim %s left out",
-                      APR_ARRAY_IDX(fewer, fewer->nelts - 1, const char *));
-        fewer->nelts--;
+    memset(&in, 0, sizeof(in));
+    in.key = sc->signing_key;
+    in.iss = sc->r_issuer;
+    in.aud = sc->r_audience;
+    in.sub = sub;
+    in.sid = sid;
+    in.idp = idp;
+    in.idp_sub = json_string_value(json_object_get(claims, "sub"));
+    in.ttl = sc->r_access_ttl;
+    in.now = now;
+    in.claims = claims;
+    in.claim_names = sc->login ? sc->login->r_token_claims : NULL;
+    in.cookie_name_len = strlen(sc->r_cookie_at);
+    rv = af_token_mint_access_fit(at, &dropped, &in, r->pool);
+    if (rv == APR_SUCCESS && dropped > 0) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "AF08025: access token of login %s too large for a cookie: the last %d "
+                      "of AuthFlowTokenClaims left out",
+                      sid, dropped);
     }
+    return rv;
 }

@@ -6,6 +6,7 @@
 
 #include <apr_strings.h>
 #include <http_log.h>
+#include <http_connection.h>
 
 #include "common/af_cookie.h"
 #include "common/af_error.h"
@@ -86,12 +87,50 @@ static int foreign_access_token(request_rec *r, const af_srv_conf_t *sc, const c
     return other != NULL && strcmp(other, sid) != 0;
 }
 
+typedef struct delivery_t {
+    conn_rec *c;
+    af_store_t *st;
+    const char *rt; /* the presented (old) refresh token, in r->pool */
+    apr_int64_t offset;
+} delivery_t;
+
+/* r->pool is destroyed after the response went out (after log_transaction): then the new
+ * cookies reached the client, unless the connection broke on the way. */
+static apr_status_t delivered(void *baton)
+{
+    delivery_t *d = baton;
+    apr_status_t rv;
+
+    if (d->c->aborted) {
+        return APR_SUCCESS; /* never delivered: the old token keeps its successor */
+    }
+    rv = af_store_delivered(d->st, d->rt, strlen(d->rt), apr_time_sec(apr_time_now()) + d->offset);
+    if (rv != APR_SUCCESS) {
+        ap_log_cerror(APLOG_MARK, APLOG_DEBUG, 0, d->c,
+                      "AF09008: refresh: cannot record the delivery of a rotation: %s",
+                      af_strerror(rv));
+    }
+    return APR_SUCCESS;
+}
+
+static void when_delivered(request_rec *r, const af_srv_conf_t *sc, af_store_t *st, const char *rt)
+{
+    delivery_t *d = apr_palloc(r->pool, sizeof(*d));
+
+    d->c = r->connection;
+    d->st = st;
+    d->rt = rt;
+    d->offset = sc->r_clock_offset;
+    apr_pool_cleanup_register(r->pool, d, delivered, apr_pool_cleanup_null);
+}
+
 apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_conf_t *sc,
                                int to_err)
 {
     const af_login_conf_t *lc = sc->login;
     apr_int64_t now = af_login_now(r, sc);
     af_store_rotation_t *rot = NULL;
+    af_store_rotate_in_t in;
     const af_store_family_t *fam;
     const char *rt = NULL, *at = NULL;
     json_t *claims = NULL;
@@ -110,8 +149,17 @@ apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_
     if ((st = af_login_store(r, sc)) == NULL) {
         return AF_ESTORE_IO;
     }
-    rv = af_store_rotate(&rot, st, rt, strlen(rt), now, lc->r_reuse_grace, lc->r_refresh_idle, NULL,
-                         NULL, r->pool);
+    memset(&in, 0, sizeof(in));
+    in.rt = rt;
+    in.rt_len = strlen(rt);
+    in.now = now;
+    in.grace = lc->r_reuse_grace;
+    in.idle = lc->r_refresh_idle;
+    /* G06: the gate's new cookies ride on the backend's answer, which may take long (long
+     * poll, report): until it has reached the browser, the old token keeps getting the same
+     * successor (another tab's request is not a reuse) */
+    in.pending = to_err;
+    rv = af_store_rotate2(&rot, st, &in, r->pool);
     if (rv == AF_ESTORE_UNKNOWN || rv == AF_ESTORE_EXPIRED || rv == AF_ESTORE_REUSE) {
         /* the store logged the reuse (AF03010) with the family id; no token material here */
         ap_log_rerror(APLOG_MARK, rv == AF_ESTORE_REUSE ? APLOG_NOTICE : APLOG_INFO, 0, r,
@@ -145,9 +193,8 @@ apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_
                       r->pool) != APR_SUCCESS) {
         claims = NULL;
     }
-    rv = af_token_mint_access(&at, sc->signing_key, sc->r_issuer, sc->r_audience, fam->sub,
-                              fam->sid, fam->provider, sc->r_access_ttl, now, claims,
-                              lc->r_token_claims, strlen(sc->r_cookie_at), r->pool);
+    /* the same mint path as the login (claim trimming included, F04) */
+    rv = af_login_mint(&at, r, sc, fam->sub, fam->sid, fam->provider, claims, now);
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       "AF09003: refresh: cannot mint the access token of login %s: %s", fam->sid,
@@ -162,6 +209,9 @@ apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_
     }
     res->access_token = at;
     res->at_expires = now + sc->r_access_ttl;
+    if (to_err) {
+        when_delivered(r, sc, st, rt);
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "AF09004: refresh: login %s generation %u%s",
                   fam->sid, (unsigned) rot->generation, rot->replayed ? " (grace)" : "");
     *out = res;
@@ -197,7 +247,8 @@ apr_status_t af_refresh_gate(json_t **claims, const char **token, request_rec *r
     af_refresh_t *res = NULL;
     apr_status_t rv;
 
-    if (dc->refresh == 0 || src == AF_FROM_BEARER || reason == NULL ||
+    /* never in a subrequest: its Set-Cookie would never reach the browser */
+    if (r->main != NULL || dc->refresh == 0 || src == AF_FROM_BEARER || reason == NULL ||
         (strcmp(reason, "no_token") != 0 && strcmp(reason, af_strerror(AF_EJWT_EXP)) != 0)) {
         return AF_ENOTFOUND;
     }

@@ -20,6 +20,47 @@
 
 static const char *no_why;
 
+/* Does this "secret" look like a key in PEM, DER or JWK form?  Then alg=HS* would make
+ * public key bytes an HMAC secret (A02: the algorithm confusion from one configuration
+ * word), so the secret is refused. */
+static int secret_is_a_key(const char *data, apr_size_t len)
+{
+    static const int selections[] = {EVP_PKEY_KEYPAIR, EVP_PKEY_PUBLIC_KEY};
+    apr_size_t i;
+
+    for (i = 0; i + 11 <= len; i++) {
+        if (memcmp(data + i, "-----BEGIN ", 11) == 0) {
+            return 1;
+        }
+    }
+    for (i = 0;
+         i < len && (data[i] == ' ' || data[i] == '\t' || data[i] == '\r' || data[i] == '\n');
+         i++) {
+    }
+    if (i < len && data[i] == '{') {
+        for (; i + 5 <= len; i++) {
+            if (memcmp(data + i, "\"kty\"", 5) == 0) {
+                return 1;
+            }
+        }
+    }
+    for (i = 0; i < sizeof(selections) / sizeof(selections[0]); i++) {
+        const unsigned char *d = (const unsigned char *) data;
+        size_t dlen = len;
+        EVP_PKEY *pkey = NULL;
+        OSSL_DECODER_CTX *dctx =
+            OSSL_DECODER_CTX_new_for_pkey(&pkey, "DER", NULL, NULL, selections[i], NULL, NULL);
+        int ok = dctx != NULL && OSSL_DECODER_from_data(dctx, &d, &dlen);
+
+        OSSL_DECODER_CTX_free(dctx);
+        EVP_PKEY_free(pkey);
+        if (ok) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 apr_status_t af_key_load_pem(af_key_t **out, const char *pem, apr_size_t len, af_alg_t alg,
                              const char *kid, const char **why, apr_pool_t *p)
 {
@@ -35,6 +76,10 @@ apr_status_t af_key_load_pem(af_key_t **out, const char *pem, apr_size_t len, af
     *why = NULL;
     *out = NULL;
     if (AF_ALG_IS_HMAC(alg)) {
+        if (secret_is_a_key(pem, len)) {
+            *why = "hmac_secret_is_a_key";
+            return AF_EKEY_INVALID;
+        }
         return af_key_from_secret(out, (const unsigned char *) pem, len, alg, kid, why, p);
     }
     for (i = 0; i < sizeof(selections) / sizeof(selections[0]) && pkey == NULL; i++) {

@@ -90,6 +90,22 @@ typedef apr_status_t af_store_rt_gen_fn(const char **rt, void *baton, apr_pool_t
 /** Callback of af_store_list; return non-zero to stop. */
 typedef int af_store_list_fn(void *baton, const af_store_family_t *fam);
 
+/** One rotation request (af_store_rotate2). */
+typedef struct af_store_rotate_in_t {
+    const char *rt; /* the presented refresh token */
+    apr_size_t rt_len;
+    apr_int64_t now;
+    apr_int64_t grace;       /* AuthFlowReuseGrace */
+    apr_int64_t idle;        /* 0: the idle timeout stored at login */
+    int pending;             /* 1: the answer carrying the successor reaches the browser later (the
+                                gate's inline refresh rides on the backend's response): until
+                                af_store_delivered, the immediate predecessor keeps getting the same
+                                successor, whatever the time (a response that has not reached the
+                                browser is never held against it) */
+    af_store_rt_gen_fn *gen; /* tests inject; NULL: af_token_refresh_new */
+    void *baton;
+} af_store_rotate_in_t;
+
 /** Backend operations. Every op returns apr_status_t as documented below. */
 typedef struct af_store_ops_t {
     const char *name;
@@ -98,9 +114,8 @@ typedef struct af_store_ops_t {
                                   const char *sub, const char *provider, const char *claims_json,
                                   apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
                                   apr_pool_t *p);
-    apr_status_t (*rotate)(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                           apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
-                           af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
+    apr_status_t (*rotate)(af_store_rotation_t **out, af_store_t *st,
+                           const af_store_rotate_in_t *in, apr_pool_t *p);
     apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now);
     apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now);
     apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
@@ -112,6 +127,7 @@ typedef struct af_store_ops_t {
     apr_status_t (*stats)(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
     apr_status_t (*flow_consume)(af_store_t *st, const char *id, apr_size_t id_len,
                                  apr_int64_t expires);
+    apr_status_t (*delivered)(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
 } af_store_ops_t;
 
 struct af_store_t {
@@ -184,6 +200,23 @@ apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af
 apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
                              apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
                              apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
+
+/**
+ * The same with every option (af_store_rotate is af_store_rotate2 with pending 0):
+ *   rotated and pending (see af_store_rotate_in_t), the immediate predecessor of the
+ *   family's active token -> the same successor again, at any time; when this request is
+ *   not pending itself (its answer goes out at once), the successor counts as delivered
+ *   now (the grace window starts)
+ */
+apr_status_t af_store_rotate2(af_store_rotation_t **out, af_store_t *st,
+                              const af_store_rotate_in_t *in, apr_pool_t *p);
+
+/**
+ * The answer that carried the successor of rt (rotated with pending 1) reached the
+ * browser: from now on the grace window (then reuse detection) applies to rt.  A no-op
+ * when rt is unknown or not pending.  @return APR_SUCCESS, AF_ESTORE_*
+ */
+apr_status_t af_store_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
 
 /** Revoke one family (idempotent). @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
 apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);

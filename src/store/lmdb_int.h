@@ -29,8 +29,12 @@ typedef struct lm_t {
 /* token record */
 #define TOK_HDR        88
 #define TOK_SEALED_MAX (AF_SEAL_NONCE + AF_RT_LEN + AF_SEAL_TAG)
+/* token record flags (byte 54, a padding byte of record version 1) */
+#define LM_TOK_PENDING 0x01 /* rotated; the successor has not reached the browser yet */
+
 typedef struct lm_tok_t {
     int state;
+    int flags; /* LM_TOK_* */
     apr_uint32_t generation;
     apr_int64_t created, rotated_at, expires;
     char sid[LM_SID_LEN];
@@ -87,9 +91,9 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const char *sub, const char *provider, const char *claims_json,
                                  apr_int64_t now, apr_int64_t ttl, apr_int64_t idle, apr_pool_t *p);
-apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
-                          af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
+apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const af_store_rotate_in_t *in,
+                          apr_pool_t *p);
+apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
 /* revoke a family inside a caller's write txn; *changed = 1 if it was not revoked */
 int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64_t now,
                         int *changed, apr_pool_t *p);

@@ -199,6 +199,7 @@ typedef struct lm_req_t {
     const char *rt;
     apr_size_t rt_len;
     apr_int64_t now, grace, idle;
+    int pending; /* the successor reaches the browser later (af_store_delivered) */
     af_store_rt_gen_fn *gen;
     void *baton;
     apr_pool_t *p; /* the caller's pool: the caller is blocked while the leader uses it */
@@ -238,6 +239,7 @@ static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_
     if (r->rv == APR_SUCCESS) { /* the presented token: rotated, with its sealed successor */
         old->state = LM_ROTATED;
         old->rotated_at = r->now;
+        old->flags = r->pending ? LM_TOK_PENDING : 0;
         memcpy(old->succ, nh, AF_RT_HASH_LEN);
         old->sealed_len = TOK_SEALED_MAX;
         r->rv = af_token_gcm_seal(old->sealed, r->k_old, aad, succ_aad(aad, r->h),
@@ -283,6 +285,22 @@ static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_
     r->res->replayed = 0;
     r->rv = APR_SUCCESS;
     return MDB_SUCCESS;
+}
+
+/* A pending rotated record t (key h) counts as delivered at now. */
+static int mark_delivered(lm_t *lm, MDB_txn *txn, lm_tok_t *t, const unsigned char *h,
+                          apr_int64_t now)
+{
+    unsigned char tbuf[TOK_HDR + TOK_SEALED_MAX];
+    MDB_val k = {AF_RT_HASH_LEN, (void *) h}, v;
+    apr_size_t len;
+
+    t->flags &= ~LM_TOK_PENDING;
+    t->rotated_at = now;
+    af_lm_tok_encode(tbuf, &len, t);
+    v.mv_size = len;
+    v.mv_data = tbuf;
+    return mdb_put(txn, lm->tokens, &k, &v, 0);
 }
 
 /* The grace path: unseal the successor kept in the rotated record. */
@@ -358,10 +376,16 @@ static int rotate_one(lm_t *lm, MDB_txn *txn, lm_req_t *r)
     }
     if (t.state == LM_ACTIVE) {
         rc = rotate_active(r, lm, txn, &t, &f, &fk);
-    } else if (r->now - t.rotated_at <= r->grace && t.sealed_len > 0 &&
-               memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0) {
-        /* immediate predecessor, inside the window: the same successor, nothing written */
+    } else if (t.sealed_len > 0 && memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0 &&
+               ((t.flags & LM_TOK_PENDING) || r->now - t.rotated_at <= r->grace)) {
+        /* the immediate predecessor, inside the window or while the answer that carried its
+         * successor has not reached the browser: the same successor again */
         r->rv = replay_successor(r, &t);
+        if (r->rv == APR_SUCCESS && (t.flags & LM_TOK_PENDING) && !r->pending) {
+            /* this answer goes out now: the successor is delivered, the grace starts */
+            rc = mark_delivered(lm, txn, &t, r->h, r->now);
+            r->wrote = 1;
+        }
     } else {
         /* reuse of a rotated token: revoke the whole family */
         r->wrote = 1;
@@ -416,12 +440,13 @@ static void run_batch(lm_t *lm, lm_req_t *batch)
     }
 }
 
-apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                          apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
-                          af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
+apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const af_store_rotate_in_t *in,
+                          apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     lm_req_t req, *batch, *b;
+    const char *rt = in->rt;
+    apr_size_t rt_len = in->rt_len;
     apr_status_t rv;
 
     *out = NULL;
@@ -431,11 +456,12 @@ apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char 
     memset(&req, 0, sizeof(req));
     req.rt = rt;
     req.rt_len = rt_len;
-    req.now = now;
-    req.grace = grace;
-    req.idle = idle;
-    req.gen = gen;
-    req.baton = baton;
+    req.now = in->now;
+    req.grace = in->grace;
+    req.idle = in->idle;
+    req.pending = in->pending;
+    req.gen = in->gen;
+    req.baton = in->baton;
     req.p = p;
     req.res = apr_pcalloc(p, sizeof(*req.res));
     req.rv = AF_EINTERNAL;
@@ -477,4 +503,39 @@ apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const char 
     }
     *out = req.res;
     return APR_SUCCESS;
+}
+
+apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now)
+{
+    lm_t *lm = st->impl;
+    unsigned char h[AF_RT_HASH_LEN];
+    MDB_val k = {AF_RT_HASH_LEN, h}, v;
+    MDB_txn *txn = NULL;
+    lm_tok_t t;
+    int rc;
+
+    if (af_token_refresh_check(rt, rt_len) != APR_SUCCESS ||
+        af_token_refresh_hash(h, rt, rt_len) != APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_get(txn, lm->tokens, &k, &v);
+    }
+    if (rc == MDB_SUCCESS) {
+        if (af_lm_tok_decode(&t, &v) != APR_SUCCESS || t.state != LM_ROTATED ||
+            !(t.flags & LM_TOK_PENDING)) {
+            rc = MDB_NOTFOUND; /* nothing to do */
+        } else if ((rc = mark_delivered(lm, txn, &t, h, now)) == MDB_SUCCESS) {
+            rc = mdb_txn_commit(txn);
+            txn = NULL;
+        }
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc == MDB_NOTFOUND) {
+        return APR_SUCCESS;
+    }
+    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(rc, "delivered");
 }

@@ -1,4 +1,6 @@
 /* store.c -- the backend-independent face of the store: dispatch through the vtable. */
+#include <string.h>
+
 #include "store/af_store.h"
 
 void af_store_close(af_store_t *st)
@@ -20,7 +22,28 @@ apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const ch
                              apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
                              apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
 {
-    return st->ops->rotate(out, st, rt, rt_len, now, grace, idle, gen, baton, p);
+    af_store_rotate_in_t in;
+
+    memset(&in, 0, sizeof(in));
+    in.rt = rt;
+    in.rt_len = rt_len;
+    in.now = now;
+    in.grace = grace;
+    in.idle = idle;
+    in.gen = gen;
+    in.baton = baton;
+    return st->ops->rotate(out, st, &in, p);
+}
+
+apr_status_t af_store_rotate2(af_store_rotation_t **out, af_store_t *st,
+                              const af_store_rotate_in_t *in, apr_pool_t *p)
+{
+    return st->ops->rotate(out, st, in, p);
+}
+
+apr_status_t af_store_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now)
+{
+    return st->ops->delivered(st, rt, rt_len, now);
 }
 
 apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now)

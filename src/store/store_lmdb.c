@@ -146,6 +146,7 @@ void af_lm_tok_encode(unsigned char *buf, apr_size_t *len, const lm_tok_t *t)
     af_lm_put_i64(buf + 16, t->rotated_at);
     af_lm_put_i64(buf + 24, t->expires);
     memcpy(buf + 32, t->sid, LM_SID_LEN);
+    buf[54] = (unsigned char) t->flags;
     memcpy(buf + 56, t->succ, AF_RT_HASH_LEN);
     memcpy(buf + TOK_HDR, t->sealed, t->sealed_len);
     *len = TOK_HDR + t->sealed_len;
@@ -170,6 +171,7 @@ apr_status_t af_lm_tok_decode(lm_tok_t *t, const MDB_val *v)
     t->rotated_at = af_lm_get_i64(b + 16);
     t->expires = af_lm_get_i64(b + 24);
     memcpy(t->sid, b + 32, LM_SID_LEN);
+    t->flags = b[54];
     memcpy(t->succ, b + 56, AF_RT_HASH_LEN);
     memcpy(t->sealed, b + TOK_HDR, t->sealed_len);
     return APR_SUCCESS;
@@ -332,7 +334,8 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_list,
                                         af_lm_sweep,
                                         af_lm_stats,
-                                        af_lm_flow_consume};
+                                        af_lm_flow_consume,
+                                        af_lm_delivered};
 
 static int env_exists(const char *dir)
 {

@@ -123,18 +123,56 @@ apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir
 
 /* ---- access tokens ----------------------------------------------------------------- */
 
+/**
+ * Our subject for an IdP subject (H05): "<idp subject>@<provider name>", so that two
+ * providers' accounts never share REMOTE_USER, AUTHFLOW_SUB, a `sub` a Require line
+ * matches, or the store's per-user key.  Provider names never contain '@', so the last
+ * '@' separates the two parts.  Stable across logins.
+ * @return APR_SUCCESS, APR_EINVAL (empty, control characters, or longer than 255 bytes)
+ */
+apr_status_t af_token_subject(const char **out, const char *idp_sub, const char *provider,
+                              apr_pool_t *p);
+
 /** The claims an access token always carries; mapped claims never override them. */
 int af_token_claim_is_reserved(const char *name);
 
+/** What an access token is minted from (one login; see af_token_mint_access_fit). */
+typedef struct af_token_access_t {
+    const af_key_t *key; /* the signing key */
+    const char *iss;
+    const char *aud;
+    const char *sub;     /* our subject: the IdP subject namespaced by provider */
+    const char *sid;     /* the login (token family) */
+    const char *idp;     /* the provider name, or NULL */
+    const char *idp_sub; /* the IdP's own subject, or NULL */
+    apr_int64_t ttl;
+    apr_int64_t now;
+    const json_t *claims;                  /* the login's mapped claims, or NULL */
+    const apr_array_header_t *claim_names; /* AuthFlowTokenClaims (const char *), or NULL */
+    apr_size_t cookie_name_len;            /* the token must fit name + '=' + token <= 4096 */
+} af_token_access_t;
+
 /**
  * Mint our access JWT: header typ "at+jwt", claims iss, aud, sub, iat = now,
- * exp = now + ttl, jti (random 128 bits), sid, idp, plus each claim named in
- * claim_names (array of const char *) that is present in claims (copied; reserved
- * names skipped). claims and claim_names may be NULL.
- * @param cookie_name_len the compact token must fit cookie_name_len + 1 + len <= 4096
+ * exp = now + ttl, jti (random 128 bits), sid, idp, idp_sub, plus each claim named in
+ * claim_names that is present in claims (copied; reserved names skipped).
  * @return APR_SUCCESS, AF_ETOKEN_CLAIMS (iss/aud/sub/sid missing, ttl <= 0),
  *         AF_ETOKEN_TOOBIG, AF_EKEY_PUBLIC, AF_ECRYPTO
  */
+apr_status_t af_token_mint_access2(const char **compact, const af_token_access_t *in,
+                                   apr_pool_t *p);
+
+/**
+ * The one mint path of login, refresh and the gate's inline refresh (F04): mint, and when
+ * the token would not fit a 4 KB cookie leave mapped claims out from the end of
+ * claim_names until it does (the login's full claims stay in the store).
+ * @param dropped how many names of claim_names were left out (may be NULL)
+ * @return as af_token_mint_access2; AF_ETOKEN_TOOBIG only when even no mapped claim fits
+ */
+apr_status_t af_token_mint_access_fit(const char **compact, int *dropped,
+                                      const af_token_access_t *in, apr_pool_t *p);
+
+/** af_token_mint_access2 with positional arguments (no idp_sub). */
 apr_status_t af_token_mint_access(const char **compact, const af_key_t *key, const char *iss,
                                   const char *aud, const char *sub, const char *sid,
                                   const char *idp, apr_int64_t ttl, apr_int64_t now,

@@ -1,13 +1,16 @@
 /* mint.c -- our access JWT (RFC 9068 "at+jwt"), capped to fit one 4 KB cookie (F04). */
 #include <string.h>
 
+#include <apr_strings.h>
+
 #include "common/af_json.h"
 #include "jose/af_jws.h"
 #include "token/af_token.h"
 
 static const char *const reserved[] = {
-    "iss", "aud", "sub", "iat", "exp",  "nbf",
-    "jti", "sid", "idp", "typ", "_idt", /* the sealed id_token in the claims snapshot */
+    "iss", "aud", "sub",     "iat", "exp",  "nbf", "jti",
+    "sid", "idp", "idp_sub", "typ", "_idt", /* _idt: the sealed id_token in the
+                                                claims snapshot */
     NULL};
 
 int af_token_claim_is_reserved(const char *name)
@@ -22,25 +25,41 @@ int af_token_claim_is_reserved(const char *name)
     return 0;
 }
 
+apr_status_t af_token_subject(const char **out, const char *idp_sub, const char *provider,
+                              apr_pool_t *p)
+{
+    apr_size_t n, m, i;
+
+    *out = NULL;
+    if (idp_sub == NULL || provider == NULL || (n = strlen(idp_sub)) == 0 ||
+        (m = strlen(provider)) == 0 || strchr(provider, '@') != NULL || n + 1 + m > 255) {
+        return APR_EINVAL;
+    }
+    for (i = 0; i < n; i++) {
+        if ((unsigned char) idp_sub[i] < 0x20 || idp_sub[i] == 0x7f) {
+            return APR_EINVAL;
+        }
+    }
+    *out = apr_pstrcat(p, idp_sub, "@", provider, NULL);
+    return APR_SUCCESS;
+}
+
 static int set_str(json_t *o, const char *k, const char *v)
 {
     return json_object_set_new(o, k, json_string(v)) == 0;
 }
 
-apr_status_t af_token_mint_access(const char **compact, const af_key_t *key, const char *iss,
-                                  const char *aud, const char *sub, const char *sid,
-                                  const char *idp, apr_int64_t ttl, apr_int64_t now,
-                                  const json_t *claims, const apr_array_header_t *claim_names,
-                                  apr_size_t cookie_name_len, apr_pool_t *p)
+apr_status_t af_token_mint_access2(const char **compact, const af_token_access_t *in, apr_pool_t *p)
 {
     json_t *payload;
     const char *jti = NULL, *text, *out = NULL;
+    const apr_array_header_t *names = in->claim_names;
     apr_status_t rv;
     int i;
 
     *compact = NULL;
-    if (key == NULL || iss == NULL || aud == NULL || sub == NULL || *sub == '\0' || sid == NULL ||
-        ttl <= 0) {
+    if (in->key == NULL || in->iss == NULL || in->aud == NULL || in->sub == NULL ||
+        *in->sub == '\0' || in->sid == NULL || in->ttl <= 0) {
         return AF_ETOKEN_CLAIMS;
     }
     payload = af_json_pool_own(json_object(), p);
@@ -51,17 +70,18 @@ apr_status_t af_token_mint_access(const char **compact, const af_key_t *key, con
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (!set_str(payload, "iss", iss) || !set_str(payload, "aud", aud) ||
-        !set_str(payload, "sub", sub) ||
-        json_object_set_new(payload, "iat", json_integer((json_int_t) now)) != 0 ||
-        json_object_set_new(payload, "exp", json_integer((json_int_t) (now + ttl))) != 0 ||
-        !set_str(payload, "jti", jti) || !set_str(payload, "sid", sid) ||
-        (idp != NULL && !set_str(payload, "idp", idp))) {
+    if (!set_str(payload, "iss", in->iss) || !set_str(payload, "aud", in->aud) ||
+        !set_str(payload, "sub", in->sub) ||
+        json_object_set_new(payload, "iat", json_integer((json_int_t) in->now)) != 0 ||
+        json_object_set_new(payload, "exp", json_integer((json_int_t) (in->now + in->ttl))) != 0 ||
+        !set_str(payload, "jti", jti) || !set_str(payload, "sid", in->sid) ||
+        (in->idp != NULL && !set_str(payload, "idp", in->idp)) ||
+        (in->idp_sub != NULL && !set_str(payload, "idp_sub", in->idp_sub))) {
         return AF_ETOKEN_CLAIMS; /* a value was not valid UTF-8 */
     }
-    for (i = 0; claims != NULL && claim_names != NULL && i < claim_names->nelts; i++) {
-        const char *name = APR_ARRAY_IDX(claim_names, i, const char *);
-        json_t *v = json_object_get(claims, name);
+    for (i = 0; in->claims != NULL && names != NULL && i < names->nelts; i++) {
+        const char *name = APR_ARRAY_IDX(names, i, const char *);
+        json_t *v = json_object_get(in->claims, name);
 
         if (v == NULL || af_token_claim_is_reserved(name)) {
             continue;
@@ -75,16 +95,66 @@ apr_status_t af_token_mint_access(const char **compact, const af_key_t *key, con
         return APR_ENOMEM;
     }
     /* The JWS is ~4/3 of the payload: refuse hopeless sizes before signing. */
-    if (cookie_name_len + 1 + (strlen(text) * 4) / 3 > AF_COOKIE_MAX) {
+    if (in->cookie_name_len + 1 + (strlen(text) * 4) / 3 > AF_COOKIE_MAX) {
         return AF_ETOKEN_TOOBIG;
     }
-    rv = af_jws_sign(&out, key, "at+jwt", (const unsigned char *) text, strlen(text), p);
+    rv = af_jws_sign(&out, in->key, "at+jwt", (const unsigned char *) text, strlen(text), p);
     if (rv != APR_SUCCESS) {
         return rv;
     }
-    if (cookie_name_len + 1 + strlen(out) > AF_COOKIE_MAX) {
+    if (in->cookie_name_len + 1 + strlen(out) > AF_COOKIE_MAX) {
         return AF_ETOKEN_TOOBIG;
     }
     *compact = out;
     return APR_SUCCESS;
+}
+
+apr_status_t af_token_mint_access_fit(const char **compact, int *dropped,
+                                      const af_token_access_t *in, apr_pool_t *p)
+{
+    af_token_access_t fewer = *in;
+    apr_array_header_t *names = NULL;
+    apr_status_t rv;
+
+    if (dropped != NULL) {
+        *dropped = 0;
+    }
+    for (;;) {
+        rv = af_token_mint_access2(compact, &fewer, p);
+        if (rv != AF_ETOKEN_TOOBIG || fewer.claim_names == NULL || fewer.claim_names->nelts == 0) {
+            return rv;
+        }
+        /* F04: leave mapped claims out from the end of the list */
+        if (names == NULL) {
+            names = apr_array_copy(p, in->claim_names);
+            fewer.claim_names = names;
+        }
+        names->nelts--;
+        if (dropped != NULL) {
+            (*dropped)++;
+        }
+    }
+}
+
+apr_status_t af_token_mint_access(const char **compact, const af_key_t *key, const char *iss,
+                                  const char *aud, const char *sub, const char *sid,
+                                  const char *idp, apr_int64_t ttl, apr_int64_t now,
+                                  const json_t *claims, const apr_array_header_t *claim_names,
+                                  apr_size_t cookie_name_len, apr_pool_t *p)
+{
+    af_token_access_t in;
+
+    memset(&in, 0, sizeof(in));
+    in.key = key;
+    in.iss = iss;
+    in.aud = aud;
+    in.sub = sub;
+    in.sid = sid;
+    in.idp = idp;
+    in.ttl = ttl;
+    in.now = now;
+    in.claims = claims;
+    in.claim_names = claim_names;
+    in.cookie_name_len = cookie_name_len;
+    return af_token_mint_access2(compact, &in, p);
 }

@@ -71,7 +71,7 @@ test('login: protected page -> IdP login form -> back on the page with the claim
       // the callback was a cross-site top-level GET from the IdP and completed
       assert.deepEqual(callbacks, [302]);
       const text = await page.locator('#claims').innerText();
-      assert.match(text, /AUTHFLOW_SUB\s+alice/);
+      assert.match(text, /AUTHFLOW_SUB\s+alice@\S+/);
       assert.match(text, /alice@example\.com/);
       assert.match(text, /AUTHFLOW_PROVIDER\s+demo/);
       assert.match(await page.locator('h1').innerText(), /Alice Example/);
@@ -171,7 +171,7 @@ test('AuthFlowCookieSameSite Strict: the login still completes without a loop (F
       assert.ok(landed, `did not land on the page (at ${page.url()})`);
       assert.ok(authorize.length <= 1, `login loop: ${authorize.length} authorization requests`);
       await page.locator('#claims').waitFor({ timeout: 10_000 });
-      assert.match(await page.locator('#claims').innerText(), /AUTHFLOW_SUB\s+alice/);
+      assert.match(await page.locator('#claims').innerText(), /AUTHFLOW_SUB\s+alice@\S+/);
     } finally {
       await ctx.close();
     }

@@ -1,7 +1,8 @@
 """Test backends, all on 127.0.0.1 and stdlib only.
 
 - EchoServer: HTTP backend (for mod_proxy_http) answering every request with JSON of the
-  request line, headers and body it received; records every request it saw.
+  request line, headers and body it received; records every request it saw.  A query
+  parameter sleep=SECONDS makes it answer that much later (a slow backend).
 - FcgiEchoServer: FastCGI responder (for mod_proxy_fcgi) answering with JSON of the
   FCGI params (the environment) it received; records every request.
 - DocServer: serves configurable documents (JWKS) per path, counts fetches, can hang.
@@ -16,6 +17,8 @@ import socketserver
 import struct
 import sys
 import threading
+import time
+import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -47,6 +50,10 @@ class _EchoHandler(BaseHTTPRequestHandler):
     def _echo(self):
         n = int(self.headers.get('Content-Length') or 0)
         body = self.rfile.read(n) if n > 0 else b''
+        # a slow backend (long poll, report): ?sleep=SECONDS (at most 30) before answering
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+        if 'sleep' in q:
+            time.sleep(min(float(q['sleep'][0]), 30.0))
         item = {
             'method': self.command,
             'path': self.path,

@@ -163,7 +163,8 @@ def test_D02_github_pkce_and_identity(site, idps):
     tok = [e for e in gh.log() if e['path'] == '/token']
     assert len(tok) == 1 and tok[0]['code_verifier']
     c = lg.claims()
-    assert c['sub'] == '583231'                       # D16: numeric id from GET /user
+    assert c['sub'] == '583231@gh'                    # D16: numeric id from GET /user (H05)
+    assert c['idp_sub'] == '583231'
     assert c.get('email') == 'octocat@example.com'    # verified + primary from /user/emails
     assert '/user/emails' in gh.paths()
 
@@ -172,7 +173,7 @@ def test_D16_github_unverified_email_not_exported(site, idps):
     idps['gh'].set_mode(*GH, 'github_no_verified_email')
     lg = succeed(site, 'gh')
     c = lg.claims()
-    assert c['sub'] == '583231'
+    assert c['sub'] == '583231@gh' and c['idp_sub'] == '583231'
     assert 'email' not in c or c['email'] in (None, ''), c
     item = app_view(site, lg)
     assert not echo_header(item, 'X-Auth-Email')
@@ -185,7 +186,7 @@ def test_D16_github_identity_not_from_query(site, idps):
     r = callback(site, b, cb)
     assert r.status_code in (302, 303), describe(r)
     c = unverified_claims(b.get('at')[1])
-    assert c['sub'] == '583231' and c.get('email') != 'admin@example.com'
+    assert c['sub'] == '583231@gh' and c.get('email') != 'admin@example.com'
 
 
 # ---- D03: callback parameters ---------------------------------------------------------------
@@ -448,7 +449,7 @@ def test_D18_token_endpoint_hangs(site, idps):
 def test_E01_code_flow_accepts_valid_id_token(site):
     lg = succeed(site)
     item = app_view(site, lg)
-    assert echo_header(item, 'X-Env-Sub') == 'alice'
+    assert echo_header(item, 'X-Env-Sub') == 'alice@bad'
     assert echo_header(item, 'X-Auth-Email') == 'alice@example.com'
     assert echo_header(item, 'X-Env-Provider') == 'bad'
 
@@ -489,7 +490,7 @@ def test_E07_kid_absent_multiple_jwks(site, idps):
 
 def test_E08_rs256(site):
     lg = succeed(site)
-    assert lg.claims()['sub'] == 'alice'
+    assert lg.claims()['sub'] == 'alice@bad' and lg.claims()['idp_sub'] == 'alice'
 
 
 @pytest.mark.parametrize('modes', [['bad_sig'], ['other_alg', 'bad_sig'], ['hs256_bad_sig']],

@@ -121,7 +121,7 @@ def test_F04_large_claims_fit_cookies(site):
     r = get(site, '/app', lg.browser)
     assert r.status_code == 200, describe(r)
     item = echo_of(r)
-    assert [v for k, v in item['headers'] if k.lower() == 'x-env-sub'] == ['alice']
+    assert [v for k, v in item['headers'] if k.lower() == 'x-env-sub'] == ['alice@big']
 
 
 # ---- F10: the sealed flow cookie ----------------------------------------------------------------

@@ -165,7 +165,8 @@ def test_E01_full_login(site, echo, alg, client, auth, mpm):
     r = afharness.http('GET', srv.url('/auth/session'), headers={'Cookie': 'authflow-at=' + at_v})
     assert r.status_code == 200
     s = r.json()
-    assert s['sub'] == 'alice' and s['idp'] == 'idp' and s['email'] == 'alice@example.com'
+    assert s['sub'] == 'alice@idp' and s['idp'] == 'idp' and s['email'] == 'alice@example.com'
+    assert s['idp_sub'] == 'alice'
     assert s['email_verified'] is True and s['groups'] == ['ops', 'dev']
     assert 'exp' in s and 'sid' in s
     assert at_v not in r.text and rt_v not in r.text

@@ -97,7 +97,7 @@ def test_D17_google_legacy_issuer_accepted(site, idps):
     Google preset only."""
     idps['google'].set_mode('google_legacy_iss')
     lg, item = login_ok(site, 'google')
-    assert echo_header(item, 'X-Env-Sub') == 'g-1001'
+    assert echo_header(item, 'X-Env-Sub') == 'g-1001@google'
 
 
 def test_D17_google_legacy_issuer_refused_generic(site, idps):
@@ -131,7 +131,7 @@ def test_D17_kakao_client_secret_post_and_aud(site, idps):
     # the authorization request carried the same client id the id_token's aud names
     authz = [e for e in idps['kakao'].log() if e['path'] == '/authorize']
     assert authz and authz[0]['query']['client_id'] == idps['kakao'].client[0]
-    assert echo_header(item, 'X-Env-Sub') == '4242'
+    assert echo_header(item, 'X-Env-Sub') == '4242@kakao'
 
 
 def test_D17_google_client_secret_basic(site, idps):

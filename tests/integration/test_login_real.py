@@ -68,7 +68,7 @@ def test_E01_real_code_pkce_login(real, keys, provider):
     hdr, c = verify_access_token(lg.at(), keys.ec256)
     assert hdr['typ'] == 'at+jwt' and hdr['alg'] == 'ES256' and hdr.get('kid') == 'e256'
     assert c['iss'] == real.base and c['aud'] in (real.base, [real.base])
-    assert c['sub'] == 'alice' and c['idp'] == provider
+    assert c['sub'] == 'alice@' + provider and c['idp'] == provider and c['idp_sub'] == 'alice'
     assert c['email'] == 'alice@example.com' and c.get('email_verified') is True
     assert c['groups'] == ['ops', 'dev'] and c['name'] == 'Alice Example'
     assert c['sid'] and c['jti'] and 0 < c['exp'] - c['iat'] <= ACCESS_TTL
@@ -77,8 +77,8 @@ def test_E01_real_code_pkce_login(real, keys, provider):
     r = get(real, '/app', lg.browser)
     assert r.status_code == 200, (r.status_code, r.text[:300])
     item = echo_of(r)
-    assert echo_header(item, 'X-Env-Sub') == 'alice'
-    assert echo_header(item, 'X-Env-Remote-User')
+    assert echo_header(item, 'X-Env-Sub') == 'alice@' + provider
+    assert echo_header(item, 'X-Env-Remote-User') == 'alice@' + provider
     assert echo_header(item, 'X-Auth-Email') == 'alice@example.com'
     assert echo_header(item, 'X-Auth-Groups') == 'ops,dev'
     assert echo_header(item, 'X-Env-Provider') == provider
@@ -93,7 +93,7 @@ def test_E01_login_from_protected_page(real):
     assert cb.status_code in (302, 303), describe(cb)
     assert cb.headers['Location'] in ('/es/page?q=1', real.base + '/es/page?q=1')
     r = get(real, '/es/page?q=1', b)
-    assert r.status_code == 200 and echo_header(echo_of(r), 'X-Env-Sub') == 'alice'
+    assert r.status_code == 200 and echo_header(echo_of(r), 'X-Env-Sub') == 'alice@es-post'
 
 
 def test_F01_cookie_attributes(real):
@@ -145,7 +145,7 @@ def test_D04_replay_real(real):
 def test_D16_unverified_email_not_exported(real):
     lg = login_ok(real, 'rs-post', username='bob')
     c = lg.claims()
-    assert c['sub'] == 'bob'
+    assert c['sub'] == 'bob@rs-post'
     assert not c.get('email'), 'unverified email exported: %r' % c
     r = get(real, '/app', lg.browser)
     assert r.status_code == 200

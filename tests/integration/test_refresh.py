@@ -89,7 +89,8 @@ def test_G02_rotation(site, keys):
     assert r.headers.get('Cache-Control') == 'no-store'
     assert cs['rt'].value not in r.text and cs['at'].value not in r.text
     hdr, c = verify_access_token(cs['at'].value, keys.ec256)
-    assert hdr['typ'] == 'at+jwt' and c['sid'] == sid and c['sub'] == 'alice'
+    assert hdr['typ'] == 'at+jwt' and c['sid'] == sid and c['sub'] == 'alice@idp'
+    assert c['idp_sub'] == 'alice'
     assert c['email'] == 'alice@example.com'  # from the family's claims snapshot
     after = family(site, sid)
     assert after['expires'] == before['expires'], 'rotation extended the family'
@@ -296,7 +297,7 @@ def test_gate_refreshes_without_access_token(site):
     r = get(site, '/app', cookie=rt_cookie(b, rt1))
     assert r.status_code == 200, r.text[:300]
     item = echo_of(r)
-    assert echo_header(item, 'X-Env-Sub') == 'alice'
+    assert echo_header(item, 'X-Env-Sub') == 'alice@idp'
     cs = cookies_of(r)
     assert set(cs) == {'at', 'rt'} and cs['rt'].value != rt1
     assert unverified_claims(cs['at'].value)['sid'] == sid

@@ -144,6 +144,20 @@ START_TEST(test_cookie_remove)
     ck_assert_int_eq(af_cookie_remove(&out, &n, "authflow-at2=1; authflow-at = 2", names, 3, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(out, "authflow-at2=1");
+    /* F09, hardening item 13: repeated Cookie lines joined by httpd with ", " */
+    ck_assert_int_eq(af_cookie_remove(&out, &n, "theme=dark, authflow-rt=y; lang=en, authflow-at=x",
+                                      names, 3, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(out, "theme=dark; lang=en");
+    ck_assert_int_eq(af_cookie_remove(&out, &n, "authflow-at=x, authflow-flow=z", names, 3, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 2);
+    ck_assert_ptr_null(out);
+    /* other applications' commas are kept as they were */
+    ck_assert_int_eq(af_cookie_remove(&out, &n, "list=a,b; authflow-at=x", names, 3, pool),
+                     APR_SUCCESS);
+    ck_assert_str_eq(out, "list=a,b");
 }
 END_TEST
 

@@ -442,6 +442,55 @@ START_TEST(test_thumbprint_rfc7638)
 }
 END_TEST
 
+START_TEST(test_A02_key_material_refused_as_hmac_secret)
+{
+    /* hardening item 6: alg=HS256 on a key file would make public key bytes the HMAC
+     * secret (the A02 confusion); a PEM, DER or JWK key is refused as a secret */
+    apr_pool_t *p = af_test_pool();
+    EVP_PKEY *rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t) 2048);
+    EVP_PKEY *ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+    const char *forms[4][2] = {{"PEM", "SubjectPublicKeyInfo"},
+                               {"DER", "SubjectPublicKeyInfo"},
+                               {"PEM", "PrivateKeyInfo"},
+                               {"PEM", "type-specific"}};
+    static const char jwk[] =
+        "{\"kty\":\"EC\",\"crv\":\"P-256\",\"x\":\"f83OJ3D2xF1Bg8vub9tLe1gH"
+        "MzV76e8Tus9uE_rfs5E\",\"y\":\"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0\"}";
+    const char *why, *data;
+    unsigned char raw[32];
+    af_key_t *k;
+    size_t len;
+    int i, f;
+
+    for (i = 0; i < 2; i++) {
+        EVP_PKEY *key = i == 0 ? rsa : ec;
+
+        for (f = 0; f < 4; f++) {
+            int sel = f < 2 ? EVP_PKEY_PUBLIC_KEY : EVP_PKEY_KEYPAIR;
+
+            data = encode(p, key, sel, forms[f][0], forms[f][1], &len);
+            ck_assert_int_eq(af_key_load_pem(&k, data, len, AF_ALG_HS256, "h", &why, p),
+                             AF_EKEY_INVALID);
+            ck_assert_str_eq(why, "hmac_secret_is_a_key");
+        }
+    }
+    ck_assert_int_eq(af_key_load_pem(&k, jwk, strlen(jwk), AF_ALG_HS256, "h", &why, p),
+                     AF_EKEY_INVALID);
+    ck_assert_str_eq(why, "hmac_secret_is_a_key");
+    /* control: random bytes and a text secret stay fine */
+    memset(raw, 0xa5, sizeof(raw));
+    ck_assert_int_eq(
+        af_key_load_pem(&k, (const char *) raw, sizeof(raw), AF_ALG_HS256, "h", &why, p),
+        APR_SUCCESS);
+    data = "correct horse battery staple, forty chars!";
+    ck_assert_int_eq(af_key_load_pem(&k, data, strlen(data), AF_ALG_HS256, "h", &why, p),
+                     APR_SUCCESS);
+    EVP_PKEY_free(rsa);
+    EVP_PKEY_free(ec);
+    apr_pool_destroy(p);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("test_jose_keys");
@@ -455,6 +504,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_C05_unusable_keys_ignored);
     tcase_add_test(tc, test_sign_verify_every_alg);
     tcase_add_test(tc, test_key_formats);
+    tcase_add_test(tc, test_A02_key_material_refused_as_hmac_secret);
     tcase_add_test(tc, test_thumbprint_rfc7638);
     suite_add_tcase(s, tc);
     return s;
