@@ -27,7 +27,7 @@ WARN       := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
 CFLAGS     ?= -O2 -g
 CORE_CFLAGS = -std=gnu11 -fPIC $(CFLAGS) $(WARN) -fvisibility=hidden -Isrc $(APR_CFLAGS)
 
-CORE_DIRS  := common jose token store policy oidc http
+CORE_DIRS  := common jose token store policy oidc http session
 CORE_SRC   := $(sort $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))
 CORE_OBJ   := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(CORE_SRC))
 CORE_HDR   := $(sort $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.h)))

@@ -111,7 +111,7 @@ typedef struct ctl_t {
     int count;
 } ctl_t;
 
-static void log_stderr(void *baton, int level, const char *tag, const char *msg)
+static void log_stderr(void *baton, apr_pool_t *p, int level, const char *tag, const char *msg)
 {
     fprintf(stderr, "authflowctl: %s%s%s\n", tag ? tag : "", tag ? ": " : "", msg);
 }

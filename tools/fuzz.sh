@@ -42,7 +42,7 @@ mkdir -p "$OBJ" "$FINDINGS"
 
 # ---- 1. the core library, clang + sanitizers -------------------------------------------
 CORE_SRC=()
-for d in common jose token store policy oidc http; do
+for d in common jose token store policy oidc http session; do
   for f in src/$d/*.c; do [ -f "$f" ] && CORE_SRC+=("$f"); done
 done
 newest_hdr=$(ls -t src/*/*.h 2>/dev/null | head -1)

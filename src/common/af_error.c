@@ -9,6 +9,7 @@ extern const af_errdesc_t af_store_errors[];
 extern const af_errdesc_t af_policy_errors[];
 extern const af_errdesc_t af_oidc_errors[];
 extern const af_errdesc_t af_http_errors[];
+extern const af_errdesc_t af_session_errors[];
 
 const af_errdesc_t af_common_errors[] = {
     {AF_EBASE64, "base64url_invalid", "not strict, canonical base64url"},
@@ -21,13 +22,17 @@ const af_errdesc_t af_common_errors[] = {
     {AF_ENOTFOUND, "not_found", "no such item"},
     {AF_EINTERNAL, "internal_error", "internal error"},
     {AF_ECRYPTO, "crypto_error", "a cryptographic operation failed"},
+    {AF_EFORM_LIMIT, "too_many_parameters", "too many query or form parameters"},
+    {AF_EFORM_EMPTY, "empty_parameter", "an empty query or form parameter"},
+    {AF_EFORM_ESCAPE, "bad_escape", "a bad percent-escape or a NUL byte"},
+    {AF_EFORM_DUP, "duplicate_parameter", "a parameter given twice"},
     {0, NULL, NULL}};
 
 static const af_errdesc_t *find(apr_status_t rv)
 {
     static const af_errdesc_t *const tables[] = {
         af_common_errors, af_jose_errors, af_token_errors, af_store_errors,
-        af_policy_errors, af_oidc_errors, af_http_errors};
+        af_policy_errors, af_oidc_errors, af_http_errors,  af_session_errors};
     const af_errdesc_t *t;
     int block;
 

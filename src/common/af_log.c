@@ -31,5 +31,19 @@ void af_log(int level, const char *tag, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    log_fn(log_baton, level, tag, buf);
+    log_fn(log_baton, NULL, level, tag, buf);
+}
+
+void af_log_p(apr_pool_t *p, int level, const char *tag, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    if (!af_log_wanted(level)) {
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    log_fn(log_baton, p, level, tag, buf);
 }

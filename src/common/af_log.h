@@ -12,6 +12,7 @@
 #define AF_LOG_H
 
 #include <apr.h>
+#include <apr_pools.h>
 
 #define AF_LOG_ERR     3
 #define AF_LOG_WARNING 4
@@ -19,8 +20,13 @@
 #define AF_LOG_INFO    6
 #define AF_LOG_DEBUG   7
 
-/** A sink: tag is our stable "AFnnnnn" log tag (may be NULL), msg is formatted. */
-typedef void af_log_fn(void *baton, int level, const char *tag, const char *msg);
+/**
+ * A sink: tag is our stable "AFnnnnn" log tag (may be NULL), msg is formatted.  p is the
+ * pool of the work the line is about (a request's pool, from af_log_p), or NULL: the
+ * glue's sink finds the request from it, so that a core line lands in the virtual host's
+ * ErrorLog with the client address, like httpd's own request lines.
+ */
+typedef void af_log_fn(void *baton, apr_pool_t *p, int level, const char *tag, const char *msg);
 
 /** Install the sink (NULL: discard). Not thread-safe: call at startup only. */
 void af_log_set(af_log_fn *fn, void *baton, int max_level);
@@ -28,7 +34,11 @@ void af_log_set(af_log_fn *fn, void *baton, int max_level);
 /** Is a message of this level wanted? Cheap: use it to skip formatting on hot paths. */
 int af_log_wanted(int level);
 
-/** printf-style logging through the sink. */
+/** printf-style logging through the sink, without a request. */
 void af_log(int level, const char *tag, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/** The same about the work of pool p (a request's pool or a subpool of it). */
+void af_log_p(apr_pool_t *p, int level, const char *tag, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

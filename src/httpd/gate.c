@@ -27,11 +27,13 @@
 #include "httpd/gate.h"
 #include "httpd/login.h"
 #include "httpd/refresh.h"
-#include "httpd/tcache.h"
+#include "session/af_tcache.h"
 #include "jose/af_jose_errors.h"
 #include "jose/af_jwt.h"
 
 APLOG_USE_MODULE(authflow);
+
+#define AF_REQUEST_KEY "authflow-request"
 
 /* Per-request state, in r->request_config. */
 typedef struct af_req_t {
@@ -378,6 +380,7 @@ static int check_user_id(request_rec *r)
 
 static int post_read_request(request_rec *r)
 {
+    apr_pool_userdata_setn(r, AF_REQUEST_KEY, NULL, r->pool); /* for log_sink */
     af_export_scrub(r, af_srv_conf(r->server));
     return DECLINED;
 }
@@ -441,11 +444,32 @@ static int fixups(request_rec *r)
     return DECLINED;
 }
 
-static void log_sink(void *baton, int level, const char *tag, const char *msg)
+/* The request whose pool (or an ancestor of it) p is (post_read_request marks each). */
+static request_rec *request_of(apr_pool_t *p)
 {
-    server_rec *s = baton;
+    void *r;
 
-    ap_log_error(APLOG_MARK, level, 0, s, "%s%s%s", tag ? tag : "", tag ? ": " : "", msg);
+    for (; p != NULL; p = apr_pool_parent_get(p)) {
+        r = NULL;
+        if (apr_pool_userdata_get(&r, AF_REQUEST_KEY, p) == APR_SUCCESS && r != NULL) {
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* The core's log lines: about a request, in its virtual host's ErrorLog with the client
+ * address (like httpd's own request lines); else the main server's log. */
+static void log_sink(void *baton, apr_pool_t *p, int level, const char *tag, const char *msg)
+{
+    request_rec *r = p != NULL ? request_of(p) : NULL;
+
+    if (r != NULL) {
+        ap_log_rerror(APLOG_MARK, level, 0, r, "%s%s%s", tag ? tag : "", tag ? ": " : "", msg);
+    } else {
+        ap_log_error(APLOG_MARK, level, 0, (server_rec *) baton, "%s%s%s", tag ? tag : "",
+                     tag ? ": " : "", msg);
+    }
 }
 
 static int check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)

@@ -110,10 +110,16 @@ apr_status_t af_policy_path_compile(af_policy_path_t **out, const char **err, co
 /** Resolve a compiled path; NULL when absent.  Borrowed from claims. */
 const json_t *af_policy_path_get(const af_policy_path_t *path, const json_t *claims);
 
+/** The longest claim text handed to a backend (bytes). */
+#define AF_POLICY_TEXT_MAX 4096
+
 /**
- * A claim as text for ap_expr and headers: strings as they are, numbers in JSON form,
- * true/false, null as "", arrays as their scalar elements joined by sep (nested arrays
- * and objects as compact JSON), objects as compact JSON.  NULL when v is NULL.
+ * A claim as text -- the one renderer of env export, AuthFlowExport headers and the
+ * ap_expr function authflow_claim(): strings as they are, numbers as decimal text (an
+ * integral real without fraction), true/false, arrays of scalars joined by sep (default
+ * ","), arrays with a nested or sep-containing member and objects as compact JSON.
+ * @return NULL when absent, null, or refused: a control character (CR, LF, NUL...) or
+ *         longer than AF_POLICY_TEXT_MAX (a cut or cleaned value could name someone else)
  */
 const char *af_policy_claim_text(const json_t *v, const char *sep, apr_pool_t *p);
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 
 #include <apr_strings.h>
 
@@ -476,46 +477,94 @@ apr_status_t af_policy_eval(int *allowed, const af_policy_t *pol, const json_t *
     return APR_SUCCESS;
 }
 
+static const char *scalar_text(const json_t *j, apr_pool_t *p)
+{
+    double d;
+
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        return apr_pstrmemdup(p, json_string_value(j), json_string_length(j));
+    case JSON_INTEGER:
+        return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t) json_integer_value(j));
+    case JSON_REAL:
+        d = json_real_value(j);
+        if (d >= -9007199254740992.0 && d <= 9007199254740992.0 && d == (double) (apr_int64_t) d) {
+            return apr_psprintf(p, "%" APR_INT64_T_FMT, (apr_int64_t) d);
+        }
+        return apr_psprintf(p, "%.17g", d);
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    default:
+        return NULL;
+    }
+}
+
 static const char *dump_json(const json_t *v, apr_pool_t *p)
 {
     char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    const char *r = s ? apr_pstrdup(p, s) : "";
+    const char *r = s ? apr_pstrdup(p, s) : NULL;
 
     free(s);
     return r;
 }
 
+/* A value may be handed over only whole: never cut or cleaned (it could name someone else). */
+static int text_ok(const char *v)
+{
+    apr_size_t n = strlen(v), i;
+
+    if (n > AF_POLICY_TEXT_MAX) {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        if ((unsigned char) v[i] < 0x20 || v[i] == 0x7f) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 const char *af_policy_claim_text(const json_t *v, const char *sep, apr_pool_t *p)
 {
+    const char *t;
     apr_size_t i, n;
-    char *out = NULL;
 
-    if (v == NULL) {
+    if (v == NULL || json_is_null(v)) {
         return NULL;
     }
-    switch (json_typeof(v)) {
-    case JSON_STRING:
-        return apr_pstrmemdup(p, json_string_value(v), json_string_length(v));
-    case JSON_TRUE:
-        return "true";
-    case JSON_FALSE:
-        return "false";
-    case JSON_NULL:
-        return "";
-    case JSON_ARRAY:
+    sep = sep != NULL ? sep : ",";
+    if (json_is_array(v)) {
+        const char **parts;
+        int simple = 1;
+
         n = json_array_size(v);
-        if (n == 0) {
-            return "";
+        parts = apr_palloc(p, sizeof(*parts) * (n + 1));
+        for (i = 0; i < n && simple; i++) {
+            parts[i] = scalar_text(json_array_get(v, i), p);
+            simple = parts[i] != NULL && strstr(parts[i], sep) == NULL;
         }
-        for (i = 0; i < n; i++) {
-            const json_t *e = json_array_get(v, i);
-            const char *t = (json_is_array(e) || json_is_object(e))
-                                ? dump_json(e, p)
-                                : af_policy_claim_text(e, sep, p);
-            out = out == NULL ? apr_pstrdup(p, t) : apr_pstrcat(p, out, sep ? sep : ",", t, NULL);
+        if (simple) {
+            struct iovec *vec = apr_palloc(p, sizeof(*vec) * (2 * n + 1));
+            apr_size_t k = 0;
+
+            for (i = 0; i < n; i++) {
+                if (i > 0) {
+                    vec[k].iov_base = (void *) sep;
+                    vec[k++].iov_len = strlen(sep);
+                }
+                vec[k].iov_base = (void *) parts[i];
+                vec[k++].iov_len = strlen(parts[i]);
+            }
+            t = k ? apr_pstrcatv(p, vec, k, NULL) : "";
+        } else {
+            t = dump_json(v, p); /* nested or ambiguous members: JSON text */
         }
-        return out;
-    default: /* numbers and objects */
-        return dump_json(v, p);
+    } else if (json_is_object(v)) {
+        t = dump_json(v, p);
+    } else {
+        t = scalar_text(v, p);
     }
+    return t != NULL && text_ok(t) ? t : NULL;
 }

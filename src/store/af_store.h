@@ -128,6 +128,8 @@ typedef struct af_store_ops_t {
     apr_status_t (*flow_consume)(af_store_t *st, const char *id, apr_size_t id_len,
                                  apr_int64_t expires);
     apr_status_t (*delivered)(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
+    apr_status_t (*token_family)(const char **sid, af_store_t *st, const char *rt,
+                                 apr_size_t rt_len, apr_pool_t *p);
 } af_store_ops_t;
 
 struct af_store_t {
@@ -217,6 +219,14 @@ apr_status_t af_store_rotate2(af_store_rotation_t **out, af_store_t *st,
  * when rt is unknown or not pending.  @return APR_SUCCESS, AF_ESTORE_*
  */
 apr_status_t af_store_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
+
+/**
+ * The login (family id) a refresh token belongs to, whatever its state -- a read-only
+ * lookup (logout and a new login revoke the login behind the browser's cookie; nothing
+ * rotates).  @return APR_SUCCESS, AF_ESTORE_UNKNOWN, AF_ESTORE_*
+ */
+apr_status_t af_store_token_family(const char **sid, af_store_t *st, const char *rt,
+                                   apr_size_t rt_len, apr_pool_t *p);
 
 /** Revoke one family (idempotent). @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
 apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);

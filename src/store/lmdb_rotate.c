@@ -539,3 +539,34 @@ apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, 
     }
     return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(rc, "delivered");
 }
+
+apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt,
+                                apr_size_t rt_len, apr_pool_t *p)
+{
+    lm_t *lm = st->impl;
+    unsigned char h[AF_RT_HASH_LEN];
+    MDB_val k = {AF_RT_HASH_LEN, h}, v;
+    MDB_txn *txn = NULL;
+    lm_tok_t t;
+    apr_status_t rv = AF_ESTORE_UNKNOWN;
+    int rc;
+
+    *sid = NULL;
+    if (af_token_refresh_check(rt, rt_len) != APR_SUCCESS ||
+        af_token_refresh_hash(h, rt, rt_len) != APR_SUCCESS) {
+        return AF_ESTORE_UNKNOWN;
+    }
+    rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
+    if (rc != MDB_SUCCESS) {
+        return af_lm_err(rc, "token_family");
+    }
+    rc = mdb_get(txn, lm->tokens, &k, &v);
+    if (rc == MDB_SUCCESS && af_lm_tok_decode(&t, &v) == APR_SUCCESS) {
+        *sid = apr_pstrmemdup(p, t.sid, LM_SID_LEN);
+        rv = APR_SUCCESS;
+    } else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+        rv = af_lm_err(rc, "token_family");
+    }
+    mdb_txn_abort(txn);
+    return rv;
+}

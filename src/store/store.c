@@ -99,3 +99,9 @@ int af_store_family_active(const af_store_family_t *fam, apr_int64_t now)
     }
     return 1;
 }
+
+apr_status_t af_store_token_family(const char **sid, af_store_t *st, const char *rt,
+                                   apr_size_t rt_len, apr_pool_t *p)
+{
+    return st->ops->token_family(sid, st, rt, rt_len, p);
+}

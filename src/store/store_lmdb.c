@@ -335,7 +335,8 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_sweep,
                                         af_lm_stats,
                                         af_lm_flow_consume,
-                                        af_lm_delivered};
+                                        af_lm_delivered,
+                                        af_lm_token_family};
 
 static int env_exists(const char *dir)
 {

@@ -120,7 +120,7 @@ const char *af_test_vectors_dir(void)
 static char *log_lines[LOG_MAX_LINES];
 static int log_n;
 
-static void sink(void *baton, int level, const char *tag, const char *msg)
+static void sink(void *baton, apr_pool_t *p, int level, const char *tag, const char *msg)
 {
     char buf[1200];
 

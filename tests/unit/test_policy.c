@@ -714,15 +714,29 @@ START_TEST(test_policy_path_and_text)
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "age"), ",", pool), "42");
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "score"), ",", pool), "3.5");
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "t"), ",", pool), "true");
-    ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "nul"), ",", pool), "");
+    ck_assert_ptr_null(af_policy_claim_text(json_object_get(j, "nul"), ",", pool));
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "empty_arr"), ",", pool), "");
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "groups"), " ", pool),
                      "ops dev admins");
+    /* a nested or null member: the whole array as JSON (never an ambiguous join) */
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "mixed"), ",", pool),
-                     "1,1,true,,2.5,[\"x\"],{\"k\":1}");
+                     "[1,\"1\",true,null,2.5,[\"x\"],{\"k\":1}]");
     ck_assert_str_eq(af_policy_claim_text(json_object_get(j, "realm_access"), ",", pool),
                      "{\"roles\":[\"admin\",\"user\"],\"level\":3}");
     ck_assert_ptr_null(af_policy_claim_text(NULL, ",", pool));
+    /* the one renderer of env, headers and authflow_claim(): control characters refuse the
+     * value whole, a member containing the separator makes it JSON */
+    {
+        json_t *x = json_pack("{s:s, s:[s,s], s:[s,s]}", "crlf", "a\r\nX-Admin: 1", "sepin", "a,b",
+                              "c", "ok", "tab", "x\ty", "z");
+
+        ck_assert_ptr_null(af_policy_claim_text(json_object_get(x, "crlf"), ",", pool));
+        ck_assert_str_eq(af_policy_claim_text(json_object_get(x, "sepin"), ",", pool),
+                         "[\"a,b\",\"c\"]");
+        ck_assert_str_eq(af_policy_claim_text(json_object_get(x, "sepin"), ";", pool), "a,b;c");
+        ck_assert_ptr_null(af_policy_claim_text(json_object_get(x, "tab"), ",", pool));
+        json_decref(x);
+    }
     json_decref(j);
 }
 END_TEST

@@ -1,11 +1,11 @@
-/* tcache.c -- the verified-token cache (see tcache.h). */
+/* session_tcache.c -- the verified-token cache (see af_tcache.h). */
 #include <string.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <openssl/evp.h>
 
-#include "httpd/tcache.h"
+#include "session/af_tcache.h"
 
 typedef struct entry_t {
     unsigned char key[AF_TCACHE_KEYLEN];

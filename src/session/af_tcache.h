@@ -1,4 +1,4 @@
-/* tcache.h -- the verified-token cache, one per child process.
+/* af_tcache.h -- the verified-token cache, one per child process.
  *
  * Keyed by SHA-256 of the whole token plus a scope (the server config that verified it,
  * so a token accepted for vhost A is never a hit at vhost B).  Direct-mapped, bounded

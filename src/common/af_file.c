@@ -1,0 +1,41 @@
+/* af_file.c -- capped file reader (see af_file.h). */
+#include <apr_file_io.h>
+
+#include "common/af_error.h"
+#include "common/af_file.h"
+
+apr_status_t af_file_read(char **data, apr_size_t *len, const char *path, apr_size_t max,
+                          apr_pool_t *p)
+{
+    apr_file_t *f = NULL;
+    apr_finfo_t fi;
+    apr_size_t n = 0;
+    char *buf = NULL;
+    apr_status_t rv;
+
+    *data = NULL;
+    *len = 0;
+    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
+    if (rv == APR_SUCCESS && (fi.size < 0 || (apr_size_t) fi.size > max)) {
+        rv = AF_ETOOBIG;
+    }
+    if (rv == APR_SUCCESS) {
+        n = (apr_size_t) fi.size;
+        buf = apr_palloc(p, n + 1);
+        if (n > 0) {
+            rv = apr_file_read_full(f, buf, n, &n);
+        }
+    }
+    apr_file_close(f);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return APR_SUCCESS;
+}

@@ -1,0 +1,475 @@
+/* af_session.h -- the login lifecycle without httpd: what the gate and the handler endpoints
+ * decide, as plain functions over plain values (ARCHITECTURE.md "src/session/").
+ *
+ * The glue (src/httpd) reads request_rec into an af_req_in_t, calls one function here, and
+ * applies the af_effects_t that comes back (status, Location, Set-Cookie, headers, body).
+ * Nothing here includes an httpd header; unit tests and fuzzers reach every decision.
+ *
+ * The site (af_site_t) is one virtual host's configuration, resolved once at configtest
+ * and never changed afterwards; its per-process handles (the store, the verified-token
+ * cache) hang off site->rt, filled in child_init.
+ */
+#ifndef AF_SESSION_H
+#define AF_SESSION_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <jansson.h>
+
+#include "http/af_jwks_cache.h"
+#include "jose/af_jwk.h"
+#include "oidc/af_oidc.h"
+#include "policy/af_policy.h"
+#include "session/af_session_errors.h"
+#include "store/af_store.h"
+#include "token/af_token.h"
+
+/* ---- the site --------------------------------------------------------------------------- */
+
+#define AF_SESSION_FLOW_MAX_AGE   600 /* seconds a login may take */
+#define AF_SESSION_FLOW_MAX       4   /* concurrent logins kept in the flow cookie */
+#define AF_SESSION_RETURN_TO_MAX  1024
+#define AF_SESSION_LOGOUT_MAX_AGE 600
+
+/** Another issuer whose JWTs the gate accepts (AuthFlowTrustIssuer). */
+typedef struct af_site_trust_t {
+    const char *issuer;
+    const char *jwks;       /* file or URL as configured (for messages) */
+    const char *aud;        /* NULL: the site's audience */
+    unsigned alg_mask;      /* 1u << af_alg_t; 0: any asymmetric */
+    af_keyset_t *keys;      /* a local file, loaded at configuration time */
+    af_jwks_cache_t *cache; /* a remote JWKS */
+} af_site_trust_t;
+
+typedef struct af_tcache_t af_tcache_t;
+
+/** Per-process handles of a site (child_init). */
+typedef struct af_site_rt_t {
+    af_store_t *store;     /* NULL: not open in this process (see store_rv) */
+    apr_status_t store_rv; /* why not */
+    af_tcache_t *tcache;   /* NULL: no cache */
+} af_site_rt_t;
+
+typedef struct af_site_t {
+    const char *base_url; /* origin, scheme://host[:port]; NULL when unknown */
+    const char *endpoint; /* where SetHandler authflow is mounted, "/auth" */
+    const char *issuer;
+    const char *audience;
+    const af_key_t *signing_key;
+    af_keyset_t *own_keys;     /* signing + verify keys */
+    apr_array_header_t *trust; /* af_site_trust_t * */
+    apr_int64_t clock_skew;
+    apr_int64_t access_ttl;
+    apr_int64_t clock_offset; /* the test clock (AuthFlowTestClockOffset) */
+    int token_cache;
+    /* cookies */
+    const char *cookie_prefix; /* after dropping __Host- on plain-http loopback */
+    const char *cookie_at;
+    const char *cookie_rt;
+    const char *cookie_flow;
+    const char *cookie_logout;
+    int cookie_secure;
+    const char *samesite; /* of -at / -rt: "Lax", "Strict", "None" */
+    /* logins (NULL / 0 on a site without providers or store) */
+    int has_store;                    /* AuthFlowStore applies here */
+    apr_array_header_t *providers;    /* af_oidc_provider_t * */
+    apr_array_header_t *token_claims; /* const char * */
+    apr_array_header_t *return_to;    /* extra origins, lower case */
+    apr_int64_t refresh_ttl;
+    apr_int64_t refresh_idle;
+    apr_int64_t reuse_grace;
+    af_seal_key_t *flow_key;   /* the flow cookie's */
+    af_seal_key_t *logout_key; /* the -logout cookie's */
+    af_seal_key_t *idt_key;    /* the id_token kept for id_token_hint */
+    const char *tpl_chooser;
+    const char *tpl_error;
+    const char *tpl_logout;
+    af_site_rt_t *rt; /* per process */
+} af_site_t;
+
+/** The site's store in this process, or NULL. */
+af_store_t *af_site_store(const af_site_t *site);
+
+/* ---- one request, as plain values ---------------------------------------------------------- */
+
+typedef struct af_req_in_t {
+    apr_int64_t now; /* the module clock: request time + the test offset */
+    const char *method;
+    const char *cookie;        /* the Cookie header (NULL: none) */
+    const char *authorization; /* the Authorization header */
+    const char *origin;
+    const char *sec_fetch_site;
+    const char *sec_fetch_mode;
+    const char *sec_fetch_dest;
+    const char *accept;
+    const char *query; /* r->args */
+    int subrequest;
+    /* the request the client first sent (before internal redirects), for return_to */
+    const char *orig_unparsed_uri;
+    const char *orig_uri;
+    const char *orig_args;
+} af_req_in_t;
+
+/* ---- effects ---------------------------------------------------------------------------- */
+
+typedef enum {
+    AF_BODY_NONE = 0,
+    AF_BODY_JSON, /* application/json */
+    AF_BODY_HTML  /* text/html; charset=utf-8 */
+} af_body_kind_t;
+
+typedef struct af_effects_t {
+    int status;          /* HTTP status; 0: go on (the gate let the request through) */
+    apr_status_t reason; /* why, when failing (an AF_E* code) */
+    const char *location;
+    const char *www_authenticate;
+    const char *allow;
+    int retry_after;             /* seconds; 0: none */
+    apr_array_header_t *cookies; /* Set-Cookie values (const char *) */
+    int cookies_always;          /* also on error responses and redirects (err_headers_out) */
+    af_body_kind_t body_kind;
+    const char *body;
+    const char *content_type;    /* NULL: by body_kind */
+    const char *cache_control;   /* NULL: "no-store" */
+    const char *csp;             /* NULL: the handler default */
+    const char *referrer_policy; /* NULL: "no-referrer" */
+    const char *delivered_rt;    /* call af_session_delivered with it after the response */
+} af_effects_t;
+
+/** A fresh effects value (status 0, no cookies). */
+af_effects_t *af_effects_make(apr_pool_t *p);
+
+/** Add a Set-Cookie value. */
+void af_effects_cookie(af_effects_t *eff, const char *set_cookie);
+
+/* ---- cookies ---------------------------------------------------------------------------- */
+
+/**
+ * A Set-Cookie value: "name=value; Path=/; Max-Age=N; HttpOnly[; Secure]; SameSite=X".
+ * value NULL clears the cookie (empty value, Max-Age=0).  lax_always: SameSite=Lax whatever
+ * the site says (the flow and logout cookies, F03).
+ */
+const char *af_session_set_cookie(const af_site_t *site, const char *name, const char *value,
+                                  apr_int64_t max_age, int lax_always, apr_pool_t *p);
+
+/** Add the two cookies that clear -at and -rt. */
+void af_session_clear_login_cookies(af_effects_t *eff, const af_site_t *site, apr_pool_t *p);
+
+/* ---- URLs, return_to, same origin (session_url.c) ---------------------------------------- */
+
+/**
+ * A validated return_to (D08): a path starting with one '/' (not "//" or "/\"), or an
+ * absolute URL of the base origin or an AuthFlowReturnTo origin (no userinfo), at most
+ * AF_SESSION_RETURN_TO_MAX bytes, no whitespace, control characters or backslashes.
+ * Anything else gives "/".
+ */
+const char *af_session_return_to(const af_site_t *site, const char *rt, apr_pool_t *p);
+
+/** The absolute URL of a validated return_to. */
+const char *af_session_return_url(const af_site_t *site, const char *rt, apr_pool_t *p);
+
+/**
+ * Same-origin check of a state-changing request (F07, F08): an Origin equal to the origin
+ * of the base URL, or, without Origin (or "Origin: null", sent after a no-referrer page),
+ * Sec-Fetch-Site: same-origin.  Any Sec-Fetch-Site other than same-origin fails.
+ */
+int af_session_same_origin(const af_site_t *site, const char *origin, const char *sec_fetch_site);
+
+/**
+ * Is this a browser navigation?  Sec-Fetch-Mode: navigate; or, from a client that sends
+ * no Sec-Fetch-* at all, Accept containing text/html.
+ */
+int af_session_is_navigation(const af_req_in_t *in);
+
+/**
+ * The path and query the client first asked for, as a same-origin return_to: "/" when not
+ * a safe path; the fragment and any access_token / id_token / refresh_token / code
+ * parameter are left out (D13).
+ */
+const char *af_session_request_target(const af_req_in_t *in, apr_pool_t *p);
+
+/**
+ * The login URL for a gate location: AuthFlowLogin (a provider name, an absolute URL or a
+ * local path; NULL: the chooser at <endpoint>/login) with return_to appended.
+ */
+const char *af_session_login_url(const af_site_t *site, const char *login, const char *return_to,
+                                 apr_pool_t *p);
+
+/* ---- the flow cookie (session_flow.c) ------------------------------------------------------ */
+
+/**
+ * The pending logins of this browser: the <prefix>-flow cookie, one AES-256-GCM blob
+ * sealed with the site's flow key (bound to the cookie name), holding up to
+ * AF_SESSION_FLOW_MAX flows, each at most AF_SESSION_FLOW_MAX_AGE old.  Several tabs may
+ * log in at once; single use across processes is the store's (af_store_flow_consume).
+ * @return array of af_oidc_flow_t *, oldest first; never NULL (empty when unreadable)
+ */
+apr_array_header_t *af_session_flows_read(const af_site_t *site, const char *cookie,
+                                          apr_int64_t now, apr_pool_t *p);
+
+/**
+ * The Set-Cookie of the flow cookie holding these flows: the newest that fit (at most
+ * AF_SESSION_FLOW_MAX, name=value <= 4096 bytes); cleared when none is left.
+ * @return APR_SUCCESS, AF_EINTERNAL (no flow key), sealing errors
+ */
+apr_status_t af_session_flows_cookie(const char **set_cookie, const af_site_t *site,
+                                     const apr_array_header_t *flows, apr_int64_t now,
+                                     apr_pool_t *p);
+
+/** The flow whose state equals state (constant time), removed from flows; NULL if none. */
+af_oidc_flow_t *af_session_flow_take(apr_array_header_t *flows, const char *state);
+
+/* ---- verification of our tokens (session_verify.c) --------------------------------------- */
+
+/**
+ * Verify a JWT the gate accepts: one of our own access tokens (RFC 9068 profile: typ
+ * at+jwt, iss/aud ours, exp/nbf/iat with the leeway, lifetime <= AccessTTL + skew, jti,
+ * sub), or one of an AuthFlowTrustIssuer issuer (its keys, aud, sub).
+ * @param trust the trusted issuer that verified it, or NULL for our own
+ * @return APR_SUCCESS or the reason (AF_EJWS_*, AF_EJWT_*, AF_ETOOBIG, ...)
+ */
+apr_status_t af_session_verify(json_t **claims, const af_site_trust_t **trust,
+                               const af_site_t *site, const char *tok, apr_size_t len,
+                               apr_int64_t now, apr_pool_t *p);
+
+/** The same for our own tokens only (a trusted issuer's token gives AF_EJWT_ISS). */
+apr_status_t af_session_verify_own(json_t **claims, const af_site_t *site, const char *tok,
+                                   apr_size_t len, apr_int64_t now, apr_pool_t *p);
+
+/** The trusted issuer named iss, or NULL. */
+const af_site_trust_t *af_session_trust_for(const af_site_t *site, const char *iss);
+
+/* ---- minting and rotation (session_rotate.c) ----------------------------------------------- */
+
+/**
+ * Mint our access token for a login -- the one mint path of the callback, the refresh
+ * endpoint and the gate's inline refresh (af_token_mint_access_fit: mapped claims are left
+ * out from the end of AuthFlowTokenClaims until it fits a 4 KB cookie, logged at INFO).
+ * sub: our (namespaced) subject; claims: the login's snapshot, whose "sub" is the IdP's
+ * own subject (the token's idp_sub).
+ */
+apr_status_t af_session_mint(const char **at, const af_site_t *site, const char *sub,
+                             const char *sid, const char *idp, const json_t *claims,
+                             apr_int64_t now, apr_pool_t *p);
+
+typedef struct af_rotated_t {
+    const char *access_token; /* the new access JWT (in the -at cookie; never in a body) */
+    const char *sid;          /* the login */
+    apr_int64_t at_expires;
+    apr_int64_t rt_expires; /* the login's absolute expiry (never extended) */
+    int replayed;           /* 1: the same successor again (grace, or pending delivery) */
+} af_rotated_t;
+
+/**
+ * One refresh-token rotation and its access token: the refresh cookie of in->cookie is
+ * rotated in the store (pending: the gate's inline refresh, whose answer reaches the
+ * browser later -- then eff->delivered_rt is set, see af_session_delivered), a new access
+ * token is minted from the login's claims snapshot, and both Set-Cookies go into eff.  An
+ * access cookie of ANOTHER login next to the refresh token revokes the login (G08).  A
+ * refused token clears both cookies; a store failure changes nothing and sets no cookie.
+ * @return APR_SUCCESS; AF_ESESS_NO_REFRESH (no refresh cookie or no store here: nothing
+ *         done); AF_ESTORE_UNKNOWN / _EXPIRED / _REUSE / _REVOKED (cookies cleared); store
+ *         failures (AF_ESTORE_FULL/BUSY/IO/CORRUPT, AF_ESESS_STORE); mint errors (the
+ *         successor's refresh cookie is still set: it is committed)
+ */
+apr_status_t af_session_rotate(af_rotated_t **out, af_effects_t *eff, const af_site_t *site,
+                               const af_req_in_t *in, int pending, apr_pool_t *p);
+
+/** The answer carrying a pending rotation of rt went out at now (the module clock). */
+apr_status_t af_session_delivered(const af_site_t *site, const char *rt, apr_int64_t now);
+
+/* ---- the gate (session_gate.c) ------------------------------------------------------------- */
+
+typedef enum {
+    AF_UNAUTH_AUTO = 0, /* navigations redirect, everything else 401 */
+    AF_UNAUTH_REDIRECT,
+    AF_UNAUTH_401,
+    AF_UNAUTH_PASS
+} af_unauth_t;
+
+/* token sources, in the order configured */
+#define AF_FROM_COOKIE 1
+#define AF_FROM_BEARER 2
+
+/** A gate location's options (per directory), resolved by the glue. */
+typedef struct af_gate_opts_t {
+    int unauth;                        /* af_unauth_t */
+    int n_from;                        /* 0: cookie then bearer */
+    int from[2];                       /* AF_FROM_* */
+    const af_policy_path_t *user_path; /* the claim of REMOTE_USER; NULL: sub */
+    int check_revocation;              /* AuthFlowCheckRevocation */
+    int refresh;                       /* AuthFlowRefresh auto (1) | off (0) */
+    const char *login;                 /* AuthFlowLogin, or NULL */
+} af_gate_opts_t;
+
+typedef struct af_gate_t {
+    apr_status_t reason; /* APR_SUCCESS: authenticated */
+    json_t *claims;      /* verified claims (borrowed: pool or token cache) */
+    const char *issuer;  /* their issuer */
+    const char *user;    /* REMOTE_USER */
+    const char *token;   /* the token used (the new one after an inline refresh) */
+    apr_size_t token_len;
+    int src;                   /* AF_FROM_*, 0: none found */
+    int cached;                /* a token-cache hit */
+    const char *refreshed_sid; /* the login refreshed inline, or NULL */
+    af_effects_t *eff;         /* cookies of an inline refresh (always sent); a failure's
+                                  answer (af_session_gate_fail) */
+} af_gate_t;
+
+/**
+ * The gate's decision for one request.  The token: the one of the request this one
+ * derives from (inh_token: internal redirect, subrequest), else the first source of
+ * opts present (cookie, Bearer).  Over 8 KiB: refused before decoding (A21).  Verified
+ * (token cache first).  Missing or expired, with a refresh cookie, not a Bearer token,
+ * not a subrequest (its Set-Cookie would never reach the browser) and AuthFlowRefresh
+ * not off: rotated inline, pending until the answer goes out (eff->delivered_rt).  Our
+ * logins: not revoked (a store that cannot be read is AF_ESESS_STORE, 503).  The user:
+ * the configured claim, 1..255 bytes without control characters; a trusted issuer's
+ * users are "<value>@<issuer>".
+ * @return the reason as in (*out)->reason; the failure answer is not filled in (the
+ *         caller decides: pass mode stays anonymous) -- see af_session_gate_fail
+ */
+apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_gate_opts_t *opts,
+                             const af_req_in_t *in, const char *inh_token, int inh_src,
+                             apr_pool_t *p);
+
+/**
+ * The answer to an unauthenticated request: store failures 503 with Retry-After and the
+ * reason (an error page for navigations, JSON otherwise: never a redirect to the IdP,
+ * which would only come back here); navigations (auto) or redirect mode: 302 to the login
+ * URL with return_to; else 401 with WWW-Authenticate: Bearer (error="invalid_token" when a
+ * token was presented, RFC 6750 3.1) and JSON {"error": reason, "login_url": url}.
+ */
+void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gate_opts_t *opts,
+                          const af_req_in_t *in, apr_status_t reason, apr_pool_t *p);
+
+/* ---- login and callback (session_login.c) -------------------------------------------------- */
+
+/** The provider of this site named name, or NULL. */
+af_oidc_provider_t *af_session_provider(const af_site_t *site, const char *name);
+
+/** GET <endpoint>/login?provider=NAME&return_to=URL: 302 to the IdP, or the chooser page. */
+void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                      apr_pool_t *p);
+
+/** GET <endpoint>/callback: finish a login (see session_login.c). */
+void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                         apr_pool_t *p);
+
+/**
+ * Revoke the login(s) behind the request's -at / -rt cookies (D14 at the callback, and
+ * logout): the access token's sid when it verifies, the refresh token's login (a
+ * read-only lookup).  @return APR_SUCCESS, or a store failure
+ */
+apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t *in, af_store_t *st,
+                                       apr_pool_t *p);
+
+/** The unsealed IdP id_token of login sid (for id_token_hint), or NULL. */
+const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
+                                apr_int64_t now, apr_pool_t *p);
+
+/* ---- the other endpoints (session_endpoints.c) ------------------------------------------- */
+
+typedef enum {
+    AF_EP_LOGIN = 1,
+    AF_EP_CALLBACK,
+    AF_EP_JWKS,
+    AF_EP_SESSION,
+    AF_EP_REFRESH,
+    AF_EP_LOGOUT
+} af_endpoint_t;
+
+/**
+ * Route a request of SetHandler authflow by its raw path (as sent: before decoding and
+ * slash merging) below the site's endpoint.  Only exact names count (D09).
+ * @param allow for AF_ESESS_METHOD: the Allow header value
+ * @return APR_SUCCESS, AF_ESESS_NOT_FOUND, AF_ESESS_METHOD
+ */
+apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
+                              const char *raw_path, const char *method);
+
+/** Run an endpoint (the request body was already read and dropped by the glue). */
+void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t ep,
+                       const af_req_in_t *in, apr_pool_t *p);
+
+/**
+ * POST <endpoint>/refresh: same-origin only (else 403 cross_site, nothing changed); one
+ * rotation: 204 with new -at / -rt cookies (never a token in a body); no refresh cookie 401
+ * no_refresh_token, refused tokens 401 (cookies cleared; reuse revoked the login); store
+ * failures 503 store_unavailable (nothing written, no cookie).
+ */
+void af_session_refresh(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                        apr_pool_t *p);
+
+/** GET <endpoint>/session: the verified access token's claims as JSON (never a token). */
+void af_session_info(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                     apr_pool_t *p);
+
+/** GET <endpoint>/jwks.json: the public keys of the signing and verify keys. */
+void af_session_jwks(af_effects_t *eff, const af_site_t *site, apr_pool_t *p);
+
+/**
+ * <endpoint>/logout.  GET: a confirmation page (a POST form), or with state the IdP's
+ * return (E19: the state must equal the sealed one; else an error page and no redirect).
+ * POST, same-origin only: the login behind the cookies is revoked, every cookie of the
+ * module cleared, then 303 to the IdP's end_session_endpoint (RP-Initiated Logout, with
+ * id_token_hint) or to return_to / the signed-out page.  Idempotent.
+ */
+void af_session_logout(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
+
+/* ---- claims to the backend (session_export.c) ------------------------------------------- */
+
+/** One AuthFlowExport line, compiled at configuration time. */
+typedef struct af_export_spec_t {
+    int to_header; /* 1: a request header, 0: an environment variable */
+    const char *name;
+    const af_policy_path_t *path;
+    const char *sep; /* array join separator */
+} af_export_spec_t;
+
+/** One thing to hand to the backend. */
+typedef struct af_export_kv_t {
+    int to_header;
+    const char *name;
+    const char *value; /* NULL: remove it (an absent claim leaves nothing spoofable) */
+} af_export_kv_t;
+
+#define AF_EXPORT_MAX_CLAIMS 128
+
+/**
+ * What a request the gate let through hands to the backend -- one table in the manner of
+ * mod_http2's H2_VARS: the fixed variables REMOTE_USER, AUTHFLOW_SUB, AUTHFLOW_ISSUER,
+ * AUTHFLOW_PROVIDER, AUTHFLOW_EXPIRES; with export_all every top-level claim as
+ * AUTHFLOW_CLAIM_<NAME> (upper-cased, other characters '_', names of 1..64 bytes, at most
+ * AF_EXPORT_MAX_CLAIMS); then each AuthFlowExport entry.  Values by af_policy_claim_text
+ * (control characters or more than 4 KiB: not exported at all).
+ * @return array of af_export_kv_t, in that order
+ */
+apr_array_header_t *af_session_exports(const json_t *claims, const char *user, const char *issuer,
+                                       int export_all, const apr_array_header_t *specs,
+                                       apr_pool_t *p);
+
+/* ---- pages (session_page.c) ---------------------------------------------------------------- */
+
+/** Built-in templates (the same as htdocs/). */
+extern const char af_session_tpl_chooser[];
+extern const char af_session_tpl_error[];
+extern const char af_session_tpl_logout[];
+
+/** Fill a template: {{name}} -> vals[i] for names[i] (values inserted as given). */
+const char *af_session_template(const char *tpl, const char *const *names, const char *const *vals,
+                                int n, apr_pool_t *p);
+
+/** The error page for a status and reason (escaped; idp_error: the IdP's error code). */
+const char *af_session_error_page(const af_site_t *site, int status, const char *reason,
+                                  const char *idp_error, apr_pool_t *p);
+
+/** Fill eff with an error page answer (HTML) for reason. */
+void af_session_error(af_effects_t *eff, const af_site_t *site, apr_status_t reason,
+                      const char *idp_error, apr_pool_t *p);
+
+/** Fill eff with a JSON answer {"error": reason} and the reason's status. */
+void af_session_json_error(af_effects_t *eff, apr_status_t reason, apr_pool_t *p);
+
+#endif

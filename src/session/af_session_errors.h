@@ -1,0 +1,39 @@
+/* af_session_errors.h -- error codes of src/session (the gate's and the handler's reasons),
+ * in the AF_E_HTTPD block.  Append-only; each code has a row in session_errors.c, which
+ * also maps it to its HTTP status (af_session_status). */
+#ifndef AF_SESSION_ERRORS_H
+#define AF_SESSION_ERRORS_H
+
+#include "common/af_error.h"
+
+#define AF_ESESS_NO_TOKEN         (AF_E_HTTPD + 1)  /* "no_token"              401/302 */
+#define AF_ESESS_BEARER           (AF_E_HTTPD + 2)  /* "bearer_malformed"      401/302 */
+#define AF_ESESS_TOKEN_TOO_LARGE  (AF_E_HTTPD + 3)  /* "token_too_large"       401/302 */
+#define AF_ESESS_USER_CLAIM       (AF_E_HTTPD + 4)  /* "user_claim_invalid"    401/302 */
+#define AF_ESESS_LOGIN_REVOKED    (AF_E_HTTPD + 5)  /* "login_revoked"         401/302 */
+#define AF_ESESS_STORE            (AF_E_HTTPD + 6)  /* "store_unavailable"     503 */
+#define AF_ESESS_REFRESH_STORE    (AF_E_HTTPD + 7)  /* "refresh_unavailable"   503 */
+#define AF_ESESS_CROSS_SITE       (AF_E_HTTPD + 8)  /* "cross_site"            403 */
+#define AF_ESESS_NO_REFRESH       (AF_E_HTTPD + 9)  /* "no_refresh_token"      401 */
+#define AF_ESESS_BODY_TOO_LARGE   (AF_E_HTTPD + 10) /* "body_too_large"        413 */
+#define AF_ESESS_METHOD           (AF_E_HTTPD + 11) /* "method_not_allowed"    405 */
+#define AF_ESESS_NOT_FOUND        (AF_E_HTTPD + 12) /* "not_found"             404 */
+#define AF_ESESS_NO_PROVIDER      (AF_E_HTTPD + 13) /* "no_provider"           404 */
+#define AF_ESESS_UNKNOWN_PROVIDER (AF_E_HTTPD + 14) /* "unknown_provider"      400 */
+#define AF_ESESS_SUBJECT          (AF_E_HTTPD + 15) /* "subject_invalid"       401 */
+#define AF_ESESS_NO_SESSION       (AF_E_HTTPD + 16) /* "no_session"            401 */
+#define AF_ESESS_INVALID_SESSION  (AF_E_HTTPD + 17) /* "invalid_session"       401 */
+#define AF_ESESS_SESSION_REVOKED  (AF_E_HTTPD + 18) /* "session_revoked"       401 */
+#define AF_ESESS_LOGOUT_STATE     (AF_E_HTTPD + 19) /* "logout_state_mismatch" 400 */
+
+/**
+ * The HTTP status for a reason code: our own codes by the table in session_errors.c,
+ * store failures (full, busy, I/O, corrupt) 503, refresh-token verdicts 401, the OIDC
+ * codes by af_oidc_status, token-verification failures 401, anything else 500.
+ */
+int af_session_status(apr_status_t rv);
+
+/** Is rv a store failure (503, fail closed) rather than a verdict? */
+int af_session_store_failed(apr_status_t rv);
+
+#endif

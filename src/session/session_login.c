@@ -1,0 +1,374 @@
+/* session_login.c -- GET <endpoint>/login (start a login, or the chooser) and GET
+ * <endpoint>/callback (finish it: a new login from the verified identity).
+ *
+ * Login: the provider is the one named, or the only one; with several and none named the
+ * chooser page.  return_to is validated (D08).  The flow (state, nonce, PKCE verifier,
+ * provider, return_to, created) goes sealed into the flow cookie; 302 to the IdP.
+ *
+ * Callback: strict query (duplicates -> 400); the pending flow whose state matches
+ * (constant time) in the flow cookie; consumed in the store once for all processes (a
+ * replay -> 400); an IdP error -> 400 showing only the escaped error code; the OIDC core
+ * exchanges the code and validates id_token / userinfo.  Then a new login: the logins
+ * behind the browser's -at / -rt cookies are revoked (D14), the subject is namespaced by the
+ * provider (H05), the family is created with the claims snapshot (and the id_token sealed
+ * for a later id_token_hint), our access token minted (the one mint path), -at / -rt set,
+ * the flow removed, and 302 to return_to (with SameSite=Strict a 200 page that continues
+ * by meta refresh, since a redirect chain started at the IdP would not carry Strict
+ * cookies).  On any failure nothing but the consumed flow id is written, the flow cookie is
+ * cleared, and an error page names the reason. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "common/af_cookie.h"
+#include "common/af_form.h"
+#include "common/af_json.h"
+#include "common/af_log.h"
+#include "common/af_url.h"
+#include "session/af_session.h"
+
+#define IDT_MEMBER "_idt" /* the sealed id_token in the claims snapshot (never in a token) */
+
+af_oidc_provider_t *af_session_provider(const af_site_t *site, const char *name)
+{
+    int i;
+
+    for (i = 0; name != NULL && site->providers != NULL && i < site->providers->nelts; i++) {
+        af_oidc_provider_t *pv = APR_ARRAY_IDX(site->providers, i, af_oidc_provider_t *);
+
+        if (strcmp(pv->name, name) == 0) {
+            return pv;
+        }
+    }
+    return NULL;
+}
+
+static void chooser(af_effects_t *eff, const af_site_t *site, const char *return_to, apr_pool_t *p)
+{
+    static const char *const names[] = {"providers", "return_to"};
+    const char *vals[2], *items = "", *href;
+    int i;
+
+    for (i = 0; i < site->providers->nelts; i++) {
+        const af_oidc_provider_t *pv = APR_ARRAY_IDX(site->providers, i, af_oidc_provider_t *);
+
+        href = apr_pstrcat(p, site->base_url, site->endpoint,
+                           "/login?provider=", af_url_encode(pv->name, p),
+                           "&return_to=", af_url_encode(return_to, p), NULL);
+        items = apr_pstrcat(p, items, "<li><a href=\"", af_html_escape(href, p), "\">",
+                            af_html_escape(pv->name, p), "</a></li>\n", NULL);
+    }
+    vals[0] = items;
+    vals[1] = af_html_escape(return_to, p);
+    eff->status = 200;
+    eff->body_kind = AF_BODY_HTML;
+    eff->body = af_session_template(site->tpl_chooser ? site->tpl_chooser : af_session_tpl_chooser,
+                                    names, vals, 2, p);
+}
+
+void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                      apr_pool_t *p)
+{
+    static const char *const keys[] = {"provider", "return_to"};
+    const char *vals[2], *return_to, *auth_url = NULL, *set = NULL;
+    af_oidc_provider_t *pv = NULL;
+    af_oidc_flow_t *flow = NULL;
+    apr_array_header_t *flows;
+    apr_status_t rv;
+    int n = site->providers ? site->providers->nelts : 0;
+
+    if ((rv = af_form_get(vals, keys, 2, in->query, p)) != APR_SUCCESS) {
+        af_log_p(p, AF_LOG_INFO, "AF08010", "login: bad query (%s)", af_strerror(rv));
+        af_session_error(eff, site, rv, NULL, p);
+        return;
+    }
+    if (n == 0 || site->base_url == NULL) {
+        af_session_error(eff, site, AF_ESESS_NO_PROVIDER, NULL, p);
+        return;
+    }
+    return_to = af_session_return_to(site, vals[1], p);
+    if (vals[0] != NULL) {
+        if ((pv = af_session_provider(site, vals[0])) == NULL) {
+            af_session_error(eff, site, AF_ESESS_UNKNOWN_PROVIDER, NULL, p);
+            return;
+        }
+    } else if (n == 1) {
+        pv = APR_ARRAY_IDX(site->providers, 0, af_oidc_provider_t *);
+    } else {
+        chooser(eff, site, return_to, p);
+        return;
+    }
+    if (site->flow_key == NULL) {
+        af_log_p(p, AF_LOG_ERR, "AF08011", "login: no store secret");
+        af_session_error(eff, site, AF_ESESS_STORE, NULL, p);
+        return;
+    }
+    rv = af_oidc_login_start(&auth_url, &flow, pv, return_to, in->now, p);
+    if (rv != APR_SUCCESS) {
+        af_log_p(p, AF_LOG_WARNING, "AF08012", "login: provider %s: %s", pv->name, af_strerror(rv));
+        af_session_error(eff, site, rv, NULL, p);
+        return;
+    }
+    flows = af_session_flows_read(site, in->cookie, in->now, p);
+    APR_ARRAY_PUSH(flows, af_oidc_flow_t *) = flow;
+    if ((rv = af_session_flows_cookie(&set, site, flows, in->now, p)) != APR_SUCCESS) {
+        af_session_error(eff, site, rv, NULL, p);
+        return;
+    }
+    af_effects_cookie(eff, set);
+    af_log_p(p, AF_LOG_DEBUG, "AF08013", "login: to provider %s", pv->name);
+    eff->status = 302;
+    eff->location = auth_url;
+}
+
+/* ---- the callback ----------------------------------------------------------------------- */
+
+static void cb_fail(af_effects_t *eff, const af_site_t *site, apr_status_t reason,
+                    const char *idp_error, const char *provider, apr_pool_t *p)
+{
+    int status = af_session_status(reason);
+
+    apr_array_clear(eff->cookies);
+    af_effects_cookie(eff, af_session_set_cookie(site, site->cookie_flow, NULL, 0, 1, p));
+    af_log_p(p, status >= 500 ? AF_LOG_WARNING : AF_LOG_INFO, "AF08020",
+             "callback failed: %s (%d)%s%s", af_strerror(reason), status,
+             provider ? ", provider " : "", provider ? provider : "");
+    af_session_error(eff, site, reason, idp_error, p);
+}
+
+static void cb_store_failed(af_effects_t *eff, const af_site_t *site, apr_status_t rv,
+                            const char *what, apr_pool_t *p)
+{
+    af_log_p(p, AF_LOG_ERR, "AF08021", "callback: store error during %s: %s", what,
+             af_strerror(rv));
+    cb_fail(eff, site, AF_ESESS_STORE, NULL, NULL, p);
+}
+
+apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t *in, af_store_t *st,
+                                       apr_pool_t *p)
+{
+    const char *v = NULL, *sid = NULL;
+    json_t *claims = NULL;
+    apr_status_t rv;
+
+    if (in->cookie == NULL) {
+        return APR_SUCCESS;
+    }
+    if (af_cookie_get(&v, in->cookie, site->cookie_at, p) == APR_SUCCESS && *v != '\0' &&
+        af_session_verify_own(&claims, site, v, strlen(v), in->now, p) == APR_SUCCESS &&
+        (sid = json_string_value(json_object_get(claims, "sid"))) != NULL) {
+        rv = af_store_family_revoke(st, sid, in->now);
+        if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
+            return rv;
+        }
+        af_log_p(p, AF_LOG_INFO, "AF08022", "previous login %s revoked", sid);
+    }
+    if (af_cookie_get(&v, in->cookie, site->cookie_rt, p) == APR_SUCCESS &&
+        af_token_refresh_check(v, strlen(v)) == APR_SUCCESS) {
+        /* a read-only lookup of the refresh token's login: nothing rotates */
+        rv = af_store_token_family(&sid, st, v, strlen(v), p);
+        if (rv == APR_SUCCESS) {
+            rv = af_store_family_revoke(st, sid, in->now);
+            if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
+                return rv;
+            }
+            af_log_p(p, AF_LOG_INFO, "AF08022", "previous login %s revoked", sid);
+        } else if (af_session_store_failed(rv)) {
+            return rv;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* The claims snapshot for the store: claims plus the id_token sealed for the login's
+ * absolute lifetime (G01: never plaintext), for a later id_token_hint.  NULL when there
+ * is no id_token or sealing fails. */
+static const char *snapshot_with_idt(const af_site_t *site, const json_t *claims,
+                                     const char *id_token, apr_int64_t now, apr_pool_t *p)
+{
+    const char *blob = NULL;
+    json_t *copy;
+
+    if (id_token == NULL || *id_token == '\0' || claims == NULL || site->idt_key == NULL ||
+        af_token_seal(&blob, site->idt_key, id_token, strlen(id_token), now,
+                      site->refresh_ttl + AF_SESSION_FLOW_MAX_AGE, p) != APR_SUCCESS) {
+        return NULL;
+    }
+    copy = af_json_pool_own(json_deep_copy(claims), p);
+    if (copy == NULL || json_object_set_new(copy, IDT_MEMBER, json_string(blob)) != 0) {
+        return NULL;
+    }
+    return af_json_dump(copy, p);
+}
+
+const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
+                                apr_int64_t now, apr_pool_t *p)
+{
+    af_store_family_t *fam = NULL;
+    json_t *doc = NULL;
+    const char *blob;
+    unsigned char *data = NULL;
+    apr_size_t len = 0;
+
+    if (st == NULL || sid == NULL || site->idt_key == NULL ||
+        af_store_family_get(&fam, st, sid, p) != APR_SUCCESS || fam->claims_json == NULL ||
+        *fam->claims_json == '\0' ||
+        af_json_parse(&doc, fam->claims_json, strlen(fam->claims_json), AF_STORE_CLAIMS_MAX, p) !=
+            APR_SUCCESS ||
+        (blob = json_string_value(json_object_get(doc, IDT_MEMBER))) == NULL ||
+        af_token_unseal(&data, &len, site->idt_key, blob, strlen(blob), now, p) != APR_SUCCESS ||
+        len == 0 || memchr(data, '\0', len) != NULL) {
+        return NULL;
+    }
+    return (const char *) data;
+}
+
+/* A new login from a verified identity (D14, H05, F04); cookies into eff. */
+static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, const af_site_t *site,
+                                 const af_req_in_t *in, af_store_t *st,
+                                 const af_oidc_provider_t *pv, const af_oidc_identity_t *id,
+                                 apr_pool_t *p)
+{
+    const char *sub = NULL, *snap, *rt = NULL, *at = NULL;
+    af_store_family_t *fam = NULL;
+    apr_status_t rv;
+
+    /* H05: our subject is the IdP's namespaced by the provider */
+    if (af_token_subject(&sub, id->sub, pv->name, p) != APR_SUCCESS) {
+        return AF_ESESS_SUBJECT;
+    }
+    if ((rv = af_session_revoke_current(site, in, st, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    /* the snapshot with the sealed id_token; without it when too large, then empty */
+    snap = snapshot_with_idt(site, id->claims, id->id_token, in->now, p);
+    rv = AF_ETOOBIG;
+    if (snap != NULL) {
+        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, snap, in->now, site->refresh_ttl,
+                                    site->refresh_idle, p);
+    }
+    if (rv == AF_ETOOBIG && (snap = af_json_dump(id->claims, p)) != NULL) {
+        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, snap, in->now, site->refresh_ttl,
+                                    site->refresh_idle, p);
+    }
+    if (rv == AF_ETOOBIG) {
+        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, "", in->now, site->refresh_ttl,
+                                    site->refresh_idle, p);
+    }
+    if (rv == APR_EINVAL) {
+        return AF_ESESS_SUBJECT;
+    }
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    rv = af_session_mint(&at, site, sub, fam->sid, pv->name, id->claims, in->now, p);
+    if (rv != APR_SUCCESS) {
+        af_log_p(p, AF_LOG_ERR, "AF08023",
+                 "callback: cannot mint the access token: %s (see AuthFlowTokenClaims)",
+                 af_strerror(rv));
+        af_store_family_revoke(st, fam->sid, in->now);
+        return rv;
+    }
+    af_effects_cookie(eff,
+                      af_session_set_cookie(site, site->cookie_at, at, site->access_ttl, 0, p));
+    af_effects_cookie(
+        eff, af_session_set_cookie(site, site->cookie_rt, rt, fam->expires - in->now, 0, p));
+    *famp = fam;
+    return APR_SUCCESS;
+}
+
+void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                         apr_pool_t *p)
+{
+    const char *query = in->query ? in->query : "", *url, *set = NULL, *c;
+    af_oidc_cbparams_t *cb = NULL;
+    int amps = 0;
+    af_oidc_flow_t *flow;
+    af_oidc_provider_t *pv;
+    af_oidc_identity_t *id = NULL;
+    af_store_family_t *fam = NULL;
+    apr_array_header_t *flows;
+    af_store_t *st;
+    apr_status_t rv, prv;
+
+    for (c = query; *c; c++) {
+        amps += *c == '&';
+    }
+    if (amps >= AF_FORM_MAX_PARAMS) {
+        cb_fail(eff, site, AF_EFORM_LIMIT, NULL, NULL, p);
+        return;
+    }
+    if (site->providers == NULL || site->providers->nelts == 0) {
+        cb_fail(eff, site, AF_ESESS_NO_PROVIDER, NULL, NULL, p);
+        return;
+    }
+    prv = af_oidc_callback_parse(&cb, query, p);
+    if (prv != APR_SUCCESS && prv != AF_EOIDC_IDP_ERROR) {
+        cb_fail(eff, site, prv, NULL, NULL, p);
+        return;
+    }
+    flows = af_session_flows_read(site, in->cookie, in->now, p);
+    flow = af_session_flow_take(flows, cb ? cb->state : NULL);
+    if (flow == NULL) {
+        cb_fail(eff, site, prv != APR_SUCCESS ? prv : AF_EOIDC_STATE,
+                prv != APR_SUCCESS && cb ? cb->error : NULL, NULL, p);
+        return;
+    }
+    if ((st = af_site_store(site)) == NULL) {
+        cb_fail(eff, site, AF_ESESS_STORE, NULL, flow->provider, p);
+        return;
+    }
+    rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
+                               flow->created + AF_SESSION_FLOW_MAX_AGE + 60);
+    if (rv == AF_ESTORE_REPLAY) {
+        cb_fail(eff, site, AF_ESTORE_REPLAY, NULL, flow->provider, p);
+        return;
+    }
+    if (rv != APR_SUCCESS) {
+        cb_store_failed(eff, site, rv, "flow consume", p);
+        return;
+    }
+    if (prv == AF_EOIDC_IDP_ERROR) {
+        cb_fail(eff, site, prv, cb->error, flow->provider, p);
+        return;
+    }
+    if ((pv = af_session_provider(site, flow->provider)) == NULL) {
+        cb_fail(eff, site, AF_EOIDC_FLOW, NULL, flow->provider, p);
+        return;
+    }
+    rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, in->now, p);
+    if (rv != APR_SUCCESS) {
+        cb_fail(eff, site, rv, NULL, pv->name, p);
+        return;
+    }
+    rv = create_login(&fam, eff, site, in, st, pv, id, p);
+    if (rv != APR_SUCCESS) {
+        if (af_session_store_failed(rv)) {
+            cb_store_failed(eff, site, rv, "login creation", p);
+        } else {
+            cb_fail(eff, site, rv, NULL, pv->name, p);
+        }
+        return;
+    }
+    if (af_session_flows_cookie(&set, site, flows, in->now, p) != APR_SUCCESS) {
+        set = af_session_set_cookie(site, site->cookie_flow, NULL, 0, 1, p);
+    }
+    af_effects_cookie(eff, set);
+    af_log_p(p, AF_LOG_INFO, "AF08024", "login: provider %s, login %s", pv->name, fam->sid);
+    url = af_session_return_url(site, flow->return_to, p);
+    if (site->samesite != NULL && strcmp(site->samesite, "Strict") == 0) {
+        /* Strict cookies are not sent on a redirect chain that began at the IdP (another
+         * site): continue from a page of our own, so the next navigation is same-site */
+        eff->status = 200;
+        eff->body_kind = AF_BODY_HTML;
+        eff->body = apr_pstrcat(p,
+                                "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                                "<meta http-equiv=\"refresh\" content=\"0;url=",
+                                af_html_escape(url, p),
+                                "\"><title>Signed in</title></head><body><a href=\"",
+                                af_html_escape(url, p), "\">Continue</a></body></html>\n", NULL);
+        return;
+    }
+    eff->status = 302;
+    eff->location = url;
+}
