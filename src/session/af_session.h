@@ -1,7 +1,7 @@
 /* af_session.h -- the login lifecycle without httpd: what the gate and the handler endpoints
  * decide, as plain functions over plain values (ARCHITECTURE.md "src/session/").
  *
- * The glue (src/httpd) reads request_rec into an af_req_in_t, calls one function here, and
+ * The glue (src/httpd) reads the request into an af_req_in_t, calls one function here, and
  * applies the af_effects_t that comes back (status, Location, Set-Cookie, headers, body).
  * Nothing here includes an httpd header; unit tests and fuzzers reach every decision.
  *
