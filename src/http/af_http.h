@@ -37,6 +37,17 @@ typedef struct af_http_impl_t {
     apr_status_t (*perform)(af_http_response_t **resp, const af_http_request_t *req, apr_pool_t *p);
 } af_http_impl_t;
 
+/**
+ * Another way to send one request than af_http_perform (e.g. behind a provider's outbound
+ * guard), for code that builds requests on a caller's behalf (the JWKS cache).  A perform
+ * that does not send the request at all returns AF_EHTTP_REFUSED.
+ */
+typedef struct af_http_via_t {
+    apr_status_t (*perform)(af_http_response_t **resp, const af_http_request_t *req, void *baton,
+                            apr_pool_t *p);
+    void *baton;
+} af_http_via_t;
+
 /** The libcurl implementation (http_curl.c). */
 const af_http_impl_t *af_http_curl(void);
 

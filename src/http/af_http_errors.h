@@ -11,5 +11,6 @@
 #define AF_EHTTP_CONNECT (AF_E_HTTP + 4) /* "http_connect_failed" */
 #define AF_EHTTP_TLS     (AF_E_HTTP + 5) /* "http_tls_failed" */
 #define AF_EHTTP_STATUS  (AF_E_HTTP + 6) /* "http_bad_status" */
+#define AF_EHTTP_REFUSED (AF_E_HTTP + 7) /* "http_refused": not sent (a guard said no) */
 
 #endif

@@ -189,7 +189,7 @@ static apr_status_t unpin(void *baton)
 }
 
 /* Fetch and parse into a fresh generation (no lock held). */
-static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c)
+static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *via)
 {
     apr_pool_t *gp = NULL;
     af_http_request_t req;
@@ -210,9 +210,12 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c)
     req.ca_file = c->opts.ca_file;
     req.headers = apr_table_make(gp, 1);
     apr_table_setn(req.headers, "Accept", "application/jwk-set+json, application/json");
-    rv = af_http_perform(&resp, &req, gp);
+    rv = via != NULL ? via->perform(&resp, &req, via->baton, gp) : af_http_perform(&resp, &req, gp);
     if (rv == APR_SUCCESS && resp->status != 200) {
         rv = AF_EHTTP_STATUS;
+    }
+    if (rv == AF_EHTTP_REFUSED) {
+        goto leave; /* not sent: the caller knows why */
     }
     if (rv != APR_SUCCESS) {
         af_log(AF_LOG_WARNING, "AF06012", "jwks: fetch of %s failed: %s", c->url, af_strerror(rv));
@@ -254,9 +257,16 @@ static int has_kid(const af_keyset_t *ks, const char *kid)
 apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
                                 apr_pool_t *p)
 {
-    apr_time_t now = apr_time_now();
+    return af_jwks_cache_keys_via(ks, c, kid, NULL, p);
+}
+
+apr_status_t af_jwks_cache_keys_via(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
+                                    const af_http_via_t *via, apr_pool_t *p)
+{
+    apr_time_t now = apr_time_now(), prev = 0;
     gen_t *g, *fresh = NULL;
     int want_fetch, usable, i;
+    apr_status_t frv;
     pin_t *pin;
 
     for (i = 0; i < 2; i++) {
@@ -289,14 +299,24 @@ apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, cons
         apr_thread_mutex_lock(c->lock);
         want_fetch = c->fetches == 0 || now - c->last_attempt >= c->opts.min_interval;
         if (want_fetch) {
+            prev = c->last_attempt;
             c->last_attempt = now;
             c->fetches++;
         }
         apr_thread_mutex_unlock(c->lock);
-        if (want_fetch && fetch(&fresh, c) == APR_SUCCESS) {
+        if (want_fetch) {
+            frv = fetch(&fresh, c, via);
             apr_thread_mutex_lock(c->lock);
-            gen_release(c->cur);
-            c->cur = fresh;
+            if (frv == AF_EHTTP_REFUSED) {
+                c->last_attempt = prev; /* not sent: no attempt */
+                c->fetches--;
+            } else {
+                c->last_attempt = apr_time_now(); /* the interval runs from the end */
+            }
+            if (frv == APR_SUCCESS) {
+                gen_release(c->cur);
+                c->cur = fresh;
+            }
             apr_thread_mutex_unlock(c->lock);
         }
         apr_thread_mutex_unlock(c->fetch_lock);

@@ -5,7 +5,10 @@
  * whole set), fetch timeouts, TLS verified.  A fetch happens when there are no keys yet,
  * when the keys are older than the refresh interval, or when a token names a kid that
  * the current set lacks -- but never more than once per min_interval (default 60 s),
- * which is also the negative cache for unknown kids and for failures.  When a fetch
+ * counted from the end of the previous fetch, which is also the negative cache for
+ * unknown kids and for failures (a slow failing server is not asked again at once).  A
+ * fetch refused without being sent (AF_EHTTP_REFUSED from a via) counts as no attempt.
+ * When a fetch
  * fails the previous keys stay in use until max_age after they were fetched; then the
  * cache fails closed.  Thread-safe: a new set replaces the old one while other threads
  * still verify with the old one (each caller pins the generation it got to its pool).
@@ -16,6 +19,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "http/af_http.h"
 #include "jose/af_jwk.h"
 
 typedef struct af_jwks_cache_t af_jwks_cache_t;
@@ -49,6 +53,10 @@ apr_status_t af_jwks_cache_create(af_jwks_cache_t **out, const char *url,
  */
 apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
                                 apr_pool_t *p);
+
+/** The same, with a fetch (when one is due) sent through via (NULL: af_http_perform). */
+apr_status_t af_jwks_cache_keys_via(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
+                                    const af_http_via_t *via, apr_pool_t *p);
 
 /** Number of fetch attempts so far (tests, status). */
 unsigned af_jwks_cache_fetches(const af_jwks_cache_t *c);

@@ -10,4 +10,5 @@ const af_errdesc_t af_http_errors[] = {
     {AF_EHTTP_CONNECT, "http_connect_failed", "could not connect to the remote server"},
     {AF_EHTTP_TLS, "http_tls_failed", "TLS verification failed"},
     {AF_EHTTP_STATUS, "http_bad_status", "unexpected HTTP status"},
+    {AF_EHTTP_REFUSED, "http_refused", "the request was not sent: refused by a local guard"},
     {0, NULL, NULL}};

@@ -7,6 +7,7 @@
  * the file and the line.  Providers are checked by the OIDC core (af_oidc_provider_check)
  * when the server is resolved, after AuthFlowBaseURL gave the default redirect_uri.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <httpd.h>
@@ -235,6 +236,19 @@ static const char *provider_key(af_oidc_provider_t *pv, const char *key, const c
             return "Timeout takes a duration between 1s and 300s";
         }
         pv->timeout = apr_time_from_sec(secs);
+        return NULL;
+    } else if (strcasecmp(key, "MaxConcurrent") == 0) {
+        char *end = NULL;
+        long n = argc == 1 ? strtol(argv[0], &end, 10) : 0;
+
+        if (argc != 1 || !apr_isdigit(argv[0][0]) || *end != '\0' || n < 1 ||
+            n > AF_OIDC_GUARD_LIMIT) {
+            return "MaxConcurrent takes a number between 1 and 1024";
+        }
+        if (pv->max_concurrent != 0) {
+            return "MaxConcurrent given twice";
+        }
+        pv->max_concurrent = (int) n;
         return NULL;
     } else if (strcasecmp(key, "Preset") == 0) {
         if (argc != 1 || af_oidc_preset_from_name(&pv->preset, argv[0]) != 0 ||

@@ -1,16 +1,20 @@
 /* handler_callback.c -- GET <endpoint>/callback: finish a login.
  *
  * Order: parse the query strictly (duplicates -> 400); find the pending flow whose state
- * matches (constant time) in the sealed flow cookie; consume it in the store, once for all
- * children (a replay -> 400); an IdP error -> 400 page showing the escaped error code;
- * then the OIDC core exchanges the code and validates id_token / userinfo.  On success:
+ * matches (constant time) in the sealed flow cookie; take a lease of the provider's outbound
+ * guard (MaxConcurrent, circuit breaker) -- refused: 503 + Retry-After at once, with the
+ * state not consumed, the code unused and the flow cookie kept, so the user can simply
+ * retry; consume the state in the store, once for all children (a replay -> 400); an IdP
+ * error -> 400 page showing the escaped error code; then the OIDC core exchanges the code
+ * and validates id_token / userinfo under that lease, given back right after.  On success:
  * the login cookies already present are discarded and their family revoked (D14), a new
  * family is created, our access token minted, -at / -rt set, the flow removed, and the
  * browser sent to return_to (302, no-store, no-referrer; with AuthFlowCookieSameSite
  * Strict a 200 page that continues there by meta refresh, since a redirect chain started
  * at the IdP would not carry Strict cookies).  On any failure nothing but the
  * consumed flow id is written, the flow cookie is cleared, and an error page with a reason
- * code is shown (400/401/502/504; 503 when the store fails).
+ * code is shown (400/401/502/504; 503 when the store fails, or when the guard refuses a call
+ * half-way, which can only happen if the circuit opened meanwhile).
  */
 #include <string.h>
 
@@ -40,6 +44,22 @@ static int fail(request_rec *r, af_srv_conf_t *sc, int status, const char *reaso
                   "AF08020: callback failed: %s (%d)%s%s", reason, status,
                   provider ? ", provider " : "", provider ? provider : "");
     return af_login_error_page(r, sc, status, reason, idp_error);
+}
+
+static void retry_after(request_rec *r, const af_oidc_provider_t *pv)
+{
+    apr_table_setn(r->headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%" APR_INT64_T_FMT, af_oidc_idp_retry_after(pv)));
+}
+
+/* The outbound guard refused before anything was consumed: the flow cookie stays, so the
+ * very same callback can be retried.  INFO: a flood of callbacks must not flood the log. */
+static int refused(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const af_oidc_provider_t *pv)
+{
+    retry_after(r, pv);
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF08042: callback refused: %s, provider %s",
+                  af_strerror(rv), pv->name);
+    return af_login_error_page(r, sc, HTTP_SERVICE_UNAVAILABLE, af_strerror(rv), NULL);
 }
 
 static int fail_rv(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const char *idp_error,
@@ -158,6 +178,12 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if ((st = af_login_store(r, sc)) == NULL) {
         return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, flow->provider);
     }
+    /* the IdP will be called (a code, not an error response): take the lease now, before
+     * the state is consumed */
+    pv = af_login_provider(sc, flow->provider);
+    if (prv == APR_SUCCESS && pv != NULL && (rv = af_oidc_idp_enter(pv, r->pool)) != APR_SUCCESS) {
+        return refused(r, sc, rv, pv);
+    }
     rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
                                flow->created + AF_LOGIN_FLOW_MAX_AGE + 60);
     if (rv == AF_ESTORE_REPLAY) {
@@ -169,10 +195,14 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if (prv == AF_EOIDC_IDP_ERROR) {
         return fail_rv(r, sc, prv, cb->error, flow->provider);
     }
-    if ((pv = af_login_provider(sc, flow->provider)) == NULL) {
+    if (pv == NULL) {
         return fail_rv(r, sc, AF_EOIDC_FLOW, NULL, flow->provider);
     }
     rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, now, r->pool);
+    af_oidc_idp_leave(pv, r->pool); /* the IdP is done with: the slot goes back now */
+    if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
+        retry_after(r, pv);
+    }
     if (rv != APR_SUCCESS) {
         return fail_rv(r, sc, rv, NULL, pv->name);
     }

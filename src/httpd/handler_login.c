@@ -233,6 +233,14 @@ int af_handler_login(request_rec *r, af_srv_conf_t *sc)
         return af_login_error_page(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL);
     }
     rv = af_oidc_login_start(&auth_url, &flow, pv, return_to, now, r->pool);
+    if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
+        /* the outbound guard said no at once (limit reached, or the IdP's circuit open) */
+        apr_table_setn(r->headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT, af_oidc_idp_retry_after(pv)));
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "AF08043: login refused: %s, provider %s",
+                      af_strerror(rv), pv->name);
+        return af_login_error_page(r, sc, af_oidc_status(rv), af_strerror(rv), NULL);
+    }
     if (rv != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "AF08012: login: provider %s: %s", pv->name,
                       af_strerror(rv));

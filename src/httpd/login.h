@@ -2,7 +2,8 @@
  * SetHandler authflow endpoints.
  *
  * Files: config_login.c (directives, <AuthFlowProvider>, merge, resolve), login_store.c
- * (store lifecycle, sealed flow-cookie list, cookies), login_page.c (templates, escaping,
+ * (store lifecycle, sealed flow-cookie list, cookies), login_guard.c (the providers' outbound
+ * guards in shared memory), login_page.c (templates, escaping,
  * response headers), handler.c (dispatch), handler_login.c (login, chooser, return_to),
  * handler_callback.c (callback), handler_info.c (jwks.json, session).
  *
@@ -126,6 +127,12 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
 
 /** post_config: prepare every store (owner = the child user), size maxreaders to the MPM. */
 int af_login_post_config(apr_pool_t *pconf, server_rec *s);
+
+/* ---- login_guard.c ------------------------------------------------------------------- */
+
+/** post_config: one outbound guard per <AuthFlowProvider> block, in an anonymous shared-memory
+ *  segment on pconf (before the children fork), set on every resolved provider copy. */
+int af_login_guard_post_config(apr_pool_t *pconf, server_rec *s);
 
 /** child_init: open the stores and the providers' runtime caches. */
 void af_login_child_init(apr_pool_t *pchild, server_rec *s);

@@ -82,7 +82,11 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s)
     unsigned int readers = max_readers();
     apr_status_t rv;
     char buf[128];
+    int st;
 
+    if ((st = af_login_guard_post_config(pconf, s)) != OK) {
+        return st;
+    }
     if (geteuid() == 0) {
         uid = (long) ap_unixd_config.user_id;
         gid = (long) ap_unixd_config.group_id;

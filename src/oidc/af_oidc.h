@@ -5,10 +5,13 @@
  * No httpd header: the glue (src/httpd) fills an af_oidc_provider_t from
  * <AuthFlowProvider NAME>, calls af_oidc_provider_check at configtest,
  * af_oidc_runtime_init in child_init, and then per request af_oidc_login_start and
- * af_oidc_callback_finish.  Outbound HTTP goes through af_http_perform.
+ * af_oidc_callback_finish.  Every outbound request to a provider goes through
+ * af_oidc_idp_perform: af_http_perform behind the provider's outbound guard
+ * (af_oidc_guard.h: concurrency limit, circuit breaker), when the glue gave it one.
  *
  * Every failure is an AF_EOIDC_* code; af_oidc_status() maps it to the HTTP status of the
- * callback (400 protocol parameters, 401 token/identity validation, 502/504 IdP failure).
+ * callback (400 protocol parameters, 401 token/identity validation, 502/504 IdP failure,
+ * 503 refused by the outbound guard).
  * Nothing secret (codes, verifiers, tokens, client secrets) is ever logged or returned
  * in an error string.
  */
@@ -23,6 +26,7 @@
 #include "http/af_http.h"
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc_errors.h"
+#include "oidc/af_oidc_guard.h"
 
 typedef enum {
     AF_OIDC_KIND_AUTO = 0, /* OIDC when an Issuer is set, else plain OAuth 2.0 */
@@ -80,6 +84,8 @@ typedef struct af_oidc_provider_t {
     apr_interval_time_t jwks_refetch_interval; /* at most one JWKS fetch per interval (unknown
                                                   kid, failures); default 10 s */
     af_oidc_runtime_t *rt;                     /* per-process caches (af_oidc_runtime_init) */
+    int max_concurrent;     /* MaxConcurrent: outbound calls at once; default 16 */
+    af_oidc_guard_t *guard; /* shared by every process; NULL: calls are not guarded */
 } af_oidc_provider_t;
 
 /** Provider metadata after discovery and explicit overrides. */
@@ -158,6 +164,39 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p);
 /** Is url acceptable for an IdP endpoint (https, or http on a loopback host)? */
 int af_oidc_url_ok(const char *url);
 
+/* ---- outbound calls (oidc_outbound.c) -------------------------------------------------- */
+
+/**
+ * Take a lease of prov's outbound guard for the work done with pool p (one request): every
+ * call to prov made with that pool runs under it, and a request that waits for another
+ * thread's fetch holds it too, so at most MaxConcurrent requests per provider wait on the
+ * IdP.  Nests (each enter needs one leave); released at the last leave or when p is
+ * cleaned up.  Fails fast, never waits.
+ * @return APR_SUCCESS (also without a guard), AF_EOIDC_IDP_BUSY, AF_EOIDC_IDP_UNAVAILABLE
+ */
+apr_status_t af_oidc_idp_enter(const af_oidc_provider_t *prov, apr_pool_t *p);
+
+/** The matching leave of af_oidc_idp_enter. */
+void af_oidc_idp_leave(const af_oidc_provider_t *prov, apr_pool_t *p);
+
+/**
+ * One request to prov: af_http_perform under the lease of lease_pool (taken for this call
+ * when there is none), the outcome recorded by the circuit breaker (transitions logged).
+ * @param p the pool of the response
+ * @return as af_http_perform, or AF_EOIDC_IDP_BUSY / AF_EOIDC_IDP_UNAVAILABLE when the call
+ *         was refused without being sent
+ */
+apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provider_t *prov,
+                                 const af_http_request_t *req, apr_pool_t *lease_pool,
+                                 apr_pool_t *p);
+
+/** Seconds a caller refused with AF_EOIDC_IDP_BUSY / _UNAVAILABLE should wait (>= 1). */
+apr_int64_t af_oidc_idp_retry_after(const af_oidc_provider_t *prov);
+
+/** Is prov's circuit open (back-off running)?  @return APR_SUCCESS or
+ *  AF_EOIDC_IDP_UNAVAILABLE */
+apr_status_t af_oidc_idp_check(const af_oidc_provider_t *prov);
+
 /* ---- discovery and keys (oidc_discovery.c) ------------------------------------------- */
 
 /** Per-process caches (metadata, JWKS) with a mutex: call once per provider in child_init. */
@@ -176,7 +215,11 @@ af_oidc_meta_t *af_oidc_meta_from_config(const af_oidc_provider_t *prov, apr_poo
 
 /**
  * The provider's metadata: cached per process (refetched hourly, kept up to a day on
- * failure), fetched from Issuer/.well-known/openid-configuration when needed.
+ * failure), fetched from Issuer/.well-known/openid-configuration when needed.  After a
+ * failed fetch no new one is tried for 5 s counted from the end of that fetch, in any
+ * process (the guard's shared throttle): callers get the old metadata while usable, else
+ * that failure.  A request that fetches, or waits for another thread's fetch, holds a
+ * lease of the outbound guard (af_oidc_idp_enter on p).
  * @return APR_SUCCESS, AF_EOIDC_DISCOVERY*, AF_EOIDC_IDP_*
  */
 apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *prov, apr_int64_t now,
@@ -207,7 +250,8 @@ apr_status_t af_oidc_flow_new(af_oidc_flow_t **out, const char *provider, const 
 const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
                                   const af_oidc_flow_t *flow, apr_pool_t *p);
 
-/** Fetch metadata if needed, make a flow and its authorization URL. */
+/** Fetch metadata if needed, make a flow and its authorization URL.  Refused with
+ *  AF_EOIDC_IDP_UNAVAILABLE while the provider's circuit is open (the callback would be). */
 apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
                                  af_oidc_provider_t *prov, const char *return_to, apr_int64_t now,
                                  apr_pool_t *p);
@@ -268,7 +312,7 @@ apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provide
                                    const af_oidc_meta_t *meta, const char *code,
                                    const char *verifier, apr_pool_t *p);
 
-/** Map a transport error of af_http_perform to AF_EOIDC_IDP_*. */
+/** Map a transport error of af_http_perform to AF_EOIDC_IDP_* (guard refusals pass). */
 apr_status_t af_oidc_http_error(apr_status_t rv);
 
 /* ---- id_token (oidc_idtoken.c) -------------------------------------------------------- */
@@ -315,7 +359,8 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
                                     const json_t *userinfo, const char *github_email,
                                     apr_pool_t *p);
 
-/** The HTTP status for a callback failure: 400, 401, 502, 504 (500 for internal errors). */
+/** The HTTP status for a callback failure: 400, 401, 502, 503 (guard refusals), 504 (500 for
+ *  internal errors). */
 int af_oidc_status(apr_status_t rv);
 
 #endif

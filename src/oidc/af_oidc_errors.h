@@ -42,5 +42,8 @@
 #define AF_EOIDC_IDP_UNREACHABLE (AF_E_OIDC + 31) /* "oidc_idp_unreachable" */
 #define AF_EOIDC_IDP_TIMEOUT     (AF_E_OIDC + 32) /* "oidc_idp_timeout" */
 #define AF_EOIDC_IDP_FAILED      (AF_E_OIDC + 33) /* "oidc_idp_server_error" */
+/* the outbound guard refused the call without sending it (503 + Retry-After) */
+#define AF_EOIDC_IDP_BUSY        (AF_E_OIDC + 34) /* "oidc_idp_busy" */
+#define AF_EOIDC_IDP_UNAVAILABLE (AF_E_OIDC + 35) /* "oidc_idp_unavailable" */
 
 #endif

@@ -182,7 +182,8 @@ static apr_status_t github_email(const char **email, const af_oidc_provider_t *p
         /* no email is not a failed login: the identity is the numeric id */
         af_log(AF_LOG_INFO, "AF05003:", "provider %s: /user/emails unusable (%s)", prov->name,
                af_strerror(rv));
-        if (rv == AF_EOIDC_IDP_TIMEOUT || rv == AF_EOIDC_IDP_UNREACHABLE) {
+        if (rv == AF_EOIDC_IDP_TIMEOUT || rv == AF_EOIDC_IDP_UNREACHABLE ||
+            rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
             return rv;
         }
         return APR_SUCCESS;
@@ -200,7 +201,7 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     af_oidc_tokens_t *tok = NULL;
     json_t *id_claims = NULL, *userinfo = NULL;
     const char *email = NULL;
-    int is_oidc = prov->kind == AF_OIDC_KIND_OIDC;
+    int is_oidc = prov->kind == AF_OIDC_KIND_OIDC, entered = 0;
     apr_status_t rv;
 
     *out = NULL;
@@ -211,6 +212,12 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     if (rv != APR_SUCCESS) {
         goto leave;
     }
+    /* one lease of the outbound guard for every call of this callback (the glue usually
+     * took it already, before the state was consumed: then this only nests) */
+    if ((rv = af_oidc_idp_enter(prov, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    entered = 1;
     if ((rv = af_oidc_meta_get(&meta, prov, now, p)) != APR_SUCCESS) {
         goto leave;
     }
@@ -247,6 +254,9 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
         (*out)->id_token = tok->id_token;
     }
 leave:
+    if (entered) {
+        af_oidc_idp_leave(prov, p);
+    }
     if (rv != APR_SUCCESS) {
         af_log(AF_LOG_INFO, "AF05001:", "provider %s: login failed: %s", prov->name,
                af_strerror(rv));

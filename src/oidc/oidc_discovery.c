@@ -1,11 +1,13 @@
 /* oidc_discovery.c -- OpenID Provider metadata (Discovery 1.0 §4, E15) and the provider's
- * JWKS (through the per-process cache of src/http/af_jwks_cache, E16/C06). */
+ * JWKS (through the per-process cache of src/http/af_jwks_cache, E16/C06).  Both fetch
+ * through af_oidc_idp_perform, behind the provider's outbound guard. */
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 
 #include "common/af_json.h"
 #include "common/af_log.h"
+#include "http/af_http_errors.h"
 #include "http/af_jwks_cache.h"
 #include "jose/af_jose_errors.h"
 #include "oidc/af_oidc.h"
@@ -13,7 +15,7 @@
 #define DISCOVERY_MAX (256 * 1024)
 #define META_REFRESH  3600  /* seconds: refetch metadata this old */
 #define META_MAX_AGE  86400 /* seconds: use old metadata at most this long on failures */
-#define META_RETRY    5     /* seconds between attempts after a failure */
+#define META_RETRY    5     /* seconds after the end of a failed attempt before the next */
 #define WELL_KNOWN    "/.well-known/openid-configuration"
 
 struct af_oidc_runtime_t {
@@ -23,7 +25,7 @@ struct af_oidc_runtime_t {
     apr_pool_t *meta_pool;        /* holds meta; replaced on refresh */
     af_oidc_meta_t *meta;
     apr_int64_t meta_at;     /* when meta was fetched */
-    apr_int64_t meta_tried;  /* last attempt */
+    apr_int64_t meta_tried;  /* when the last attempt ended (module clock) */
     apr_status_t meta_error; /* result of the last attempt */
     int fetching;            /* a thread is fetching metadata now */
     apr_pool_t *cache_pool;  /* unmanaged: the JWKS cache and its URL, only under mu */
@@ -158,7 +160,14 @@ static int needs_discovery(const af_oidc_provider_t *prov)
              prov->jwks_uri != NULL);
 }
 
-static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *prov, apr_pool_t *p)
+static int refused(apr_status_t rv)
+{
+    return rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE;
+}
+
+/* One fetch of the discovery document; the guard's lease is on lease_pool. */
+static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *prov,
+                             apr_pool_t *lease_pool, apr_pool_t *p)
 {
     af_http_request_t req;
     af_http_response_t *resp = NULL;
@@ -175,7 +184,7 @@ static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *pro
     req.timeout = prov->timeout;
     req.max_response = DISCOVERY_MAX;
     req.ca_file = prov->ca_file;
-    if ((rv = af_http_perform(&resp, &req, p)) != APR_SUCCESS) {
+    if ((rv = af_oidc_idp_perform(&resp, prov, &req, lease_pool, p)) != APR_SUCCESS) {
         rv = af_oidc_http_error(rv);
     } else if (resp->status >= 500) {
         rv = AF_EOIDC_IDP_FAILED;
@@ -184,7 +193,7 @@ static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *pro
     } else {
         rv = af_oidc_discovery_parse(out, prov, resp->body, resp->body_len, p);
     }
-    if (rv != APR_SUCCESS) {
+    if (rv != APR_SUCCESS && !refused(rv)) {
         af_log(AF_LOG_WARNING, "AF05030:", "provider %s: discovery at %s failed: %s", prov->name,
                req.url, af_strerror(rv));
     }
@@ -250,25 +259,41 @@ static apr_status_t runtime_cleanup(void *baton)
     return APR_SUCCESS;
 }
 
-/* One fetch, by the thread holding rt->fetch_mu; installs the result. */
+/* One fetch, by the thread holding rt->fetch_mu; installs the result.  A failure throttles
+ * the next attempt for META_RETRY seconds from the end of this one, in this process
+ * (rt->meta_tried, module clock) and in every other (the guard's shared throttle). */
 static apr_status_t meta_refresh(const af_oidc_meta_t **out, af_oidc_provider_t *prov,
                                  apr_int64_t now, apr_pool_t *p)
 {
     af_oidc_runtime_t *rt = prov->rt;
     af_oidc_meta_t *fresh = NULL;
     apr_pool_t *np = NULL;
+    apr_time_t t0 = apr_time_now();
     apr_status_t rv;
 
     /* an unmanaged pool: no parent shared with other threads; replaced under rt->mu */
     rv = apr_pool_create_unmanaged_ex(&np, NULL, NULL);
     if (rv == APR_SUCCESS) {
-        rv = discover(&fresh, prov, np);
+        rv = discover(&fresh, prov, p, np);
     } else {
         np = NULL;
     }
+    if (prov->guard != NULL && rv == APR_SUCCESS) {
+        af_oidc_guard_throttle_clear(prov->guard);
+    } else if (prov->guard != NULL && !refused(rv)) {
+        af_oidc_guard_throttle_set(prov->guard, rv, apr_time_now() + apr_time_from_sec(META_RETRY));
+    }
     apr_thread_mutex_lock(rt->mu);
     rt->fetching = 0;
-    if (rv == APR_SUCCESS) {
+    if (refused(rv)) {
+        /* nothing was sent: no attempt to remember */
+        if (np != NULL) {
+            apr_pool_destroy(np);
+        }
+        if (meta_cached(out, rt, now, META_MAX_AGE, p)) {
+            rv = APR_SUCCESS;
+        }
+    } else if (rv == APR_SUCCESS) {
         meta_pool_cleanup(rt); /* callers hold copies, never rt->meta itself */
         rt->meta_pool = np;
         rt->meta = fresh;
@@ -280,6 +305,9 @@ static apr_status_t meta_refresh(const af_oidc_meta_t **out, af_oidc_provider_t 
             apr_pool_destroy(np);
         }
         rt->meta_error = rv;
+        /* the module clock at the end of the fetch, rounded up */
+        rt->meta_tried =
+            now + (apr_int64_t) ((apr_time_now() - t0 + APR_USEC_PER_SEC - 1) / APR_USEC_PER_SEC);
         if (meta_cached(out, rt, now, META_MAX_AGE, p)) {
             rv = APR_SUCCESS; /* keep using the old metadata for a while */
         }
@@ -293,8 +321,8 @@ apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *pr
 {
     af_oidc_runtime_t *rt = prov->rt;
     af_oidc_meta_t *fresh = NULL;
-    apr_status_t rv = AF_EOIDC_IDP_UNREACHABLE;
-    int i, throttled;
+    apr_status_t rv = AF_EOIDC_IDP_UNREACHABLE, trv;
+    int i, throttled, entered = 0;
 
     *out = NULL;
     if (!needs_discovery(prov)) {
@@ -302,7 +330,7 @@ apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *pr
         return APR_SUCCESS;
     }
     if (rt == NULL) {
-        rv = discover(&fresh, prov, p);
+        rv = discover(&fresh, prov, p, p);
         *out = fresh;
         return rv;
     }
@@ -310,7 +338,8 @@ apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *pr
         apr_thread_mutex_lock(rt->mu);
         if (meta_cached(out, rt, now, META_REFRESH, p)) {
             apr_thread_mutex_unlock(rt->mu);
-            return APR_SUCCESS;
+            rv = APR_SUCCESS;
+            goto leave;
         }
         throttled =
             !rt->fetching && rt->meta_error != APR_SUCCESS && now - rt->meta_tried < META_RETRY;
@@ -320,16 +349,32 @@ apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *pr
                  : rt->meta_error != APR_SUCCESS            ? rt->meta_error
                                                             : AF_EOIDC_IDP_UNREACHABLE;
             apr_thread_mutex_unlock(rt->mu);
-            return rv;
+            goto leave;
         }
         apr_thread_mutex_unlock(rt->mu);
+
+        /* a fetch of another process just failed, or this request may not wait on the IdP
+         * (no lease): old metadata while usable, else the reason */
+        trv = prov->guard != NULL ? af_oidc_guard_throttled(prov->guard, apr_time_now())
+                                  : APR_SUCCESS;
+        if (trv == APR_SUCCESS && !entered) {
+            trv = af_oidc_idp_enter(prov, p);
+            entered = trv == APR_SUCCESS;
+        }
+        if (trv != APR_SUCCESS) {
+            apr_thread_mutex_lock(rt->mu);
+            rv = meta_cached(out, rt, now, META_MAX_AGE, p) ? APR_SUCCESS : trv;
+            apr_thread_mutex_unlock(rt->mu);
+            goto leave;
+        }
 
         if (apr_thread_mutex_trylock(rt->fetch_mu) != APR_SUCCESS) {
             /* another thread fetches: use what we have, or wait for it and look again */
             apr_thread_mutex_lock(rt->mu);
             if (meta_cached(out, rt, now, META_MAX_AGE, p)) {
                 apr_thread_mutex_unlock(rt->mu);
-                return APR_SUCCESS;
+                rv = APR_SUCCESS;
+                goto leave;
             }
             apr_thread_mutex_unlock(rt->mu);
             apr_thread_mutex_lock(rt->fetch_mu);
@@ -338,12 +383,15 @@ apr_status_t af_oidc_meta_get(const af_oidc_meta_t **out, af_oidc_provider_t *pr
         }
         /* we fetch, without holding rt->mu: a slow IdP must not block readers */
         apr_thread_mutex_lock(rt->mu);
-        rt->meta_tried = now;
         rt->fetching = 1;
         apr_thread_mutex_unlock(rt->mu);
         rv = meta_refresh(out, prov, now, p);
         apr_thread_mutex_unlock(rt->fetch_mu);
-        return rv;
+        goto leave;
+    }
+leave:
+    if (entered) {
+        af_oidc_idp_leave(prov, p);
     }
     return rv;
 }
@@ -363,7 +411,7 @@ static apr_status_t keys_fetch_once(const af_keyset_t **out, const af_oidc_provi
     req.timeout = prov->timeout;
     req.max_response = AF_JWKS_DEFAULT_MAX_SIZE;
     req.ca_file = prov->ca_file;
-    if ((rv = af_http_perform(&resp, &req, p)) != APR_SUCCESS) {
+    if ((rv = af_oidc_idp_perform(&resp, prov, &req, p, p)) != APR_SUCCESS) {
         return af_oidc_http_error(rv);
     }
     if (resp->status != 200) {
@@ -378,12 +426,34 @@ static apr_status_t keys_fetch_once(const af_keyset_t **out, const af_oidc_provi
     return APR_SUCCESS;
 }
 
+/* The JWKS cache's fetches go through the provider's guard, under the caller's lease. */
+typedef struct keys_via_t {
+    const af_oidc_provider_t *prov;
+    apr_pool_t *lease_pool;
+    apr_status_t refused; /* why the guard refused the fetch, or APR_SUCCESS */
+} keys_via_t;
+
+static apr_status_t keys_perform(af_http_response_t **resp, const af_http_request_t *req,
+                                 void *baton, apr_pool_t *p)
+{
+    keys_via_t *kv = baton;
+    apr_status_t rv = af_oidc_idp_perform(resp, kv->prov, req, kv->lease_pool, p);
+
+    if (refused(rv)) {
+        kv->refused = rv;
+        return AF_EHTTP_REFUSED;
+    }
+    return rv;
+}
+
 apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
                               const af_oidc_meta_t *meta, const char *refetch_for_kid,
                               apr_int64_t now, apr_pool_t *p)
 {
     af_oidc_runtime_t *rt = prov->rt;
     af_jwks_cache_t *cache = NULL;
+    af_http_via_t via;
+    keys_via_t kv;
     apr_status_t rv = APR_SUCCESS;
 
     (void) now;
@@ -414,7 +484,15 @@ apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
     if (cache == NULL) {
         return AF_EOIDC_JWKS;
     }
-    rv = af_jwks_cache_keys(out, cache, refetch_for_kid, p);
+    kv.prov = prov;
+    kv.lease_pool = p;
+    kv.refused = APR_SUCCESS;
+    via.perform = keys_perform;
+    via.baton = &kv;
+    rv = af_jwks_cache_keys_via(out, cache, refetch_for_kid, &via, p);
+    if (rv != APR_SUCCESS && kv.refused != APR_SUCCESS) {
+        return kv.refused; /* the guard said no: 503, not a bad key set */
+    }
     if (rv != APR_SUCCESS) {
         af_log(AF_LOG_WARNING, "AF05031:", "provider %s: no usable keys from %s: %s", prov->name,
                meta->jwks_uri, af_strerror(rv));

@@ -45,4 +45,8 @@ const af_errdesc_t af_oidc_errors[] = {
     {AF_EOIDC_IDP_UNREACHABLE, "oidc_idp_unreachable", "the identity provider is unreachable"},
     {AF_EOIDC_IDP_TIMEOUT, "oidc_idp_timeout", "the identity provider did not answer in time"},
     {AF_EOIDC_IDP_FAILED, "oidc_idp_server_error", "the identity provider failed"},
+    {AF_EOIDC_IDP_BUSY, "oidc_idp_busy",
+     "too many calls to the identity provider are under way (MaxConcurrent)"},
+    {AF_EOIDC_IDP_UNAVAILABLE, "oidc_idp_unavailable",
+     "calls to the identity provider are paused after repeated failures"},
     {0, NULL, NULL}};

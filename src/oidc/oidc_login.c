@@ -101,6 +101,11 @@ apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
 
     *auth_url = NULL;
     *flow = NULL;
+    /* while the IdP's circuit is open the callback would be refused: say so now, before
+     * the browser goes to the IdP (cached metadata needs no call) */
+    if ((rv = af_oidc_idp_check(prov)) != APR_SUCCESS) {
+        goto leave;
+    }
     if ((rv = af_oidc_meta_get(&meta, prov, now, p)) != APR_SUCCESS) {
         goto leave;
     }

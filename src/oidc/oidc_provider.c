@@ -278,6 +278,9 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     if (prov->timeout <= 0) {
         prov->timeout = DEFAULT_TIMEOUT;
     }
+    if (prov->max_concurrent <= 0) {
+        prov->max_concurrent = AF_OIDC_GUARD_DEFAULT_MAX;
+    }
     if (prov->iat_max_age < 0) {
         prov->iat_max_age = DEFAULT_IAT_MAX_AGE;
     }
@@ -287,6 +290,9 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
 
     if (prov->name == NULL || *prov->name == '\0') {
         return "AuthFlowProvider needs a name";
+    }
+    if (prov->max_concurrent > AF_OIDC_GUARD_LIMIT) {
+        return "MaxConcurrent takes a number between 1 and 1024";
     }
     if (prov->client_id == NULL || *prov->client_id == '\0') {
         return "ClientID is required";

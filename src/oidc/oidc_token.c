@@ -128,9 +128,11 @@ apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provide
     if ((rv = af_oidc_token_request(&req, prov, meta, code, verifier, p)) != APR_SUCCESS) {
         goto leave;
     }
-    if ((rv = af_http_perform(&resp, &req, p)) != APR_SUCCESS) {
-        af_log(AF_LOG_WARNING, "AF05010:", "provider %s: token endpoint: %s", prov->name,
-               af_strerror(rv));
+    if ((rv = af_oidc_idp_perform(&resp, prov, &req, p, p)) != APR_SUCCESS) {
+        if (rv != AF_EOIDC_IDP_BUSY && rv != AF_EOIDC_IDP_UNAVAILABLE) {
+            af_log(AF_LOG_WARNING, "AF05010:", "provider %s: token endpoint: %s", prov->name,
+                   af_strerror(rv));
+        }
         rv = af_oidc_http_error(rv);
         goto leave;
     }

@@ -51,7 +51,7 @@ static apr_status_t get_json(json_t **out, const af_oidc_provider_t *prov, const
     req.timeout = prov->timeout;
     req.max_response = USERINFO_MAX;
     req.ca_file = prov->ca_file;
-    if ((rv = af_http_perform(&resp, &req, p)) != APR_SUCCESS) {
+    if ((rv = af_oidc_idp_perform(&resp, prov, &req, p, p)) != APR_SUCCESS) {
         return af_oidc_http_error(rv);
     }
     if (resp->status != 200) {

@@ -45,6 +45,9 @@ const char *af_oidc_form_encode(const char *s, apr_pool_t *p)
 
 apr_status_t af_oidc_http_error(apr_status_t rv)
 {
+    if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
+        return rv; /* refused by the outbound guard, nothing was sent */
+    }
     if (rv == AF_EHTTP_TIMEOUT) {
         return AF_EOIDC_IDP_TIMEOUT;
     }
@@ -61,6 +64,9 @@ int af_oidc_status(apr_status_t rv)
     }
     if (rv == AF_EOIDC_IDP_TIMEOUT) {
         return 504;
+    }
+    if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
+        return 503;
     }
     if (rv == AF_EOIDC_IDP_UNREACHABLE || rv == AF_EOIDC_IDP_FAILED || rv == AF_EOIDC_DISCOVERY ||
         rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {

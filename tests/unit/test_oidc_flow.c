@@ -472,6 +472,127 @@ START_TEST(test_H09_discovery_failure_throttled)
 }
 END_TEST
 
+START_TEST(test_H09_discovery_throttle_from_end_of_fetch)
+{
+    af_oidc_provider_t *prov = canned_provider();
+    const af_oidc_meta_t *m = NULL;
+
+    /* a discovery that takes a little over 2 s and then times out: the retry throttle
+     * (5 s) runs from the end of that fetch, not from its start */
+    can(ISS "/.well-known/openid-configuration", 0, "");
+    canned_delay = apr_time_from_msec(2100);
+    ck_assert_int_eq(af_oidc_meta_get(&m, prov, now, pool), AF_EOIDC_IDP_TIMEOUT);
+    canned_delay = 0;
+    /* 5 s after the start, 2 s after the end: no new fetch, the same failure */
+    ck_assert_int_eq(af_oidc_meta_get(&m, prov, now + 5, pool), AF_EOIDC_IDP_TIMEOUT);
+    ck_assert_int_eq(calls(ISS "/.well-known/openid-configuration"), 1);
+    /* 5 s after the end: fetched again */
+    can(ISS "/.well-known/openid-configuration", 200, DISCOVERY_DOC);
+    ck_assert_int_eq(af_oidc_meta_get(&m, prov, now + 8, pool), APR_SUCCESS);
+    ck_assert_int_eq(calls(ISS "/.well-known/openid-configuration"), 2);
+}
+END_TEST
+
+/* ---- the outbound guard (af_oidc_guard.h) at the provider level ---------------------- */
+
+static af_oidc_guard_t *guard_for(af_oidc_provider_t *prov, int n)
+{
+    void *mem = apr_palloc(pool, af_oidc_guard_size(n) + 64);
+
+    mem = (void *) (((apr_uintptr_t) mem + 63) & ~(apr_uintptr_t) 63);
+    prov->max_concurrent = n;
+    prov->guard = af_oidc_guard_init(mem, n, prov->timeout > 0 ? prov->timeout : 10000000);
+    return prov->guard;
+}
+
+START_TEST(test_H09_callback_one_lease_for_every_call)
+{
+    af_oidc_provider_t *prov = canned_provider();
+    af_oidc_guard_t *g = guard_for(prov, 1);
+    af_oidc_flow_t *f = NULL;
+    af_oidc_identity_t *id = NULL;
+    const char *url = NULL;
+    apr_pool_t *other = NULL, *req = NULL;
+
+    /* discovery under a lease of its own, given back at once */
+    ck_assert_int_eq(af_oidc_login_start(&url, &f, prov, "/app", now, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_oidc_guard_in_use(g, apr_time_now()), 0);
+    can(ISS "/token", 200, token_response(f, claims(), rsa1));
+    /* a limit of one: token, JWKS and userinfo all run under the callback's single lease */
+    apr_pool_create(&req, pool);
+    ck_assert_int_eq(af_oidc_idp_enter(prov, req), APR_SUCCESS); /* as the glue does */
+    ck_assert_int_eq(af_oidc_callback_finish(&id, NULL, prov, f, callback_query(f), now, req),
+                     APR_SUCCESS);
+    ck_assert_int_eq(calls(ISS "/token"), 1);
+    ck_assert_int_eq(calls(ISS "/jwks"), 1);
+    ck_assert_int_eq(calls(ISS "/userinfo"), 1);
+    ck_assert_int_eq(af_oidc_guard_in_use(g, apr_time_now()), 1); /* still the glue's */
+    /* another request while it is held: refused at once, nothing sent */
+    apr_pool_create(&other, pool);
+    ck_assert_int_eq(af_oidc_idp_enter(prov, other), AF_EOIDC_IDP_BUSY);
+    ck_assert_int_eq(af_oidc_callback_finish(&id, NULL, prov, f, callback_query(f), now, other),
+                     AF_EOIDC_IDP_BUSY);
+    ck_assert_int_eq(af_oidc_status(AF_EOIDC_IDP_BUSY), 503);
+    ck_assert_int_eq(calls(ISS "/token"), 1);
+    af_oidc_idp_leave(prov, req);
+    ck_assert_int_eq(af_oidc_guard_in_use(g, apr_time_now()), 0);
+    /* a lease left behind is given back with its pool */
+    ck_assert_int_eq(af_oidc_idp_enter(prov, other), APR_SUCCESS);
+    ck_assert_int_eq(af_oidc_idp_enter(prov, other), APR_SUCCESS); /* nests: one slot */
+    ck_assert_int_eq(af_oidc_guard_in_use(g, apr_time_now()), 1);
+    apr_pool_destroy(other);
+    ck_assert_int_eq(af_oidc_guard_in_use(g, apr_time_now()), 0);
+    apr_pool_destroy(req);
+}
+END_TEST
+
+START_TEST(test_H09_circuit_stops_calls)
+{
+    af_oidc_provider_t *prov = canned_provider();
+    const af_oidc_meta_t *m = NULL;
+    af_oidc_tokens_t *tok = NULL;
+    af_oidc_flow_t *f = NULL;
+    const char *url = NULL;
+    int i;
+
+    guard_for(prov, 4);
+    af_test_log_capture(AF_LOG_INFO);
+    ck_assert_int_eq(af_oidc_meta_get(&m, prov, now, pool), APR_SUCCESS);
+    can(ISS "/token", 0, ""); /* times out */
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(af_oidc_code_exchange(&tok, prov, m, "c0de", "v", pool),
+                         AF_EOIDC_IDP_TIMEOUT);
+    }
+    ck_assert(af_test_log_contains("AF05050"));
+    /* open: refused without a call, 503 with a Retry-After of the back-off */
+    ck_assert_int_eq(af_oidc_code_exchange(&tok, prov, m, "c0de", "v", pool),
+                     AF_EOIDC_IDP_UNAVAILABLE);
+    ck_assert_int_eq(calls(ISS "/token"), 3);
+    ck_assert_int_eq(af_oidc_status(AF_EOIDC_IDP_UNAVAILABLE), 503);
+    ck_assert_int_ge(af_oidc_idp_retry_after(prov), 9);
+    ck_assert_int_le(af_oidc_idp_retry_after(prov), 10);
+    /* a login start is refused too, although the metadata is cached */
+    ck_assert_int_eq(af_oidc_login_start(&url, &f, prov, "/app", now, pool),
+                     AF_EOIDC_IDP_UNAVAILABLE);
+    ck_assert_int_eq(calls(ISS "/.well-known/openid-configuration"), 1);
+}
+END_TEST
+
+START_TEST(test_H09_discovery_throttle_shared_between_processes)
+{
+    af_oidc_provider_t *a = canned_provider(), *b = mkprov();
+    const af_oidc_meta_t *m = NULL;
+
+    /* two children: each its own caches, one guard in shared memory */
+    ck_assert_int_eq(af_oidc_runtime_init(b, pool), APR_SUCCESS);
+    b->guard = guard_for(a, 4);
+    can(ISS "/.well-known/openid-configuration", 0, ""); /* times out */
+    ck_assert_int_eq(af_oidc_meta_get(&m, a, now, pool), AF_EOIDC_IDP_TIMEOUT);
+    ck_assert_int_eq(af_oidc_meta_get(&m, b, now, pool), AF_EOIDC_IDP_TIMEOUT);
+    ck_assert_int_eq(calls(ISS "/.well-known/openid-configuration"), 1);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("oidc_flow");
@@ -489,6 +610,10 @@ static Suite *suite(void)
     tcase_add_test(tf, test_D16_github_flow);
     tcase_add_test(tf, test_H09_concurrent_discovery_fetched_once);
     tcase_add_test(tf, test_H09_discovery_failure_throttled);
+    tcase_add_test(tf, test_H09_discovery_throttle_from_end_of_fetch);
+    tcase_add_test(tf, test_H09_callback_one_lease_for_every_call);
+    tcase_add_test(tf, test_H09_circuit_stops_calls);
+    tcase_add_test(tf, test_H09_discovery_throttle_shared_between_processes);
     suite_add_tcase(s, tf);
     return s;
 }
