@@ -94,8 +94,8 @@ apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_st
 apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const af_store_rotate_in_t *in,
                           apr_pool_t *p);
 apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
-apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt,
-                                apr_size_t rt_len, apr_pool_t *p);
+apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt, apr_size_t rt_len,
+                                apr_pool_t *p);
 /* revoke a family inside a caller's write txn; *changed = 1 if it was not revoked */
 int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64_t now,
                         int *changed, apr_pool_t *p);

@@ -540,8 +540,8 @@ apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, 
     return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(rc, "delivered");
 }
 
-apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt,
-                                apr_size_t rt_len, apr_pool_t *p)
+apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt, apr_size_t rt_len,
+                                apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     unsigned char h[AF_RT_HASH_LEN];
