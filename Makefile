@@ -42,8 +42,8 @@ UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 UNIT_HELP  := $(sort $(filter-out $(UNIT_SRC),$(wildcard tests/unit/*.c)))
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
 
-TOOLS_SRC  := $(sort $(wildcard tools/*.c))
-TOOLS_BIN  := $(patsubst tools/%.c,$(BUILD)/%,$(TOOLS_SRC))
+TOOLS_SRC  := tools/authflowctl.c tools/authflowctl_check.c
+TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-stop bench bench-jose bench-policy bench-refresh \
@@ -73,9 +73,9 @@ $(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(CORE_HDR) $(CORE_LIB)
 	@grep -E 'warning:|error:' $(BUILD)/apxs.log || true
 	cp $(BUILD)/apxs/.libs/mod_authflow.so $@.tmp && mv -f $@.tmp $@
 
-$(BUILD)/%: tools/%.c $(CORE_LIB) $(CORE_HDR)
-	$(CC) $(CORE_CFLAGS) -fvisibility=default -o $@ $< $(CORE_LIB) $(APR_LIBS) $(DEP_LIBS)
-$(BUILD)/authflowctl: tools/authflowctl_check.h # `check` (included by authflowctl.c)
+$(BUILD)/authflowctl: $(TOOLS_SRC) tools/authflowctl.h $(CORE_LIB) $(CORE_HDR)
+	$(CC) $(CORE_CFLAGS) -fvisibility=default -Itools -o $@ $(TOOLS_SRC) $(CORE_LIB) $(APR_LIBS) \
+	    $(DEP_LIBS)
 
 # ---- unit tests (check) ------------------------------------------------------------
 $(BUILD)/tests/%: tests/unit/%.c $(UNIT_HELP) $(CORE_LIB) $(CORE_HDR) $(wildcard tests/unit/*.h)

@@ -30,11 +30,7 @@
 #include "oidc/af_oidc.h"
 #include "store/af_store.h"
 
-#define EX_OK       0
-#define EX_NOTFOUND 1
-#define EX_USAGE    2
-#define EX_STORE    3
-#define EX_CHECK    4
+#include "authflowctl.h"
 
 #define DEFAULT_STORE "/var/lib/authflow"
 
@@ -84,7 +80,9 @@ static const char usage_text[] =
     "        reachable and matching). One line per check, \"ok\" or \"FAIL\", what,\n"
     "        the file or provider, the reason code and the config file:line; --json\n"
     "        prints {\"ok\": bool, \"checks\": [{ok, check, subject, reason, where}]}.\n"
-    "        The store is not read; no secret is read or printed.\n"
+    "        Provider keys go through the module's own parser: an unknown or invalid key\n"
+    "        fails here as it fails configtest. ClientSecretFile is read to validate it,\n"
+    "        never printed. The store is not read.\n"
     "\n"
     "OPTIONS\n"
     "    --store DIR   the LMDB environment (AuthFlowStore); default " DEFAULT_STORE "\n"
@@ -111,12 +109,12 @@ typedef struct ctl_t {
     int count;
 } ctl_t;
 
-static void log_stderr(void *baton, apr_pool_t *p, int level, const char *tag, const char *msg)
+void af_ctl_log_stderr(void *baton, apr_pool_t *p, int level, const char *tag, const char *msg)
 {
     fprintf(stderr, "authflowctl: %s%s%s\n", tag ? tag : "", tag ? ": " : "", msg);
 }
 
-static int usage(const char *why)
+int af_ctl_usage(const char *why)
 {
     if (why != NULL) {
         fprintf(stderr, "authflowctl: %s\n", why);
@@ -246,7 +244,7 @@ static int cmd_list(ctl_t *c, int argc, char **argv)
     if (argc == 2 && strcmp(argv[0], "--user") == 0) {
         user = argv[1];
     } else if (argc != 0) {
-        return usage("list takes only --user SUB");
+        return af_ctl_usage("list takes only --user SUB");
     }
     c->rows = json_array();
     rv = af_store_list(c->st, user, list_row, c, c->p);
@@ -276,7 +274,7 @@ static int cmd_show(ctl_t *c, int argc, char **argv)
     char *txt;
 
     if (argc != 1) {
-        return usage("show takes one SID");
+        return af_ctl_usage("show takes one SID");
     }
     rv = af_store_family_get(&f, c->st, argv[0], c->p);
     if (rv == AF_ENOTFOUND) {
@@ -318,7 +316,7 @@ static int cmd_revoke(ctl_t *c, int argc, char **argv)
     int n = 0;
 
     if (argc != 2 || (strcmp(argv[0], "--sid") != 0 && strcmp(argv[0], "--user") != 0)) {
-        return usage("revoke takes --sid SID or --user SUB");
+        return af_ctl_usage("revoke takes --sid SID or --user SUB");
     }
     if (strcmp(argv[0], "--sid") == 0) {
         rv = af_store_family_revoke(c->st, argv[1], c->now);
@@ -353,7 +351,7 @@ static int cmd_sweep(ctl_t *c, int argc)
     apr_status_t rv;
 
     if (argc != 0) {
-        return usage("sweep takes no arguments");
+        return af_ctl_usage("sweep takes no arguments");
     }
     rv = af_store_sweep(&n, c->st, c->now);
     if (rv != APR_SUCCESS) {
@@ -376,7 +374,7 @@ static int cmd_stats(ctl_t *c, int argc)
     apr_status_t rv;
 
     if (argc != 0) {
-        return usage("stats takes no arguments");
+        return af_ctl_usage("stats takes no arguments");
     }
     rv = af_store_stats(&s, c->st, c->now);
     if (rv != APR_SUCCESS) {
@@ -417,8 +415,6 @@ static int cmd_stats(ctl_t *c, int argc)
     return EX_OK;
 }
 
-#include "authflowctl_check.h" /* cmd_check */
-
 int main(int argc, char **argv)
 {
     ctl_t c;
@@ -439,11 +435,11 @@ int main(int argc, char **argv)
             c.store_dir = argv[++i];
         } else {
             fprintf(stderr, "authflowctl: unknown option %s\n", argv[i]);
-            return usage(NULL);
+            return af_ctl_usage(NULL);
         }
     }
     if (i >= argc) {
-        return usage("no command");
+        return af_ctl_usage("no command");
     }
     cmd = argv[i++];
     if (strcmp(cmd, "help") == 0) {
@@ -451,16 +447,16 @@ int main(int argc, char **argv)
         return EX_OK;
     }
     if (strcmp(cmd, "check") == 0) {
-        return cmd_check(c.json, argc - i, argv + i);
+        return af_ctl_check(c.json, argc - i, argv + i);
     }
     if (strcmp(cmd, "list") && strcmp(cmd, "show") && strcmp(cmd, "revoke") &&
         strcmp(cmd, "sweep") && strcmp(cmd, "stats")) {
-        return usage("unknown command");
+        return af_ctl_usage("unknown command");
     }
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&c.p, NULL) != APR_SUCCESS) {
         return EX_STORE;
     }
-    af_log_set(log_stderr, NULL, AF_LOG_WARNING);
+    af_log_set(af_ctl_log_stderr, NULL, AF_LOG_WARNING);
     c.now = (apr_int64_t) time(NULL);
     if (stat(apr_pstrcat(c.p, c.store_dir, "/data.mdb", NULL), &sb) != 0) {
         fprintf(stderr, "authflowctl: no store in %s (see --store)\n", c.store_dir);

@@ -74,66 +74,19 @@ static int is_name(const char *s, apr_size_t max)
 
 /* ---- <AuthFlowProvider NAME> --------------------------------------------------------- */
 
-static const char *read_secret_file(const char **out, const char *file, apr_pool_t *p)
+static const char *root_relative(void *baton, const char *path, apr_pool_t *p)
 {
-    const char *path = ap_server_root_relative(p, file);
-    apr_file_t *f = NULL;
-    char buf[4097];
-    apr_size_t n = sizeof(buf) - 1;
-    apr_status_t rv;
-
-    if (path == NULL) {
-        return "bad path";
-    }
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, 0, p);
-    if (rv == APR_SUCCESS) {
-        rv = apr_file_read_full(f, buf, n, &n);
-        apr_file_close(f);
-        if (rv == APR_EOF) {
-            rv = APR_SUCCESS;
-        }
-    }
-    if (rv != APR_SUCCESS) {
-        return "cannot read the file";
-    }
-    if (n == sizeof(buf) - 1) {
-        return "the file is larger than 4 KiB";
-    }
-    while (n > 0 && apr_isspace(buf[n - 1])) {
-        n--;
-    }
-    buf[n] = '\0';
-    if (n == 0 || memchr(buf, '\0', n) != NULL || has_ctl(buf)) {
-        return "the file is empty or holds control characters";
-    }
-    *out = apr_pstrmemdup(p, buf, n);
-    memset(buf, 0, sizeof(buf));
-    return NULL;
+    return ap_server_root_relative(p, path);
 }
 
-static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const char *v,
-                                   apr_pool_t *p)
-{
-    af_oidc_kv_t *kv;
-
-    if (a == NULL) {
-        a = apr_array_make(p, 2, sizeof(af_oidc_kv_t));
-    }
-    kv = apr_array_push(a);
-    kv->key = k;
-    kv->value = v;
-    return a;
-}
-
-/* One body line "Key value..." of a provider; returns an error text (without location). */
+/* One body line "Key value..." of a provider: words as httpd splits directive arguments,
+ * then the OIDC core's one parser.  Returns an error text (without location). */
 static const char *provider_key(af_oidc_provider_t *pv, const char *key, const char *args,
                                 apr_pool_t *p)
 {
     const char *argv[8];
     int argc = 0;
-    const char *w, *err;
-    apr_int64_t secs;
-    af_alg_t alg;
+    const char *w;
 
     while (*args && argc < 8) {
         w = ap_getword_conf(p, &args);
@@ -145,135 +98,7 @@ static const char *provider_key(af_oidc_provider_t *pv, const char *key, const c
     if (*args != '\0') {
         return apr_psprintf(p, "%s: too many arguments", key);
     }
-    for (int i = 0; i < argc; i++) {
-        if (has_ctl(argv[i]) || strlen(argv[i]) > 2048) {
-            return apr_psprintf(p, "%s: value too long or with control characters", key);
-        }
-    }
-#define ONE(field)                                                                                 \
-    do {                                                                                           \
-        if (argc != 1 || *argv[0] == '\0') {                                                       \
-            return apr_psprintf(p, "%s takes one value", key);                                     \
-        }                                                                                          \
-        if (pv->field != NULL) {                                                                   \
-            return apr_psprintf(p, "%s given twice", key);                                         \
-        }                                                                                          \
-        pv->field = argv[0];                                                                       \
-        return NULL;                                                                               \
-    } while (0)
-
-    if (strcasecmp(key, "Issuer") == 0) {
-        ONE(issuer);
-    } else if (strcasecmp(key, "AuthorizationEndpoint") == 0) {
-        ONE(authorization_endpoint);
-    } else if (strcasecmp(key, "TokenEndpoint") == 0) {
-        ONE(token_endpoint);
-    } else if (strcasecmp(key, "UserinfoEndpoint") == 0) {
-        ONE(userinfo_endpoint);
-    } else if (strcasecmp(key, "JwksURI") == 0) {
-        ONE(jwks_uri);
-    } else if (strcasecmp(key, "EndSessionEndpoint") == 0) {
-        ONE(end_session_endpoint);
-    } else if (strcasecmp(key, "ClientID") == 0) {
-        ONE(client_id);
-    } else if (strcasecmp(key, "RedirectURI") == 0) {
-        ONE(redirect_uri);
-    } else if (strcasecmp(key, "Scope") == 0) {
-        ONE(scope);
-    } else if (strcasecmp(key, "SubjectClaim") == 0) {
-        ONE(subject_claim);
-    } else if (strcasecmp(key, "CAFile") == 0) {
-        if (argc == 1 && *argv[0] != '\0') {
-            argv[0] = ap_server_root_relative(p, argv[0]);
-            if (argv[0] == NULL) {
-                return "CAFile: bad path";
-            }
-        }
-        ONE(ca_file);
-    } else if (strcasecmp(key, "ClientSecret") == 0 || strcasecmp(key, "ClientSecretFile") == 0) {
-        if (argc != 1 || *argv[0] == '\0') {
-            return apr_psprintf(p, "%s takes one value", key);
-        }
-        if (pv->client_secret != NULL) {
-            return apr_psprintf(p, "%s: the client secret is given twice", key);
-        }
-        if (strcasecmp(key, "ClientSecret") == 0) {
-            pv->client_secret = argv[0];
-        } else if ((err = read_secret_file(&pv->client_secret, argv[0], p)) != NULL) {
-            return apr_psprintf(p, "%s %s: %s", key, argv[0], err);
-        }
-        return NULL;
-    } else if (strcasecmp(key, "TokenEndpointAuth") == 0) {
-        if (argc != 1) {
-            return "TokenEndpointAuth takes one value";
-        }
-        if (strcmp(argv[0], "client_secret_basic") == 0) {
-            pv->token_auth = AF_OIDC_AUTH_BASIC;
-        } else if (strcmp(argv[0], "client_secret_post") == 0) {
-            pv->token_auth = AF_OIDC_AUTH_POST;
-        } else {
-            return apr_psprintf(p,
-                                "TokenEndpointAuth: '%s' is not client_secret_basic or "
-                                "client_secret_post",
-                                argv[0]);
-        }
-        return NULL;
-    } else if (strcasecmp(key, "AuthParam") == 0) {
-        if (argc != 2 || *argv[0] == '\0') {
-            return "AuthParam takes KEY VALUE";
-        }
-        pv->auth_params = kv_push(pv->auth_params, argv[0], argv[1], p);
-        return NULL;
-    } else if (strcasecmp(key, "Claim") == 0) {
-        if (argc != 2 || !is_name(argv[0], 64) || *argv[1] == '\0') {
-            return "Claim takes OURNAME PATH (OURNAME: letters, digits, - _ .)";
-        }
-        pv->claims = kv_push(pv->claims, argv[0], argv[1], p);
-        return NULL;
-    } else if (strcasecmp(key, "Timeout") == 0) {
-        if (argc != 1 || af_parse_duration(&secs, argv[0]) != APR_SUCCESS || secs < 1 ||
-            secs > 300) {
-            return "Timeout takes a duration between 1s and 300s";
-        }
-        pv->timeout = apr_time_from_sec(secs);
-        return NULL;
-    } else if (strcasecmp(key, "MaxConcurrent") == 0) {
-        char *end = NULL;
-        long n = argc == 1 ? strtol(argv[0], &end, 10) : 0;
-
-        if (argc != 1 || !apr_isdigit(argv[0][0]) || *end != '\0' || n < 1 ||
-            n > AF_OIDC_GUARD_LIMIT) {
-            return "MaxConcurrent takes a number between 1 and 1024";
-        }
-        if (pv->max_concurrent != 0) {
-            return "MaxConcurrent given twice";
-        }
-        pv->max_concurrent = (int) n;
-        return NULL;
-    } else if (strcasecmp(key, "Preset") == 0) {
-        if (argc != 1 || af_oidc_preset_from_name(&pv->preset, argv[0]) != 0 ||
-            pv->preset == AF_OIDC_PRESET_NONE) {
-            return "Preset takes google, kakao or github";
-        }
-        return NULL;
-    } else if (strcasecmp(key, "IDTokenSigningAlg") == 0) {
-        if (argc < 1) {
-            return "IDTokenSigningAlg takes one or more algorithms";
-        }
-        for (int i = 0; i < argc; i++) {
-            alg = af_alg_from_name(argv[i]);
-            if (alg == AF_ALG_UNKNOWN && strcmp(argv[i], "none") != 0) {
-                return apr_psprintf(p, "IDTokenSigningAlg: unknown algorithm '%s'", argv[i]);
-            }
-            if (pv->id_token_algs == NULL) {
-                pv->id_token_algs = apr_array_make(p, 2, sizeof(const char *));
-            }
-            APR_ARRAY_PUSH(pv->id_token_algs, const char *) = argv[i];
-        }
-        return NULL;
-    }
-#undef ONE
-    return apr_psprintf(p, "unknown key '%s'", key);
+    return af_oidc_provider_key(pv, key, argc, argv, root_relative, NULL, p);
 }
 
 const char *af_login_cmd_provider(cmd_parms *cmd, void *d, const char *arg)

@@ -161,6 +161,23 @@ int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name);
  */
 const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p);
 
+/** Resolves a configured file path (relative to ServerRoot); NULL when it cannot. */
+typedef const char *af_oidc_path_fn(void *baton, const char *path, apr_pool_t *p);
+
+/**
+ * One body line "Key value..." of <AuthFlowProvider NAME> (keys case-insensitive, argv the
+ * words with Apache's quoting removed): the one parser of the module's configuration and of
+ * `authflowctl check`.  ClientSecretFile is read here (capped, trailing whitespace dropped,
+ * no control characters).  resolve may be NULL (paths taken as given).
+ * @return NULL, or an error naming the key ("unknown key 'X'" for an unknown one)
+ */
+const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int argc,
+                                 const char *const *argv, af_oidc_path_fn *resolve, void *baton,
+                                 apr_pool_t *p);
+
+/** Read a client secret file (at most 4 KiB).  @return NULL, or why not */
+const char *af_oidc_secret_file(const char **out, const char *path, apr_pool_t *p);
+
 /** Is url acceptable for an IdP endpoint (https, or http on a loopback host)? */
 int af_oidc_url_ok(const char *url);
 

@@ -104,6 +104,14 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
         return;
     }
     rv = af_oidc_login_start(&auth_url, &flow, pv, return_to, in->now, p);
+    if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
+        /* the outbound guard said no at once (limit reached, or the IdP's circuit open) */
+        eff->retry_after = (int) af_oidc_idp_retry_after(pv);
+        af_log_p(p, AF_LOG_INFO, "AF08043", "login refused: %s, provider %s", af_strerror(rv),
+                 pv->name);
+        af_session_error(eff, site, rv, NULL, p);
+        return;
+    }
     if (rv != APR_SUCCESS) {
         af_log_p(p, AF_LOG_WARNING, "AF08012", "login: provider %s: %s", pv->name, af_strerror(rv));
         af_session_error(eff, site, rv, NULL, p);
@@ -318,6 +326,17 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
         cb_fail(eff, site, AF_ESESS_STORE, NULL, flow->provider, p);
         return;
     }
+    /* the IdP will be called (a code, not an error response): take a lease of the provider's
+     * outbound guard now, before the state is consumed -- refused, nothing is consumed and
+     * the flow cookie stays, so the very same callback can be retried (H09) */
+    pv = af_session_provider(site, flow->provider);
+    if (prv == APR_SUCCESS && pv != NULL && (rv = af_oidc_idp_enter(pv, p)) != APR_SUCCESS) {
+        eff->retry_after = (int) af_oidc_idp_retry_after(pv);
+        af_log_p(p, AF_LOG_INFO, "AF08042", "callback refused: %s, provider %s", af_strerror(rv),
+                 pv->name);
+        af_session_error(eff, site, rv, NULL, p);
+        return;
+    }
     rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
                                flow->created + AF_SESSION_FLOW_MAX_AGE + 60);
     if (rv == AF_ESTORE_REPLAY) {
@@ -332,11 +351,15 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
         cb_fail(eff, site, prv, cb->error, flow->provider, p);
         return;
     }
-    if ((pv = af_session_provider(site, flow->provider)) == NULL) {
+    if (pv == NULL) {
         cb_fail(eff, site, AF_EOIDC_FLOW, NULL, flow->provider, p);
         return;
     }
     rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, in->now, p);
+    af_oidc_idp_leave(pv, p); /* the IdP is done with: the slot goes back now */
+    if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
+        eff->retry_after = (int) af_oidc_idp_retry_after(pv);
+    }
     if (rv != APR_SUCCESS) {
         cb_fail(eff, site, rv, NULL, pv->name, p);
         return;

@@ -1,4 +1,4 @@
-"""`authflowctl check CONF` (tools/authflowctl_check.h): keys, stores and providers named by
+"""`authflowctl check CONF` (tools/authflowctl_check.c): keys, stores and providers named by
 the AuthFlow directives of an Apache configuration, Include/IncludeOptional followed.
 Exit 0 all ok, 4 any check failed, 2 usage.  Keys are made here with `cryptography`.
 """
@@ -111,6 +111,29 @@ def test_check_failures(root, idp):
     assert sum(ln.startswith('FAIL ') for ln in text.splitlines()) == 7
     assert 'FAIL provider down: oidc_idp_unreachable' in text
     assert text.splitlines()[-1] == 'FAIL: some checks failed'
+
+
+@pytest.mark.parametrize('line,needle', [
+    ('CookieDomain example.com', "unknown key 'CookieDomain'"),
+    ('MaxConcurrent 0', 'MaxConcurrent'),
+    ('Timeout 900s', 'Timeout'),
+    ('TokenEndpointAuth private_key_jwt', 'TokenEndpointAuth'),
+    ('IDTokenSigningAlg XS256', 'IDTokenSigningAlg'),
+    ('Claim "bad name" email', 'Claim'),
+    ('ClientSecretFile missing.secret', 'ClientSecretFile'),
+])
+def test_check_provider_keys_like_configtest(root, idp, line, needle):
+    """issue 11: `check` parses provider keys with the module's own parser -- a key that
+    stops configtest fails the check too (the check's old parser ignored these)."""
+    (root / 'main.conf').write_text(
+        'ServerRoot %s\n<AuthFlowProvider corp>\n    Issuer %s\n    ClientID c\n    %s\n'
+        '</AuthFlowProvider>\n' % (root, idp.issuer, line))
+    rc, out, err = run('--json', 'check', str(root / 'main.conf'))
+    assert rc == 4, out + err
+    doc = json.loads(out)
+    bad = [c for c in doc['checks'] if c['check'] == 'provider' and not c['ok']]
+    assert bad and needle in bad[0]['reason'], doc
+    assert bad[0]['where'].endswith('main.conf:5'), bad
 
 
 def test_check_include_loop_is_bounded(root):

@@ -1,14 +1,34 @@
-/* authflowctl_check.h -- `authflowctl check CONF`: the configuration checks.
+/* authflowctl_check.c -- `authflowctl check CONF`: the configuration checks.
  *
- * Included once by authflowctl.c (the Makefile builds one binary per tools/NAME.c, so the
- * command's second half lives here; it uses the helpers defined before the #include:
- * usage, log_stderr, EX_*).  Reads an Apache configuration file, follows Include /
- * IncludeOptional, and checks only the AuthFlow directives: keys (af_key_load_file),
- * stores (af_store_open read/write, or creatable), providers (af_oidc_provider_check and
- * discovery with the libcurl client).  Never prints secrets or key material.
+ * Reads an Apache configuration file, follows Include / IncludeOptional, and checks only the
+ * AuthFlow directives: keys (af_key_load_file), stores (af_store_open read/write, or
+ * creatable), providers (every body key through the module's own parser,
+ * af_oidc_provider_key -- an unknown or invalid key fails the check as it fails configtest
+ * -- then af_oidc_provider_check and discovery with the libcurl client).  Never prints
+ * secrets or key material.
  */
-#ifndef AUTHFLOWCTL_CHECK_H
-#define AUTHFLOWCTL_CHECK_H
+#include <errno.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <jansson.h>
+
+#include "common/af_error.h"
+#include "common/af_log.h"
+#include "http/af_http.h"
+#include "jose/af_jwk.h"
+#include "oidc/af_oidc.h"
+#include "store/af_store.h"
+
+#include "authflowctl.h"
 
 #define CHECK_MAX_DEPTH 16
 #define CHECK_MAX_LINE  16384
@@ -21,6 +41,8 @@ typedef struct chk_t {
     apr_int64_t now;
     af_oidc_provider_t *pv; /* inside <AuthFlowProvider> */
     const char *pv_where;
+    const char *file; /* the file being read (relative paths) */
+    int pv_bad;       /* a key of this provider was refused */
 } chk_t;
 
 static void report(chk_t *k, int ok, const char *what, const char *subject, const char *reason,
@@ -180,6 +202,9 @@ static void check_provider(chk_t *k)
     apr_status_t rv;
 
     k->pv = NULL;
+    if (k->pv_bad) {
+        return; /* its key errors are reported already */
+    }
     if (pv->redirect_uri == NULL) {
         pv->redirect_uri = "https://localhost/auth/callback"; /* from AuthFlowBaseURL */
     }
@@ -195,37 +220,24 @@ static void check_provider(chk_t *k)
            k->pv_where);
 }
 
-static void provider_line(chk_t *k, apr_array_header_t *w)
+static const char *resolve_path(void *baton, const char *path, apr_pool_t *p)
+{
+    chk_t *k = baton;
+
+    return resolve(k, path, k->file);
+}
+
+/* One body line of <AuthFlowProvider>: the module's own parser, so every key it refuses
+ * fails here too. */
+static void provider_line(chk_t *k, apr_array_header_t *w, const char *where)
 {
     const char *key = APR_ARRAY_IDX(w, 0, const char *);
-    const char *v = w->nelts > 1 ? APR_ARRAY_IDX(w, 1, const char *) : NULL;
-    af_oidc_provider_t *pv = k->pv;
+    const char *err = af_oidc_provider_key(
+        k->pv, key, w->nelts - 1, (const char *const *) w->elts + 1, resolve_path, k, k->p);
 
-    if (v == NULL) {
-        return;
-    }
-    if (strcasecmp(key, "Issuer") == 0) {
-        pv->issuer = v;
-    } else if (strcasecmp(key, "AuthorizationEndpoint") == 0) {
-        pv->authorization_endpoint = v;
-    } else if (strcasecmp(key, "TokenEndpoint") == 0) {
-        pv->token_endpoint = v;
-    } else if (strcasecmp(key, "UserinfoEndpoint") == 0) {
-        pv->userinfo_endpoint = v;
-    } else if (strcasecmp(key, "JwksURI") == 0) {
-        pv->jwks_uri = v;
-    } else if (strcasecmp(key, "ClientID") == 0) {
-        pv->client_id = v;
-    } else if (strcasecmp(key, "RedirectURI") == 0) {
-        pv->redirect_uri = v;
-    } else if (strcasecmp(key, "Scope") == 0) {
-        pv->scope = apr_array_pstrcat(k->p, w, ' ') + strlen(key) + 1;
-    } else if (strcasecmp(key, "CAFile") == 0) {
-        pv->ca_file = v;
-    } else if (strcasecmp(key, "ClientSecret") == 0 || strcasecmp(key, "ClientSecretFile") == 0) {
-        pv->client_secret = "(not read by check)";
-    } else if (strcasecmp(key, "Preset") == 0) {
-        af_oidc_preset_from_name(&pv->preset, v);
+    if (err != NULL) {
+        k->pv_bad = 1;
+        report(k, 0, "provider", k->pv->name, err, where);
     }
 }
 
@@ -274,13 +286,15 @@ static void check_line(chk_t *k, const char *line, const char *file, int lineno)
         if (strcasecmp(d, "</AuthFlowProvider>") == 0) {
             check_provider(k);
         } else {
-            provider_line(k, w);
+            k->file = file;
+            provider_line(k, w, where);
         }
     } else if (strncasecmp(d, "<AuthFlowProvider", 17) == 0) {
         d = w->nelts > 1 ? APR_ARRAY_IDX(w, 1, const char *) : d + 17;
         d = apr_pstrndup(k->p, d, strcspn(d, ">"));
         k->pv = af_oidc_provider_make(*d ? d : "(unnamed)", k->p);
         k->pv_where = where;
+        k->pv_bad = 0;
     } else if (strcasecmp(d, "ServerRoot") == 0 && w->nelts > 1) {
         k->server_root = APR_ARRAY_IDX(w, 1, const char *);
     } else if ((strcasecmp(d, "Include") == 0 || strcasecmp(d, "IncludeOptional") == 0) &&
@@ -342,7 +356,7 @@ static void check_file(chk_t *k, const char *file, int optional, const char *fro
     }
 }
 
-static int cmd_check(int json, int argc, char **argv)
+int af_ctl_check(int json, int argc, char **argv)
 {
     chk_t k;
     json_t *doc;
@@ -355,17 +369,17 @@ static int cmd_check(int json, int argc, char **argv)
         if (strcmp(argv[i], "--server-root") == 0) {
             k.server_root = argv[++i];
         } else {
-            return usage("check takes [--server-root DIR] CONF");
+            return af_ctl_usage("check takes [--server-root DIR] CONF");
         }
     }
     if (i != argc - 1) {
-        return usage("check takes [--server-root DIR] CONF");
+        return af_ctl_usage("check takes [--server-root DIR] CONF");
     }
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&k.p, NULL) != APR_SUCCESS ||
         af_http_global_init() != APR_SUCCESS) {
         return EX_STORE;
     }
-    af_log_set(log_stderr, NULL, AF_LOG_ERR);
+    af_log_set(af_ctl_log_stderr, NULL, AF_LOG_ERR);
     af_http_set_impl(af_http_curl());
     k.now = (apr_int64_t) time(NULL);
     k.rows = json_array();
@@ -384,5 +398,3 @@ static int cmd_check(int json, int argc, char **argv)
     apr_terminate();
     return k.failed ? EX_CHECK : EX_OK;
 }
-
-#endif
