@@ -41,6 +41,13 @@ write_cgi() {
 # variables).  It never sees a token: the login cookies are not passed to it.
 import html
 import os
+import time
+import urllib.parse
+
+# a slow page (a report, a long poll): ?sleep=SECONDS, at most 30 (the browser tests use it)
+q = urllib.parse.parse_qs(os.environ.get('QUERY_STRING', ''))
+if 'sleep' in q:
+    time.sleep(min(float(q['sleep'][0]), 30.0))
 
 rows = [(k, os.environ[k]) for k in sorted(os.environ)
         if k == 'REMOTE_USER' or k.startswith('AUTHFLOW_')]

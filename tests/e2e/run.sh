@@ -4,7 +4,8 @@
 #     backend on http://localhost:Q (two host names: two sites, so SameSite is real; F03),
 #     both started by tools/demo_login.sh into tests/artifacts/e2e/run-<pid>-* (one
 #     directory per run, so concurrent runs do not stop each other's servers);
-#   - a second instance with AuthFlowCookieSameSite Strict;
+#   - a second instance with AuthFlowCookieSameSite Strict, a third with AuthFlowReuseGrace 1s
+#     (a slow XHR must not log the other tab out, hardening item 2);
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
 # Every server is stopped by its pid (trap), also on failure.
@@ -42,12 +43,15 @@ start_instance() {  # start_instance NAME EXTRA_CONF
 
 start_instance lax 'AuthFlowCookieSameSite Lax'
 start_instance strict 'AuthFlowCookieSameSite Strict'
+start_instance slow 'AuthFlowReuseGrace 1s'
 
-export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_ARTIFACTS=$ART
+export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_SLOW_APP E2E_SLOW_IDP E2E_ARTIFACTS=$ART
 E2E_APP=$(state "$ART/run-$$-lax" app)
 E2E_IDP=$(state "$ART/run-$$-lax" idp)
 E2E_STRICT_APP=$(state "$ART/run-$$-strict" app)
 E2E_STRICT_IDP=$(state "$ART/run-$$-strict" idp)
+E2E_SLOW_APP=$(state "$ART/run-$$-slow" app)
+E2E_SLOW_IDP=$(state "$ART/run-$$-slow" idp)
 echo "e2e: app $E2E_APP, IdP $E2E_IDP; Strict variant app $E2E_STRICT_APP"
 
 NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap tests/e2e/ || rc=$?
