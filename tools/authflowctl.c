@@ -321,10 +321,10 @@ static int cmd_revoke(ctl_t *c, int argc, char **argv)
         return usage("revoke takes --sid SID or --user SUB");
     }
     if (strcmp(argv[0], "--sid") == 0) {
-        rv = af_store_family_revoke(c->st, argv[1], c->now);
+        rv = af_store_family_revoke(c->st, argv[1], c->now, c->p);
         n = rv == APR_SUCCESS;
     } else {
-        rv = af_store_revoke_sub(&n, c->st, argv[1], c->now);
+        rv = af_store_revoke_sub(&n, c->st, argv[1], c->now, c->p);
     }
     if (rv == AF_ENOTFOUND) {
         fprintf(stderr, "authflowctl: no login %s\n", argv[1]);

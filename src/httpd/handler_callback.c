@@ -94,7 +94,7 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
     if (af_cookie_get(&v, hdr, sc->r_cookie_at, r->pool) == APR_SUCCESS && *v != '\0' &&
         af_gate_verify_own(&claims, r, sc, v, strlen(v), now) == APR_SUCCESS &&
         (sid = json_string_value(json_object_get(claims, "sid"))) != NULL) {
-        rv = af_store_family_revoke(st, sid, now);
+        rv = af_store_family_revoke(st, sid, now, r->pool);
         if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
             return rv;
         }
@@ -105,7 +105,7 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
         af_token_refresh_check(v, strlen(v)) == APR_SUCCESS) {
         rv = af_store_rotate(&rot, st, v, strlen(v), now, 0, 0, NULL, NULL, r->pool);
         if (rv == APR_SUCCESS) {
-            rv = af_store_family_revoke(st, rot->family->sid, now);
+            rv = af_store_family_revoke(st, rot->family->sid, now, r->pool);
             if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
                 return rv;
             }
@@ -209,7 +209,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
                       "AF08023: callback: cannot mint the access "
                       "token: %s (see AuthFlowTokenClaims)",
                       af_strerror(rv));
-        af_store_family_revoke(st, fam->sid, now);
+        af_store_family_revoke(st, fam->sid, now, r->pool);
         return fail(r, sc, HTTP_INTERNAL_SERVER_ERROR, af_strerror(rv), NULL, pv->name);
     }
 

@@ -128,7 +128,7 @@ apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_
     }
     fam = rot->family;
     if (foreign_access_token(r, sc, fam->sid, now)) {
-        rv = af_store_family_revoke(st, fam->sid, now);
+        rv = af_store_family_revoke(st, fam->sid, now, r->pool);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       "AF09007: refresh token of login %s presented with another login's access "
                       "token: login revoked%s",

@@ -101,8 +101,9 @@ typedef struct af_store_ops_t {
     apr_status_t (*rotate)(af_store_rotation_t **out, af_store_t *st, const char *rt,
                            apr_size_t rt_len, apr_int64_t now, apr_int64_t grace, apr_int64_t idle,
                            af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
-    apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now);
-    apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+    apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
+    apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                               apr_pool_t *p);
     apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
     apr_status_t (*family_get)(af_store_family_t **fam, af_store_t *st, const char *sid,
                                apr_pool_t *p);
@@ -117,7 +118,7 @@ typedef struct af_store_ops_t {
 struct af_store_t {
     const af_store_ops_t *ops;
     void *impl;
-    apr_pool_t *pool;
+    apr_pool_t *pool; /* the handle's lifetime; never allocated from per operation */
 };
 
 /* ---- LMDB backend: lifecycle --------------------------------------------------------- */
@@ -185,12 +186,15 @@ apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const ch
                              apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
                              apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p);
 
-/** Revoke one family (idempotent). @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
-apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);
+/** Revoke one family (idempotent); p: the caller's scratch pool (a request's).
+ *  @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
+apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now,
+                                    apr_pool_t *p);
 
 /** Revoke every family of a subject. count: families newly revoked (may be NULL).
  *  @return APR_SUCCESS (also when none), AF_ESTORE_* */
-apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                                 apr_pool_t *p);
 
 /**
  * The gate's per-request check (one read transaction, no allocation).

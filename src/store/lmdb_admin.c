@@ -14,19 +14,15 @@ static int sid_ok(const char *sid)
     return sid != NULL && strlen(sid) == LM_SID_LEN;
 }
 
-apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now)
+apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     MDB_txn *txn = NULL;
     MDB_val k = {LM_SID_LEN, (void *) sid};
-    apr_pool_t *p = NULL;
     int rc, changed = 0;
 
     if (!sid_ok(sid)) {
         return AF_ENOTFOUND;
-    }
-    if (apr_pool_create(&p, st->pool) != APR_SUCCESS) {
-        return APR_ENOMEM;
     }
     rc = af_lm_txn_begin(lm, 0, &txn);
     if (rc == MDB_SUCCESS) {
@@ -42,7 +38,6 @@ apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t no
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-    apr_pool_destroy(p);
     if (rc == MDB_NOTFOUND) {
         return AF_ENOTFOUND;
     }
@@ -55,13 +50,13 @@ apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t no
     return APR_SUCCESS;
 }
 
-apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now)
+apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                              apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     MDB_val k = {0, NULL}, v;
-    apr_pool_t *p = NULL;
     int rc, changed, n = 0;
 
     if (count != NULL) {
@@ -69,9 +64,6 @@ apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_i
     }
     if (sub == NULL || *sub == '\0' || strlen(sub) > AF_STORE_SUB_MAX) {
         return APR_SUCCESS;
-    }
-    if (apr_pool_create(&p, st->pool) != APR_SUCCESS) {
-        return APR_ENOMEM;
     }
     k.mv_size = strlen(sub);
     k.mv_data = (void *) sub;
@@ -110,7 +102,6 @@ apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_i
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-    apr_pool_destroy(p);
     if (rc != MDB_SUCCESS) {
         return af_lm_err(rc, "revoke_sub");
     }

@@ -72,8 +72,9 @@ void af_lm_put_i64(unsigned char *b, apr_int64_t v);
 apr_int64_t af_lm_get_i64(const unsigned char *b);
 
 /* the vtable entries defined in lmdb_admin.c */
-apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);
-apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
+apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                              apr_pool_t *p);
 apr_status_t af_lm_family_is_revoked(af_store_t *st, const char *sid);
 apr_status_t af_lm_family_get(af_store_family_t **fam, af_store_t *st, const char *sid,
                               apr_pool_t *p);

@@ -23,14 +23,15 @@ apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const ch
     return st->ops->rotate(out, st, rt, rt_len, now, grace, idle, gen, baton, p);
 }
 
-apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now)
+apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p)
 {
-    return st->ops->family_revoke(st, sid, now);
+    return st->ops->family_revoke(st, sid, now, p);
 }
 
-apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now)
+apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                                 apr_pool_t *p)
 {
-    return st->ops->revoke_sub(count, st, sub, now);
+    return st->ops->revoke_sub(count, st, sub, now, p);
 }
 
 apr_status_t af_store_family_is_revoked(af_store_t *st, const char *sid)

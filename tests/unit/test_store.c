@@ -302,7 +302,7 @@ START_TEST(test_G07_unknown_and_revoked)
     ck_assert_int_eq(rotate_rv(st, other, T0 + 1), AF_ESTORE_UNKNOWN);
     ck_assert_int_eq(rotate_rv(st, "short", T0 + 1), AF_ESTORE_UNKNOWN);
     ck_assert_int_eq(rotate_rv(st, "", T0 + 1), AF_ESTORE_UNKNOWN);
-    ck_assert_int_eq(af_store_family_revoke(st, fam->sid, T0 + 2), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(st, fam->sid, T0 + 2, pool), APR_SUCCESS);
     ck_assert_int_eq(rotate_rv(st, rt, T0 + 3), AF_ESTORE_EXPIRED);
 }
 END_TEST
@@ -376,19 +376,19 @@ START_TEST(test_G09_revoke_idempotent)
     b = login(st, "alice", &fb);
     login(st, "bob", &fc);
     ck_assert_int_eq(af_store_family_is_revoked(st, fa->sid), APR_SUCCESS);
-    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 5), APR_SUCCESS);
-    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 6), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 5, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 6, pool), APR_SUCCESS);
     ck_assert_int_eq(af_store_family_get(&got, st, fa->sid, pool), APR_SUCCESS);
     ck_assert_int_eq(got->revoked_at, T0 + 5); /* the first revocation counts */
     ck_assert_int_eq(af_store_family_is_revoked(st, fa->sid), AF_ESTORE_REVOKED);
     ck_assert_int_eq(rotate_rv(st, a, T0 + 7), AF_ESTORE_EXPIRED);
-    ck_assert_int_eq(af_store_family_revoke(st, "AAAAAAAAAAAAAAAAAAAAAA", T0), AF_ENOTFOUND);
-    ck_assert_int_eq(af_store_family_revoke(st, "nope", T0), AF_ENOTFOUND);
+    ck_assert_int_eq(af_store_family_revoke(st, "AAAAAAAAAAAAAAAAAAAAAA", T0, pool), AF_ENOTFOUND);
+    ck_assert_int_eq(af_store_family_revoke(st, "nope", T0, pool), AF_ENOTFOUND);
     ck_assert_int_eq(af_store_family_is_revoked(st, "AAAAAAAAAAAAAAAAAAAAAA"), AF_ESTORE_UNKNOWN);
     /* sign alice out everywhere: one more family; again: none */
-    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 8), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 8, pool), APR_SUCCESS);
     ck_assert_int_eq(count, 1);
-    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 9), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 9, pool), APR_SUCCESS);
     ck_assert_int_eq(count, 0);
     ck_assert_int_eq(rotate_rv(st, b, T0 + 10), AF_ESTORE_EXPIRED);
     ck_assert_int_eq(af_store_family_is_revoked(st, fc->sid), APR_SUCCESS); /* bob untouched */
