@@ -157,7 +157,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     if ((st = af_login_store(r, sc)) == NULL) {
         return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, flow->provider);
     }
-    rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
+    rv = af_store_flow_consume(st, flow->state, strlen(flow->state), now,
                                flow->created + AF_LOGIN_FLOW_MAX_AGE + 60);
     if (rv == AF_ESTORE_REPLAY) {
         return fail(r, sc, HTTP_BAD_REQUEST, "flow_replayed", NULL, flow->provider);

@@ -26,7 +26,7 @@
 #define AF_LOGIN_DEFAULT_REFRESH_TTL  (14 * 86400)
 #define AF_LOGIN_DEFAULT_REFRESH_IDLE (3 * 86400)
 #define AF_LOGIN_DEFAULT_REUSE_GRACE  10
-#define AF_LOGIN_DEFAULT_MAPSIZE      (256u * 1024 * 1024)
+#define AF_LOGIN_DEFAULT_MAPSIZE      AF_STORE_DEFAULT_MAPSIZE /* 4G (64-bit), 256M */
 #define AF_LOGIN_DEFAULT_CLAIMS       "sub email email_verified name preferred_username groups"
 #define AF_LOGIN_FLOW_MAX_AGE         600 /* seconds a login may take */
 #define AF_LOGIN_FLOW_MAX             4   /* concurrent logins kept in the flow cookie */
@@ -92,7 +92,7 @@ const char *af_login_cmd_check_revocation(cmd_parms *cmd, void *d, int on);
         AP_INIT_TAKE1("AuthFlowStore", af_login_cmd_store, NULL, RSRC_CONF,                        \
                       "LMDB directory (default: authflow under the runtime dir)"),                 \
         AP_INIT_TAKE1("AuthFlowStoreMapSize", af_login_cmd_mapsize, NULL, RSRC_CONF,               \
-                      "LMDB map size (default 256M)"),                                             \
+                      "LMDB map size (default 4G on 64-bit hosts)"),                               \
         AP_INIT_TAKE_ARGV("AuthFlowTokenClaims", af_login_cmd_token_claims, NULL, RSRC_CONF,       \
                           "mapped claims copied into our access tokens"),                          \
         AP_INIT_TAKE_ARGV("AuthFlowReturnTo", af_login_cmd_return_to, NULL, RSRC_CONF,             \
