@@ -52,8 +52,8 @@ static int fail_rv(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const cha
 
 static int store_failed(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08021: callback: store error during %s: %s", what,
-                  af_strerror(rv));
+    ap_log_rerror(APLOG_MARK, af_login_store_loglevel(rv), 0, r,
+                  "AF08021: callback: store error during %s: %s", what, af_strerror(rv));
     return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, NULL);
 }
 

@@ -18,6 +18,7 @@
 #include <apr_tables.h>
 #include <jansson.h>
 
+#include "common/af_log.h"
 #include "httpd/af_config.h"
 #include "oidc/af_oidc.h"
 #include "store/af_store.h"
@@ -39,10 +40,11 @@ typedef struct af_login_store_t {
     apr_size_t mapsize;
     unsigned int maxreaders; /* set in post_config from the MPM */
     int prepared;
-    af_key_t *key;               /* the default signing key (dir/signing-key.pem), or NULL */
-    const unsigned char *secret; /* dir/secret.key (AF_SECRET_LEN bytes) */
-    af_store_t *st;              /* per child (child_init); NULL when it could not be opened */
-    apr_status_t open_rv;        /* why not */
+    af_key_t *key;                 /* the default signing key (dir/signing-key.pem), or NULL */
+    const unsigned char *secret;   /* dir/secret.key (AF_SECRET_LEN bytes) */
+    af_store_t *st;                /* per child (child_init); NULL when it could not be opened */
+    apr_status_t open_rv;          /* why not */
+    af_log_throttle_t unavailable; /* AF08006, per child */
 } af_login_store_t;
 
 typedef struct af_login_conf_t {
@@ -130,8 +132,13 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s);
 /** child_init: open the stores and the providers' runtime caches. */
 void af_login_child_init(apr_pool_t *pchild, server_rec *s);
 
-/** The store of this server in this child, or NULL (logged; callers answer 503). */
+/** The store of this server in this child, or NULL (logged, at most once a minute;
+ *  callers answer 503). */
 af_store_t *af_login_store(request_rec *r, const af_srv_conf_t *sc);
+
+/** The level for a glue line about a failed store operation: APLOG_DEBUG for the failures
+ *  the store itself logs (throttled, AF03001: full, busy, I/O), APLOG_ERR otherwise. */
+int af_login_store_loglevel(apr_status_t rv);
 
 /** The flows in the flow cookie (array of af_oidc_flow_t *, oldest first; never NULL). */
 apr_array_header_t *af_login_flows_read(request_rec *r, const af_srv_conf_t *sc, apr_int64_t now);

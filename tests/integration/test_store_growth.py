@@ -1,0 +1,88 @@
+"""The store's growth and its failure modes inside httpd (hardening issue 10, store items).
+
+- G07 (item 7): httpd sweeps expired logins, tokens and consumed login states itself
+  (AuthFlowSweepInterval, by the module's clock); unauthenticated callbacks that will not
+  exchange a code (an IdP error, no syntactically valid code) write nothing to the store.
+- G10 (item 10): a full map is logged once per interval, not once per failed request; a map
+  above 80 % use is warned about.
+- H07 (item 12): virtual hosts naming one store directory by different spellings share one
+  LMDB environment per child.
+
+The unauthenticated-traffic tests need no IdP: a plain OAuth provider whose endpoints
+point at a closed loopback port gives /auth/login its flow cookie and state.
+"""
+import os
+import re
+import time
+import urllib.parse
+
+import pytest
+
+import afharness
+import conftest
+from loginhelp import (Browser, get, have_node, login_path, login_site, provider_block,
+                       store_snapshot)
+from refreshhelp import ALL_DBS, ctl, login, refresh, set_clock, start_site, store_records
+from test_refresh_store import fill
+
+CLOSED = 'http://127.0.0.1:9'   # discard port: nothing listens
+
+
+def plain_site(request, keys, echo, name, extra=''):
+    prov = provider_block('p', None, scope='read:user', extra='''
+        AuthorizationEndpoint %(u)s/authorize
+        TokenEndpoint %(u)s/token
+        UserinfoEndpoint %(u)s/user
+        SubjectClaim id
+        Timeout 2s''' % dict(u=CLOSED))
+    body = login_site(keys, echo, prov, apps=[('/app', 'p')], server_extra=extra)
+    srv = conftest.start_server(request, name, body, mpm='event')
+    srv.store = srv.root + '/store'
+    return srv
+
+
+def pending_state(srv):
+    """GET /auth/login: (browser with the flow cookie, the state sent to the IdP)."""
+    b = Browser()
+    r = get(srv, login_path('p', '/app'), b)
+    assert r.status_code == 302, (r.status_code, r.text[:200])
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(r.headers['Location']).query))
+    return b, q['state']
+
+
+# ---- item 7: sweeping inside httpd ------------------------------------------------------------
+def wait_stats(site, pred, timeout=40):
+    end = time.time() + timeout
+    stats = None
+    while time.time() < end:
+        stats, rc = ctl(site, 'stats')
+        if rc == 0 and pred(stats):
+            return stats
+        time.sleep(0.3)
+    raise AssertionError('store never reached the expected state: %r' % (stats,))
+
+
+# ---- item 10: a full map is logged once per interval ------------------------------------------
+@pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
+@pytest.mark.allow_log(r'AF09002', r'AF03\d{3}', r'MDB_MAP_FULL', r'store_full')
+def test_G10_map_full_flood_is_logged_once(request, keys, echo):
+    """Item 10: a flood of refreshes against a full map answers 503 every time but writes a
+    handful of error lines, not two per request."""
+    site = start_site(request, keys, echo, 'growth-full-log', extra='AuthFlowStoreMapSize 1M')
+    b = login(site)
+    fill(site.store, 1024 * 1024)
+    mark = len(site.read_log())
+    for _ in range(300):
+        r = refresh(site, b.header())
+        assert r.status_code == 503, (r.status_code, r.text[:200])
+    text = site.read_log()[mark:]
+    errors = [ln for ln in text.splitlines() if re.search(r'\[[a-z_]*:error\]', ln)]
+    print('%d error lines for 300 failed refreshes' % len(errors))
+    # event MPM: at most 3 children, each may log the first failure of the interval
+    assert 1 <= len(errors) <= 3, errors[:10]
+
+
+# ---- item 12: one environment per store directory ----------------------------------------------
+def data_mdb_maps(pid):
+    with open('/proc/%d/maps' % pid) as f:
+        return [ln for ln in f if ln.rstrip().endswith('/data.mdb')]
