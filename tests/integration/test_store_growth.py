@@ -86,3 +86,41 @@ def test_G10_map_full_flood_is_logged_once(request, keys, echo):
 def data_mdb_maps(pid):
     with open('/proc/%d/maps' % pid) as f:
         return [ln for ln in f if ln.rstrip().endswith('/data.mdb')]
+
+
+def test_H07_one_environment_per_store_directory(request, keys, echo):
+    """Item 12: three virtual hosts name the same AuthFlowStore as DIR, DIR/./ and a symlink
+    to DIR: each child maps data.mdb once (one LMDB environment, one set of locks)."""
+    k = keys.ec256
+    vhost = '''
+<VirtualHost 127.0.0.1:@PORT@>
+    ServerName %(name)s
+    AuthFlowBaseURL @BASE@
+    AuthFlowStore "%(store)s"
+    AuthFlowSigningKey "%(pem)s" kid=%(kid)s
+</VirtualHost>'''
+    body = ''.join(vhost % dict(name=n, store=s, pem=k.files['pem'], kid=k.kid)
+                   for n, s in (('a.example', '@ROOT@/store'),
+                                ('b.example', '@ROOT@/./store/'),
+                                ('c.example', '@ROOT@/store-link')))
+    srv = afharness.Httpd('growth-one-env', body, mpm='event')
+    os.makedirs(srv.root + '/store', mode=0o700)
+    os.symlink(srv.root + '/store', srv.root + '/store-link')
+
+    def fin():
+        srv.stop()
+        if not getattr(request.node, '_af_failed', False):
+            srv.cleanup_dir()
+    request.addfinalizer(fin)
+    srv.start()
+    kids = srv._children()
+    end = time.time() + 20
+    while time.time() < end and not all(data_mdb_maps(p) for p in kids):
+        time.sleep(0.2)
+        kids = srv._children()
+    assert kids
+    for pid in kids:
+        maps = data_mdb_maps(pid)
+        assert len(maps) == 1, (pid, maps)
+    # and the records of all three hosts are the same ones
+    assert store_records(srv.root + '/store') == store_records(srv.root + '/store-link')
