@@ -1,9 +1,12 @@
 /* handler_callback.c -- GET <endpoint>/callback: finish a login.
  *
  * Order: parse the query strictly (duplicates -> 400); find the pending flow whose state
- * matches (constant time) in the sealed flow cookie; consume it in the store, once for all
- * children (a replay -> 400); an IdP error -> 400 page showing the escaped error code;
- * then the OIDC core exchanges the code and validates id_token / userinfo.  On success:
+ * matches (constant time) in the sealed flow cookie; an IdP error -> 400 page showing the
+ * escaped error code, and a code that is not 1*VSCHAR of at most AF_LOGIN_CODE_MAX bytes
+ * -> 400, both without touching the store (the flow cookie is cleared; replaying them is
+ * harmless, so the unauthenticated path costs no durable write); only a callback that will
+ * exchange its code consumes the flow in the store, once for all children (a replay ->
+ * 400); then the OIDC core exchanges the code and validates id_token / userinfo.  On success:
  * the login cookies already present are discarded and their family revoked (D14), a new
  * family is created, our access token minted, -at / -rt set, the flow removed, and the
  * browser sent to return_to (302, no-store, no-referrer; with AuthFlowCookieSameSite
@@ -55,6 +58,19 @@ static int store_failed(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, cons
     ap_log_rerror(APLOG_MARK, af_login_store_loglevel(rv), 0, r,
                   "AF08021: callback: store error during %s: %s", what, af_strerror(rv));
     return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, NULL);
+}
+
+/* RFC 6749 A.11: code = 1*VSCHAR (%x20-7E); and not absurdly long. */
+static int code_ok(const char *code)
+{
+    apr_size_t n = 0;
+
+    for (; code != NULL && *code != '\0'; code++, n++) {
+        if ((unsigned char) *code < 0x20 || (unsigned char) *code > 0x7e) {
+            return 0;
+        }
+    }
+    return n > 0 && n <= AF_LOGIN_CODE_MAX;
 }
 
 /* The pending flow with this state, removed from flows; NULL if none. */
@@ -154,6 +170,16 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
         return fail_rv(r, sc, prv != APR_SUCCESS ? prv : AF_EOIDC_STATE,
                        prv != APR_SUCCESS && cb ? cb->error : NULL, NULL);
     }
+    /* nothing is written for a callback that will not exchange a code */
+    if (prv == AF_EOIDC_IDP_ERROR) {
+        return fail_rv(r, sc, prv, cb->error, flow->provider);
+    }
+    if (!code_ok(cb->code)) {
+        return fail_rv(r, sc, AF_EOIDC_PARAM, NULL, flow->provider);
+    }
+    if ((pv = af_login_provider(sc, flow->provider)) == NULL) {
+        return fail_rv(r, sc, AF_EOIDC_FLOW, NULL, flow->provider);
+    }
     if ((st = af_login_store(r, sc)) == NULL) {
         return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, flow->provider);
     }
@@ -164,12 +190,6 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     }
     if (rv != APR_SUCCESS) {
         return store_failed(r, sc, rv, "flow consume");
-    }
-    if (prv == AF_EOIDC_IDP_ERROR) {
-        return fail_rv(r, sc, prv, cb->error, flow->provider);
-    }
-    if ((pv = af_login_provider(sc, flow->provider)) == NULL) {
-        return fail_rv(r, sc, AF_EOIDC_FLOW, NULL, flow->provider);
     }
     rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, now, r->pool);
     if (rv != APR_SUCCESS) {

@@ -33,6 +33,7 @@
 #define AF_LOGIN_FLOW_MAX             4   /* concurrent logins kept in the flow cookie */
 #define AF_LOGIN_RETURN_TO_MAX        1024
 #define AF_LOGIN_QUERY_MAX_PARAMS     32
+#define AF_LOGIN_CODE_MAX             4096 /* bytes of an authorization code */
 
 /* One LMDB environment, shared by the servers that name the same directory. */
 typedef struct af_login_store_t {

@@ -50,6 +50,39 @@ def pending_state(srv):
     return b, q['state']
 
 
+# ---- item 7: the unauthenticated path writes nothing ------------------------------------------
+def test_D11_idp_error_callbacks_write_nothing(request, keys, echo):
+    """Item 7: login + callback(error=...) pairs (a flood needs nothing but the module)
+    answer 400 and leave every LMDB database as it was; a replay is just as harmless."""
+    srv = plain_site(request, keys, echo, 'growth-error-cb')
+    pending_state(srv)                      # the store exists
+    before = store_snapshot(srv.store, ALL_DBS)
+    for i in range(40):
+        b, state = pending_state(srv)
+        path = '/auth/callback?error=access_denied&state=%s' % state
+        for _ in range(2 if i % 10 == 0 else 1):
+            r = get(srv, path, b)
+            assert r.status_code == 400, (r.status_code, r.text[:200])
+            assert 'access_denied' in r.text
+    after = store_snapshot(srv.store, ALL_DBS)
+    for db in ALL_DBS:
+        assert after[db] == before[db], '%s changed' % db
+
+
+@pytest.mark.parametrize('code', ['%01abc', 'a' * 5000, 'x%7Fy'], ids=['ctl', 'long', 'del'])
+def test_D03_callback_without_valid_code_writes_nothing(request, keys, echo, code):
+    """Item 7: a code that is not 1*VSCHAR (RFC 6749 A.11) or too long is refused (400)
+    before the state is consumed: nothing is written."""
+    srv = plain_site(request, keys, echo, 'growth-bad-code')
+    b, state = pending_state(srv)
+    before = store_snapshot(srv.store, ALL_DBS)
+    r = get(srv, '/auth/callback?code=%s&state=%s' % (code, state), b)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    after = store_snapshot(srv.store, ALL_DBS)
+    for db in ALL_DBS:
+        assert after[db] == before[db], '%s changed' % db
+
+
 # ---- item 7: sweeping inside httpd ------------------------------------------------------------
 def wait_stats(site, pred, timeout=40):
     end = time.time() + timeout
