@@ -184,7 +184,7 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
 
     if (lc == NULL) {
         lc = sc->login = apr_pcalloc(p, sizeof(*lc));
-        lc->refresh_ttl = lc->refresh_idle = lc->reuse_grace = AF_UNSET;
+        lc->refresh_ttl = lc->refresh_idle = lc->reuse_grace = lc->sweep_interval = AF_UNSET;
     }
     lc->r_refresh_ttl =
         lc->refresh_ttl != AF_UNSET ? lc->refresh_ttl : AF_LOGIN_DEFAULT_REFRESH_TTL;
@@ -192,6 +192,8 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
         lc->refresh_idle != AF_UNSET ? lc->refresh_idle : AF_LOGIN_DEFAULT_REFRESH_IDLE;
     lc->r_reuse_grace =
         lc->reuse_grace != AF_UNSET ? lc->reuse_grace : AF_LOGIN_DEFAULT_REUSE_GRACE;
+    lc->r_sweep_interval =
+        lc->sweep_interval != AF_UNSET ? lc->sweep_interval : AF_LOGIN_DEFAULT_SWEEP;
     lc->r_samesite = lc->samesite ? lc->samesite : "Lax";
     lc->r_token_claims =
         lc->token_claims ? lc->token_claims : split_claims(AF_LOGIN_DEFAULT_CLAIMS, p);
@@ -228,6 +230,14 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
                          where);
         } else {
             lc->r_store = slot;
+            if (slot->s == NULL) { /* the sweep runs on the clock of the first server */
+                slot->s = s;
+                slot->clock_offset = sc->r_clock_offset;
+            }
+            if (lc->r_sweep_interval > 0 &&
+                (slot->sweep_interval == 0 || lc->r_sweep_interval < slot->sweep_interval)) {
+                slot->sweep_interval = lc->r_sweep_interval;
+            }
             if (want_key) {
                 sc->signing_key = slot->key;
             }

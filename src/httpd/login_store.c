@@ -5,7 +5,7 @@
  * child (af_store_open: MDB_NOTLS, mdb_reader_check).  A child that cannot open it answers
  * 503 on every request that needs it (fail closed) and logs why (at most once a minute).
  * Store failures are logged by the store itself, once per minute and kind (AF03001); the
- * request lines about them are DEBUG (af_login_store_loglevel).
+ * request lines about them are DEBUG (af_login_store_loglevel).  The sweep: login_sweep.c.
  *
  * Flow cookie: one cookie (<prefix>-flow) holds the pending logins of this browser, at most
  * AF_LOGIN_FLOW_MAX of them (a new login drops the oldest), as one AES-256-GCM blob sealed
@@ -94,6 +94,7 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s)
 void af_login_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *v;
+    af_store_t *st = NULL;
     char buf[128];
     int i;
 
@@ -116,10 +117,8 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
         if (slot == NULL || slot->st != NULL || slot->open_rv != APR_SUCCESS) {
             continue;
         }
-        slot->open_rv =
-            af_store_open(&slot->st, slot->dir, slot->mapsize, slot->maxreaders, 0, pchild);
+        slot->open_rv = af_store_open(&st, slot->dir, slot->mapsize, slot->maxreaders, 0, pchild);
         if (slot->open_rv != APR_SUCCESS) {
-            slot->st = NULL;
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
                          "AF08004: AuthFlowStore %s cannot be opened in this process: %s; "
                          "logins answer 503",
@@ -127,7 +126,11 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
                          AF_IS_AF_ERROR(slot->open_rv)
                              ? af_strerror(slot->open_rv)
                              : apr_strerror(slot->open_rv, buf, sizeof(buf)));
-        } else if (af_store_stale_readers(slot->st) > 0) {
+            continue;
+        }
+        af_login_sweep_child_init(slot, pchild); /* before the store's close cleanup runs */
+        __atomic_store_n(&slot->st, st, __ATOMIC_RELEASE); /* the sweep thread reads it */
+        if (af_store_stale_readers(slot->st) > 0) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, v,
                          "AF08005: AuthFlowStore %s: %d stale reader slot(s) reclaimed", slot->dir,
                          af_store_stale_readers(slot->st));

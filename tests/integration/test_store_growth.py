@@ -95,6 +95,47 @@ def wait_stats(site, pred, timeout=40):
     raise AssertionError('store never reached the expected state: %r' % (stats,))
 
 
+@pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
+def test_G07_httpd_sweeps_by_its_clock(request, keys, echo):
+    """Item 7: with AuthFlowSweepInterval, httpd purges logins past their absolute expiry
+    (with their tokens) and consumed login states, judged by the module's clock
+    (AuthFlowTestClockOffset): no cron job, no authflowctl sweep."""
+    site = start_site(request, keys, echo, 'growth-sweep',
+                      extra='AuthFlowSweepInterval 1s\nAuthFlowRefreshTTL 1h')
+    b = login(site)
+    r = refresh(site, b)
+    assert r.status_code == 204
+    stats, _ = ctl(site, 'stats')
+    assert (stats['family_records'], stats['token_records'], stats['flow_records']) == (1, 2, 1)
+    # one hour later by the module's clock: the login has expired, the flow too
+    set_clock(site, 3700)
+    stats = wait_stats(site, lambda s: s['family_records'] == 0)
+    assert stats['token_records'] == 0 and stats['flow_records'] == 0, stats
+    assert stats['swept'] >= 4, stats
+
+
+@pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
+@pytest.mark.parametrize('mpm', ['prefork', 'event'])
+def test_H07_sweeping_children_restart_cleanly(request, keys, echo, mpm):
+    """Item 7: the sweep thread (mod_watchdog) lives in the children: graceful restarts
+    while it sweeps every second and refreshes go on crash nothing (the harness fails the
+    test on any child crash) and lose no rotation."""
+    site = start_site(request, keys, echo, 'growth-sweep-restart', mpm=mpm,
+                      extra='AuthFlowSweepInterval 1s')
+    b = login(site)
+    for i in range(12):
+        r = refresh(site, b)
+        assert r.status_code == 204, (i, r.status_code, r.text[:200])
+        if i % 3 == 2:
+            site.graceful()
+        time.sleep(0.4)
+    assert len(re.findall(r'(?i)graceful restart', site.read_log())) >= 3, 'no restart'
+    assert 'AF08050' in site.read_log(), 'the sweep never ran'
+    assert refresh(site, b).status_code == 204
+    toks, fams = store_records(site.store)
+    assert len(fams) == 1 and not list(fams.values())[0]['revoked']
+
+
 # ---- item 10: a full map is logged once per interval ------------------------------------------
 @pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
 @pytest.mark.allow_log(r'AF09002', r'AF03\d{3}', r'MDB_MAP_FULL', r'store_full')
@@ -113,6 +154,23 @@ def test_G10_map_full_flood_is_logged_once(request, keys, echo):
     print('%d error lines for 300 failed refreshes' % len(errors))
     # event MPM: at most 3 children, each may log the first failure of the interval
     assert 1 <= len(errors) <= 3, errors[:10]
+
+
+@pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
+@pytest.mark.allow_log(r'AF08052', r'AF03\d{3}', r'MDB_MAP_FULL', r'store_full')
+def test_G10_map_use_above_80_percent_is_warned(request, keys, echo):
+    """Item 10: the sweep warns when the map is more than 80 % used (once per interval)."""
+    site = start_site(request, keys, echo, 'growth-map-warn',
+                      extra='AuthFlowStoreMapSize 1M\nAuthFlowSweepInterval 1s')
+    login(site)
+    fill(site.store, 1024 * 1024)
+    end = time.time() + 30
+    while time.time() < end and not re.search(r'AF08052: .* map \d+% used', site.read_log()):
+        time.sleep(0.3)
+    warn = [ln for ln in site.read_log().splitlines()
+            if re.search(r'AF08052: .* map \d+% used', ln)]
+    assert warn, 'no map-use warning'
+    assert re.search(r'\[[a-z_]*:warn\]', warn[0]), warn[0]
 
 
 # ---- item 12: one environment per store directory ----------------------------------------------
@@ -157,3 +215,20 @@ def test_H07_one_environment_per_store_directory(request, keys, echo):
         assert len(maps) == 1, (pid, maps)
     # and the records of all three hosts are the same ones
     assert store_records(srv.root + '/store') == store_records(srv.root + '/store-link')
+
+
+# ---- configuration --------------------------------------------------------------------------
+@pytest.mark.parametrize('val', ['0', '1s', '10m', '7d'])
+def test_C08_sweep_interval_accepted(workdir, keys, val):
+    """Item 7: AuthFlowSweepInterval takes 0 (off) or a duration up to 7d."""
+    from test_configtest import accepted, site
+    accepted(workdir, site(keys, server='AuthFlowStore "%s/store"\nAuthFlowSweepInterval %s'
+                           % (workdir, val)))
+
+
+@pytest.mark.parametrize('val', ['-1', 'soon', '8d', '10 m'])
+def test_C08_sweep_interval_refused(workdir, keys, val):
+    """Item 7: a bad AuthFlowSweepInterval stops `apachectl -t`, naming the directive."""
+    from test_configtest import refused, site
+    refused(workdir, site(keys, server='AuthFlowStore "%s/store"\nAuthFlowSweepInterval %s'
+                          % (workdir, val)), 'AuthFlowSweepInterval')
