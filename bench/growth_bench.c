@@ -7,6 +7,14 @@
  * directly: pages written, pages on LMDB's free list, and so the bytes in use.  Prints:
  *   growth users=U rotations=R token_records=T bytes_in_use=B per_login=B/U
  *          per_rotation=(B - B0)/R  (B0: the same logins before any refresh)
+ *
+ * Build and run (after `make`):
+ *   cc -std=gnu11 -O2 -Isrc $(apr-1-config --cflags --cppflags --includes) \
+ *      -o build/growth_bench bench/growth_bench.c build/libauthflow.a \
+ *      $(apr-1-config --link-ld --libs) -lcurl -ljansson -llmdb -lssl -lcrypto -lpcre2-8
+ *   d=$(mktemp -d build/g.XXXX); build/growth_bench $d 1000 48; rm -rf $d
+ * 1,000 logins x 48 rotations: ~385 bytes per rotation before the ring of rotated tokens
+ * (19 MB), ~10 KB per login after it (9.7 MB), and the same 10 KB at 150 rotations.
  */
 #include <stdio.h>
 #include <stdlib.h>
