@@ -65,10 +65,13 @@ static const char usage_text[] =
     "        End every login of a user (\"sign out everywhere\").\n"
     "    sweep\n"
     "        Purge records past their family's absolute expiry and expired login\n"
-    "        flows. Rotated tokens are kept until then for reuse detection.\n"
+    "        flows. Rotated tokens (the last 16 of each login) are kept until then\n"
+    "        for reuse detection. httpd sweeps by itself (AuthFlowSweepInterval,\n"
+    "        default 10m); this is for stores no running httpd sweeps.\n"
     "    stats\n"
     "        Counters: logins, rotations, reuse detections, revocations, swept\n"
-    "        records; active logins; records; map use and reader slots.\n"
+    "        records; active logins; records; map use (in use = pages written less\n"
+    "        those on LMDB's free list) and reader slots.\n"
     "    check [--server-root DIR] CONF\n"
     "        Check an Apache configuration file for mod_authflow, following Include and\n"
     "        IncludeOptional (globs, directories; relative to ServerRoot, else to the\n"
@@ -319,10 +322,10 @@ static int cmd_revoke(ctl_t *c, int argc, char **argv)
         return af_ctl_usage("revoke takes --sid SID or --user SUB");
     }
     if (strcmp(argv[0], "--sid") == 0) {
-        rv = af_store_family_revoke(c->st, argv[1], c->now);
+        rv = af_store_family_revoke(c->st, argv[1], c->now, c->p);
         n = rv == APR_SUCCESS;
     } else {
-        rv = af_store_revoke_sub(&n, c->st, argv[1], c->now);
+        rv = af_store_revoke_sub(&n, c->st, argv[1], c->now, c->p);
     }
     if (rv == AF_ENOTFOUND) {
         fprintf(stderr, "authflowctl: no login %s\n", argv[1]);
@@ -394,6 +397,7 @@ static int cmd_stats(ctl_t *c, int argc)
         json_object_set_new(o, "flow_records", json_integer((json_int_t) s.flows));
         json_object_set_new(o, "map_size", json_integer((json_int_t) s.map_size));
         json_object_set_new(o, "map_used", json_integer((json_int_t) s.map_used));
+        json_object_set_new(o, "map_free", json_integer((json_int_t) s.map_free));
         json_object_set_new(o, "readers_used", json_integer(s.readers_used));
         json_object_set_new(o, "readers_max", json_integer(s.max_readers));
         print_json(o);
@@ -409,8 +413,11 @@ static int cmd_stats(ctl_t *c, int argc)
     printf("records:           %" APR_UINT64_T_FMT " logins, %" APR_UINT64_T_FMT
            " tokens, %" APR_UINT64_T_FMT " flows\n",
            s.families, s.tokens, s.flows);
-    printf("map:               %.1f MiB used of %.1f MiB (%.0f%%)\n", s.map_used / 1048576.0,
-           s.map_size / 1048576.0, s.map_size ? 100.0 * s.map_used / s.map_size : 0.0);
+    printf("map:               %.1f MiB in use of %.1f MiB (%.0f%%); file %.1f MiB, "
+           "%.1f MiB of it free for reuse\n",
+           (s.map_used - s.map_free) / 1048576.0, s.map_size / 1048576.0,
+           s.map_size ? 100.0 * (s.map_used - s.map_free) / s.map_size : 0.0,
+           s.map_used / 1048576.0, s.map_free / 1048576.0);
     printf("reader slots:      %u used of %u\n", s.readers_used, s.max_readers);
     return EX_OK;
 }
@@ -462,7 +469,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "authflowctl: no store in %s (see --store)\n", c.store_dir);
         return EX_STORE;
     }
-    rv = af_store_open(&c.st, c.store_dir, 0, 0, 0, c.p);
+    /* single-threaded: may adopt a map another process grew */
+    rv = af_store_open(&c.st, c.store_dir, 0, 0, AF_STORE_ADOPT_MAPSIZE, c.p);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "authflowctl: cannot open the store in %s: %s\n", c.store_dir,
                 AF_IS_AF_ERROR(rv) ? af_strerror(rv) : strerror(APR_TO_OS_ERROR(rv)));

@@ -47,3 +47,18 @@ void af_log_p(apr_pool_t *p, int level, const char *tag, const char *fmt, ...)
     va_end(ap);
     log_fn(log_baton, p, level, tag, buf);
 }
+
+int af_log_throttle(af_log_throttle_t *t, apr_int64_t now, apr_int64_t interval,
+                    apr_uint64_t *suppressed)
+{
+    apr_int64_t next = __atomic_load_n(&t->next, __ATOMIC_ACQUIRE);
+
+    *suppressed = 0;
+    if (now >= next && __atomic_compare_exchange_n(&t->next, &next, now + interval, 0,
+                                                   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        *suppressed = __atomic_exchange_n(&t->suppressed, 0, __ATOMIC_ACQ_REL);
+        return 1;
+    }
+    __atomic_add_fetch(&t->suppressed, 1, __ATOMIC_ACQ_REL);
+    return 0;
+}

@@ -41,4 +41,24 @@ void af_log(int level, const char *tag, const char *fmt, ...) __attribute__((for
 void af_log_p(apr_pool_t *p, int level, const char *tag, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/**
+ * A log throttle: at most one line per interval for a failure that may repeat on every
+ * request (a full store under a flood must not write a line per request).  Zero-initialise
+ * it; it is thread-safe (atomics) and lives as long as the thing it throttles (a store
+ * handle, a per-child slot).
+ */
+typedef struct af_log_throttle_t {
+    apr_int64_t next;        /* apr_time_t before which lines are only counted */
+    apr_uint64_t suppressed; /* lines not written since the last one */
+} af_log_throttle_t;
+
+/**
+ * May a line be written now?  1 when interval (microseconds) has passed since the last
+ * line written through t (or none was): *suppressed is then the number of lines refused
+ * since, and the count starts again.  0 otherwise (the line is counted).
+ * @param now apr_time_now(), passed in for tests
+ */
+int af_log_throttle(af_log_throttle_t *t, apr_int64_t now, apr_int64_t interval,
+                    apr_uint64_t *suppressed);
+
 #endif

@@ -37,6 +37,7 @@ static af_login_conf_t *login_new(apr_pool_t *p)
     c->refresh_ttl = AF_UNSET;
     c->refresh_idle = AF_UNSET;
     c->reuse_grace = AF_UNSET;
+    c->sweep_interval = AF_UNSET;
     return c;
 }
 
@@ -268,6 +269,12 @@ const char *af_login_cmd_duration(cmd_parms *cmd, void *d, const char *arg)
             return apr_psprintf(cmd->pool, "%s: %s is above the maximum of 60s", dname(cmd), arg);
         }
         lc->reuse_grace = v;
+    } else if (strcmp(n, "AuthFlowSweepInterval") == 0) {
+        if (v > 7 * 86400) {
+            return apr_psprintf(cmd->pool, "%s: %s must be 0 (off) or between 1s and 7d",
+                                dname(cmd), arg);
+        }
+        lc->sweep_interval = v;
     } else if (v < 60 || v > 366 * 86400) {
         return apr_psprintf(cmd->pool, "%s: %s must be between 1m and 366d", dname(cmd), arg);
     } else if (strcmp(n, "AuthFlowRefreshTTL") == 0) {
@@ -354,6 +361,8 @@ af_login_conf_t *af_login_conf_merge(apr_pool_t *p, const af_login_conf_t *base,
     c->refresh_ttl = add->refresh_ttl != AF_UNSET ? add->refresh_ttl : base->refresh_ttl;
     c->refresh_idle = add->refresh_idle != AF_UNSET ? add->refresh_idle : base->refresh_idle;
     c->reuse_grace = add->reuse_grace != AF_UNSET ? add->reuse_grace : base->reuse_grace;
+    c->sweep_interval =
+        add->sweep_interval != AF_UNSET ? add->sweep_interval : base->sweep_interval;
     c->samesite = add->samesite ? add->samesite : base->samesite;
     c->template_dir = add->template_dir ? add->template_dir : base->template_dir;
     return c;

@@ -1,5 +1,5 @@
 /* handler.c -- SetHandler authflow: a dispatch table on the path below AuthFlowEndpoint,
- * and the hooks of the login part (store lifecycle).
+ * and the hooks of the login part (store lifecycle, the sweep).
  *
  * The path compared is the request's raw path (from r->unparsed_uri, before decoding and
  * slash merging), and only exact matches count: /auth/callback is the callback, while
@@ -117,6 +117,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
     return af_login_post_config(pconf, s);
 }
 
+static int sweep_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
+{
+    return af_login_sweep_post_config(pconf, s);
+}
+
 static void child_init(apr_pool_t *pchild, server_rec *s)
 {
     af_login_child_init(pchild, s);
@@ -126,5 +131,7 @@ void af_handler_register_hooks(apr_pool_t *p)
 {
     ap_hook_handler(authflow_handler, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(post_config, NULL, NULL, APR_HOOK_LAST);
+    /* before mod_watchdog's own post_config (APR_HOOK_LAST), which starts what is registered */
+    ap_hook_post_config(sweep_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

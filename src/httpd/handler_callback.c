@@ -1,12 +1,15 @@
 /* handler_callback.c -- GET <endpoint>/callback: finish a login.
  *
  * Order: parse the query strictly (duplicates -> 400); find the pending flow whose state
- * matches (constant time) in the sealed flow cookie; take a lease of the provider's outbound
- * guard (MaxConcurrent, circuit breaker) -- refused: 503 + Retry-After at once, with the
- * state not consumed, the code unused and the flow cookie kept, so the user can simply
- * retry; consume the state in the store, once for all children (a replay -> 400); an IdP
- * error -> 400 page showing the escaped error code; then the OIDC core exchanges the code
- * and validates id_token / userinfo under that lease, given back right after.  On success:
+ * matches (constant time) in the sealed flow cookie; an IdP error -> 400 page showing the
+ * escaped error code, and a code that is not 1*VSCHAR of at most AF_LOGIN_CODE_MAX bytes
+ * -> 400, both without touching the store (the flow cookie is cleared; replaying them is
+ * harmless, so the unauthenticated path costs no durable write); take a lease of the
+ * provider's outbound guard (MaxConcurrent, circuit breaker) -- refused: 503 + Retry-After
+ * at once, with the state not consumed and the flow cookie kept, so the user can simply
+ * retry; only a callback that will exchange its code consumes the flow in the store, once
+ * for all children (a replay -> 400); then the OIDC core exchanges the code and validates
+ * id_token / userinfo under that lease, given back right after.  On success:
  * the login cookies already present are discarded and their family revoked (D14), a new
  * family is created, our access token minted, -at / -rt set, the flow removed, and the
  * browser sent to return_to (302, no-store, no-referrer; with AuthFlowCookieSameSite
@@ -72,9 +75,22 @@ static int fail_rv(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const cha
 
 static int store_failed(request_rec *r, af_srv_conf_t *sc, apr_status_t rv, const char *what)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08021: callback: store error during %s: %s", what,
-                  af_strerror(rv));
+    ap_log_rerror(APLOG_MARK, af_login_store_loglevel(rv), 0, r,
+                  "AF08021: callback: store error during %s: %s", what, af_strerror(rv));
     return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, NULL);
+}
+
+/* RFC 6749 A.11: code = 1*VSCHAR (%x20-7E); and not absurdly long. */
+static int code_ok(const char *code)
+{
+    apr_size_t n = 0;
+
+    for (; code != NULL && *code != '\0'; code++, n++) {
+        if ((unsigned char) *code < 0x20 || (unsigned char) *code > 0x7e) {
+            return 0;
+        }
+    }
+    return n > 0 && n <= AF_LOGIN_CODE_MAX;
 }
 
 /* The pending flow with this state, removed from flows; NULL if none. */
@@ -114,7 +130,7 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
     if (af_cookie_get(&v, hdr, sc->r_cookie_at, r->pool) == APR_SUCCESS && *v != '\0' &&
         af_gate_verify_own(&claims, r, sc, v, strlen(v), now) == APR_SUCCESS &&
         (sid = json_string_value(json_object_get(claims, "sid"))) != NULL) {
-        rv = af_store_family_revoke(st, sid, now);
+        rv = af_store_family_revoke(st, sid, now, r->pool);
         if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
             return rv;
         }
@@ -125,7 +141,7 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
         af_token_refresh_check(v, strlen(v)) == APR_SUCCESS) {
         rv = af_store_rotate(&rot, st, v, strlen(v), now, 0, 0, NULL, NULL, r->pool);
         if (rv == APR_SUCCESS) {
-            rv = af_store_family_revoke(st, rot->family->sid, now);
+            rv = af_store_family_revoke(st, rot->family->sid, now, r->pool);
             if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
                 return rv;
             }
@@ -175,28 +191,30 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
         return fail_rv(r, sc, prv != APR_SUCCESS ? prv : AF_EOIDC_STATE,
                        prv != APR_SUCCESS && cb ? cb->error : NULL, NULL);
     }
+    /* nothing is written for a callback that will not exchange a code */
+    if (prv == AF_EOIDC_IDP_ERROR) {
+        return fail_rv(r, sc, prv, cb->error, flow->provider);
+    }
+    if (!code_ok(cb->code)) {
+        return fail_rv(r, sc, AF_EOIDC_PARAM, NULL, flow->provider);
+    }
+    if ((pv = af_login_provider(sc, flow->provider)) == NULL) {
+        return fail_rv(r, sc, AF_EOIDC_FLOW, NULL, flow->provider);
+    }
     if ((st = af_login_store(r, sc)) == NULL) {
         return fail(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL, flow->provider);
     }
-    /* the IdP will be called (a code, not an error response): take the lease now, before
-     * the state is consumed */
-    pv = af_login_provider(sc, flow->provider);
-    if (prv == APR_SUCCESS && pv != NULL && (rv = af_oidc_idp_enter(pv, r->pool)) != APR_SUCCESS) {
+    /* the IdP will be called: take the lease now, before the state is consumed */
+    if ((rv = af_oidc_idp_enter(pv, r->pool)) != APR_SUCCESS) {
         return refused(r, sc, rv, pv);
     }
-    rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
+    rv = af_store_flow_consume(st, flow->state, strlen(flow->state), now,
                                flow->created + AF_LOGIN_FLOW_MAX_AGE + 60);
     if (rv == AF_ESTORE_REPLAY) {
         return fail(r, sc, HTTP_BAD_REQUEST, "flow_replayed", NULL, flow->provider);
     }
     if (rv != APR_SUCCESS) {
         return store_failed(r, sc, rv, "flow consume");
-    }
-    if (prv == AF_EOIDC_IDP_ERROR) {
-        return fail_rv(r, sc, prv, cb->error, flow->provider);
-    }
-    if (pv == NULL) {
-        return fail_rv(r, sc, AF_EOIDC_FLOW, NULL, flow->provider);
     }
     rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, now, r->pool);
     af_oidc_idp_leave(pv, r->pool); /* the IdP is done with: the slot goes back now */
@@ -244,7 +262,7 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
                       "AF08023: callback: cannot mint the access "
                       "token: %s (see AuthFlowTokenClaims)",
                       af_strerror(rv));
-        af_store_family_revoke(st, fam->sid, now);
+        af_store_family_revoke(st, fam->sid, now, r->pool);
         return fail(r, sc, HTTP_INTERNAL_SERVER_ERROR, af_strerror(rv), NULL, pv->name);
     }
 

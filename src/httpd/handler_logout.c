@@ -208,8 +208,8 @@ int af_logout_endpoint(request_rec *r, af_srv_conf_t *sc)
             hint = af_login_idt_hint(r, sc, st, sid, now);
         }
         if ((rv = af_login_revoke_current(r, sc, st, now)) != APR_SUCCESS) {
-            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF09032: logout: store error: %s",
-                          af_strerror(rv));
+            ap_log_rerror(APLOG_MARK, af_login_store_loglevel(rv), 0, r,
+                          "AF09032: logout: store error: %s", af_strerror(rv));
             return af_login_error_page(r, sc, HTTP_SERVICE_UNAVAILABLE, "store_unavailable", NULL);
         }
     }

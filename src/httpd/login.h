@@ -13,12 +13,15 @@
 #ifndef AF_LOGIN_H
 #define AF_LOGIN_H
 
+#include <pthread.h>
+
 #include <httpd.h>
 #include <http_config.h>
 #include <apr_hash.h>
 #include <apr_tables.h>
 #include <jansson.h>
 
+#include "common/af_log.h"
 #include "httpd/af_config.h"
 #include "oidc/af_oidc.h"
 #include "store/af_store.h"
@@ -27,14 +30,18 @@
 #define AF_LOGIN_DEFAULT_REFRESH_TTL  (14 * 86400)
 #define AF_LOGIN_DEFAULT_REFRESH_IDLE (3 * 86400)
 #define AF_LOGIN_DEFAULT_REUSE_GRACE  10
-#define AF_LOGIN_DEFAULT_MAPSIZE      (256u * 1024 * 1024)
+#define AF_LOGIN_DEFAULT_MAPSIZE      AF_STORE_DEFAULT_MAPSIZE /* 4G (64-bit), 256M */
+#define AF_LOGIN_DEFAULT_SWEEP        600                      /* AuthFlowSweepInterval */
+#define AF_LOGIN_MAP_WARN_PERCENT     80
 #define AF_LOGIN_DEFAULT_CLAIMS       "sub email email_verified name preferred_username groups"
 #define AF_LOGIN_FLOW_MAX_AGE         600 /* seconds a login may take */
 #define AF_LOGIN_FLOW_MAX             4   /* concurrent logins kept in the flow cookie */
 #define AF_LOGIN_RETURN_TO_MAX        1024
 #define AF_LOGIN_QUERY_MAX_PARAMS     32
+#define AF_LOGIN_CODE_MAX             4096 /* bytes of an authorization code */
 
-/* One LMDB environment, shared by the servers that name the same directory. */
+/* One LMDB environment, shared by the servers that name the same directory (however
+ * spelled: the registry is keyed by the directory's device and inode). */
 typedef struct af_login_store_t {
     const char *dir;
     apr_size_t mapsize;
@@ -42,8 +49,18 @@ typedef struct af_login_store_t {
     int prepared;
     af_key_t *key;               /* the default signing key (dir/signing-key.pem), or NULL */
     const unsigned char *secret; /* dir/secret.key (AF_SECRET_LEN bytes) */
-    af_store_t *st;              /* per child (child_init); NULL when it could not be opened */
+    af_store_t *st;              /* per child (child_init); NULL when it could not be opened;
+                                  * read by the sweep thread too (atomic load) */
     apr_status_t open_rv;        /* why not */
+    /* the sweep (login_sweep.c): the shortest AuthFlowSweepInterval of the servers using
+     * it (0: none wants one), and the clock of the first of them */
+    apr_int64_t sweep_interval;
+    apr_int64_t clock_offset;
+    server_rec *s;                 /* for the sweep's log lines */
+    int sweep_registered;          /* with mod_watchdog, this configuration cycle */
+    pthread_mutex_t sweep_mu;      /* a sweep vs. the child's exit (initialised pre-fork) */
+    int sweep_closing;             /* under sweep_mu: the child is closing the store */
+    af_log_throttle_t unavailable; /* AF08006, per child */
 } af_login_store_t;
 
 typedef struct af_login_conf_t {
@@ -57,8 +74,9 @@ typedef struct af_login_conf_t {
     apr_int64_t refresh_ttl;          /* AF_UNSET */
     apr_int64_t refresh_idle;
     apr_int64_t reuse_grace;
-    const char *samesite;     /* AuthFlowCookieSameSite: "Lax", "Strict", "None" */
-    const char *template_dir; /* AuthFlowTemplateDir */
+    apr_int64_t sweep_interval; /* AuthFlowSweepInterval, seconds; AF_UNSET */
+    const char *samesite;       /* AuthFlowCookieSameSite: "Lax", "Strict", "None" */
+    const char *template_dir;   /* AuthFlowTemplateDir */
 
     /* resolved */
     apr_array_header_t *r_providers; /* af_oidc_provider_t * (per-server copies) */
@@ -66,6 +84,7 @@ typedef struct af_login_conf_t {
     apr_int64_t r_refresh_ttl;
     apr_int64_t r_refresh_idle;
     apr_int64_t r_reuse_grace;
+    apr_int64_t r_sweep_interval;
     const char *r_samesite;
     af_login_store_t *r_store; /* NULL: no store for this server */
     af_seal_key_t *r_seal;     /* the flow cookie's key */
@@ -93,7 +112,7 @@ const char *af_login_cmd_check_revocation(cmd_parms *cmd, void *d, int on);
         AP_INIT_TAKE1("AuthFlowStore", af_login_cmd_store, NULL, RSRC_CONF,                        \
                       "LMDB directory (default: authflow under the runtime dir)"),                 \
         AP_INIT_TAKE1("AuthFlowStoreMapSize", af_login_cmd_mapsize, NULL, RSRC_CONF,               \
-                      "LMDB map size (default 256M)"),                                             \
+                      "LMDB map size (default 4G on 64-bit hosts)"),                               \
         AP_INIT_TAKE_ARGV("AuthFlowTokenClaims", af_login_cmd_token_claims, NULL, RSRC_CONF,       \
                           "mapped claims copied into our access tokens"),                          \
         AP_INIT_TAKE_ARGV("AuthFlowReturnTo", af_login_cmd_return_to, NULL, RSRC_CONF,             \
@@ -104,6 +123,8 @@ const char *af_login_cmd_check_revocation(cmd_parms *cmd, void *d, int on);
                       "idle timeout of a login (default 3d)"),                                     \
         AP_INIT_TAKE1("AuthFlowReuseGrace", af_login_cmd_duration, NULL, RSRC_CONF,                \
                       "grace window for a just-rotated refresh token (default 10s)"),              \
+        AP_INIT_TAKE1("AuthFlowSweepInterval", af_login_cmd_duration, NULL, RSRC_CONF,             \
+                      "how often httpd purges expired store records (default 10m, 0: never)"),     \
         AP_INIT_TAKE1("AuthFlowCookieSameSite", af_login_cmd_samesite, NULL, RSRC_CONF,            \
                       "Lax|Strict|None for the access and refresh cookies (default Lax)"),         \
         AP_INIT_FLAG("AuthFlowCheckRevocation", af_login_cmd_check_revocation, NULL, OR_AUTHCFG,   \
@@ -137,8 +158,23 @@ int af_login_guard_post_config(apr_pool_t *pconf, server_rec *s);
 /** child_init: open the stores and the providers' runtime caches. */
 void af_login_child_init(apr_pool_t *pchild, server_rec *s);
 
-/** The store of this server in this child, or NULL (logged; callers answer 503). */
+/** The store of this server in this child, or NULL (logged, at most once a minute;
+ *  callers answer 503). */
 af_store_t *af_login_store(request_rec *r, const af_srv_conf_t *sc);
+
+/** The level for a glue line about a failed store operation: APLOG_DEBUG for the failures
+ *  the store itself logs (throttled, AF03001: full, busy, I/O), APLOG_ERR otherwise. */
+int af_login_store_loglevel(apr_status_t rv);
+
+/* ---- login_sweep.c ------------------------------------------------------------------- */
+
+/** post_config: have mod_watchdog sweep every store with a sweep interval (one process
+ *  per interval, by the store's lease); without mod_watchdog, say so once. */
+int af_login_sweep_post_config(apr_pool_t *pconf, server_rec *s);
+
+/** child_init, once the store is open in this child: a sweep in progress finishes before
+ *  pchild closes the store, and none starts after (the watchdog thread outlives pchild). */
+void af_login_sweep_child_init(af_login_store_t *slot, apr_pool_t *pchild);
 
 /** The flows in the flow cookie (array of af_oidc_flow_t *, oldest first; never NULL). */
 apr_array_header_t *af_login_flows_read(request_rec *r, const af_srv_conf_t *sc, apr_int64_t now);

@@ -6,9 +6,12 @@
  * AuthFlowSigningKey (the default P-256 key is generated once into it, 0600, and so is the
  * server secret that keys the flow cookie).  When the directory was not configured and
  * cannot be made, a server without providers simply goes without (the gate then asks for a
- * key as before).  Servers naming the same directory share one af_login_store_t.
+ * key as before).  Servers naming the same directory share one af_login_store_t, whatever
+ * the spelling (DIR, DIR/./, a symlink): the registry is keyed by the directory's device
+ * and inode, so a child never opens one LMDB environment twice (lmdb.h forbids it).
  */
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <httpd.h>
@@ -26,21 +29,33 @@ APLOG_USE_MODULE(authflow);
 
 #define REGISTRY_KEY "authflow-login-stores"
 
+/* The slot of a store directory: one per directory, however it is spelled.  The key is
+ * the directory's (device, inode), made first if missing; when that fails the spelling is
+ * the key (and store_setup reports why). */
 static af_login_store_t *store_slot(const char *dir, apr_uint64_t mapsize, apr_pool_t *p)
 {
     apr_hash_t *reg = NULL;
     af_login_store_t *slot;
+    struct stat sb;
+    const char *key;
 
     apr_pool_userdata_get((void **) &reg, REGISTRY_KEY, p);
     if (reg == NULL) {
         reg = apr_hash_make(p);
         apr_pool_userdata_set(reg, REGISTRY_KEY, apr_pool_cleanup_null, p);
     }
-    slot = apr_hash_get(reg, dir, APR_HASH_KEY_STRING);
+    apr_dir_make_recursive(dir, APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE, p);
+    if (stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+        key = apr_psprintf(p, "dev=%lu ino=%lu", (unsigned long) sb.st_dev,
+                           (unsigned long) sb.st_ino);
+    } else {
+        key = apr_pstrcat(p, "path=", dir, NULL);
+    }
+    slot = apr_hash_get(reg, key, APR_HASH_KEY_STRING);
     if (slot == NULL) {
         slot = apr_pcalloc(p, sizeof(*slot));
         slot->dir = apr_pstrdup(p, dir);
-        apr_hash_set(reg, slot->dir, APR_HASH_KEY_STRING, slot);
+        apr_hash_set(reg, key, APR_HASH_KEY_STRING, slot);
     }
     if (mapsize > slot->mapsize) {
         slot->mapsize = (apr_size_t) mapsize;
@@ -169,7 +184,7 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
 
     if (lc == NULL) {
         lc = sc->login = apr_pcalloc(p, sizeof(*lc));
-        lc->refresh_ttl = lc->refresh_idle = lc->reuse_grace = AF_UNSET;
+        lc->refresh_ttl = lc->refresh_idle = lc->reuse_grace = lc->sweep_interval = AF_UNSET;
     }
     lc->r_refresh_ttl =
         lc->refresh_ttl != AF_UNSET ? lc->refresh_ttl : AF_LOGIN_DEFAULT_REFRESH_TTL;
@@ -177,6 +192,8 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
         lc->refresh_idle != AF_UNSET ? lc->refresh_idle : AF_LOGIN_DEFAULT_REFRESH_IDLE;
     lc->r_reuse_grace =
         lc->reuse_grace != AF_UNSET ? lc->reuse_grace : AF_LOGIN_DEFAULT_REUSE_GRACE;
+    lc->r_sweep_interval =
+        lc->sweep_interval != AF_UNSET ? lc->sweep_interval : AF_LOGIN_DEFAULT_SWEEP;
     lc->r_samesite = lc->samesite ? lc->samesite : "Lax";
     lc->r_token_claims =
         lc->token_claims ? lc->token_claims : split_claims(AF_LOGIN_DEFAULT_CLAIMS, p);
@@ -213,6 +230,14 @@ const char *af_login_resolve(server_rec *s, af_srv_conf_t *sc, int gate_used, ap
                          where);
         } else {
             lc->r_store = slot;
+            if (slot->s == NULL) { /* the sweep runs on the clock of the first server */
+                slot->s = s;
+                slot->clock_offset = sc->r_clock_offset;
+            }
+            if (lc->r_sweep_interval > 0 &&
+                (slot->sweep_interval == 0 || lc->r_sweep_interval < slot->sweep_interval)) {
+                slot->sweep_interval = lc->r_sweep_interval;
+            }
             if (want_key) {
                 sc->signing_key = slot->key;
             }

@@ -3,7 +3,9 @@
  * Store: post_config (parent, before fork) creates the LMDB environment owned by the child
  * user (af_store_prepare) and sizes maxreaders to the MPM; child_init opens it in each
  * child (af_store_open: MDB_NOTLS, mdb_reader_check).  A child that cannot open it answers
- * 503 on every request that needs it (fail closed) and logs why.
+ * 503 on every request that needs it (fail closed) and logs why (at most once a minute).
+ * Store failures are logged by the store itself, once per minute and kind (AF03001); the
+ * request lines about them are DEBUG (af_login_store_loglevel).  The sweep: login_sweep.c.
  *
  * Flow cookie: one cookie (<prefix>-flow) holds the pending logins of this browser, at most
  * AF_LOGIN_FLOW_MAX of them (a new login drops the oldest), as one AES-256-GCM blob sealed
@@ -115,6 +117,7 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s)
 void af_login_child_init(apr_pool_t *pchild, server_rec *s)
 {
     server_rec *v;
+    af_store_t *st = NULL;
     char buf[128];
     int i;
 
@@ -137,10 +140,8 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
         if (slot == NULL || slot->st != NULL || slot->open_rv != APR_SUCCESS) {
             continue;
         }
-        slot->open_rv =
-            af_store_open(&slot->st, slot->dir, slot->mapsize, slot->maxreaders, 0, pchild);
+        slot->open_rv = af_store_open(&st, slot->dir, slot->mapsize, slot->maxreaders, 0, pchild);
         if (slot->open_rv != APR_SUCCESS) {
-            slot->st = NULL;
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
                          "AF08004: AuthFlowStore %s cannot be opened in this process: %s; "
                          "logins answer 503",
@@ -148,7 +149,11 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
                          AF_IS_AF_ERROR(slot->open_rv)
                              ? af_strerror(slot->open_rv)
                              : apr_strerror(slot->open_rv, buf, sizeof(buf)));
-        } else if (af_store_stale_readers(slot->st) > 0) {
+            continue;
+        }
+        af_login_sweep_child_init(slot, pchild); /* before the store's close cleanup runs */
+        __atomic_store_n(&slot->st, st, __ATOMIC_RELEASE); /* the sweep thread reads it */
+        if (af_store_stale_readers(slot->st) > 0) {
             ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, v,
                          "AF08005: AuthFlowStore %s: %d stale reader slot(s) reclaimed", slot->dir,
                          af_store_stale_readers(slot->st));
@@ -159,14 +164,33 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
 af_store_t *af_login_store(request_rec *r, const af_srv_conf_t *sc)
 {
     af_login_store_t *slot = sc->login ? sc->login->r_store : NULL;
+    apr_uint64_t more = 0;
 
-    if (slot == NULL || slot->st == NULL) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08006: store unavailable (%s)",
-                      slot == NULL ? "no AuthFlowStore for this server"
-                                   : "not open in this process");
+    if (slot == NULL) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "AF08006: store unavailable (no AuthFlowStore for this server)");
+        return NULL;
+    }
+    if (slot->st == NULL) { /* AF08004 said why at child start: once a minute from here on */
+        if (af_log_throttle(&slot->unavailable, apr_time_now(),
+                            apr_time_from_sec(AF_STORE_LOG_INTERVAL), &more)) {
+            ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                          "AF08006: store unavailable (not open in this process)%s",
+                          more == 0 ? ""
+                                    : apr_psprintf(r->pool,
+                                                   "; %" APR_UINT64_T_FMT " more such "
+                                                   "request(s) in the last %ds not logged",
+                                                   more, AF_STORE_LOG_INTERVAL));
+        }
         return NULL;
     }
     return slot->st;
+}
+
+int af_login_store_loglevel(apr_status_t rv)
+{
+    return rv == AF_ESTORE_FULL || rv == AF_ESTORE_BUSY || rv == AF_ESTORE_IO ? APLOG_DEBUG
+                                                                              : APLOG_ERR;
 }
 
 /* ---- cookies ------------------------------------------------------------------------- */
@@ -284,8 +308,8 @@ const char *af_login_check_revoked(request_rec *r, const af_srv_conf_t *sc, cons
     if (rv == AF_ESTORE_REVOKED || rv == AF_ESTORE_UNKNOWN) {
         return "login_revoked";
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "AF08007: revocation check failed: %s",
-                  af_strerror(rv));
+    ap_log_rerror(APLOG_MARK, af_login_store_loglevel(rv), 0, r,
+                  "AF08007: revocation check failed: %s", af_strerror(rv));
     return "store_unavailable";
 }
 

@@ -170,13 +170,13 @@ apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_
         return rv;
     }
     if (rv != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+        ap_log_rerror(APLOG_MARK, af_login_store_loglevel(rv), 0, r,
                       "AF09002: refresh: store error, nothing changed: %s", af_strerror(rv));
         return rv;
     }
     fam = rot->family;
     if (foreign_access_token(r, sc, fam->sid, now)) {
-        rv = af_store_family_revoke(st, fam->sid, now);
+        rv = af_store_family_revoke(st, fam->sid, now, r->pool);
         ap_log_rerror(APLOG_MARK, APLOG_NOTICE, 0, r,
                       "AF09007: refresh token of login %s presented with another login's access "
                       "token: login revoked%s",

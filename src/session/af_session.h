@@ -30,6 +30,7 @@
 #define AF_SESSION_FLOW_MAX       4   /* concurrent logins kept in the flow cookie */
 #define AF_SESSION_RETURN_TO_MAX  1024
 #define AF_SESSION_LOGOUT_MAX_AGE 600
+#define AF_SESSION_CODE_MAX       4096 /* bytes of an authorization code */
 
 /** Another issuer whose JWTs the gate accepts (AuthFlowTrustIssuer). */
 typedef struct af_site_trust_t {

@@ -131,6 +131,19 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
 
 /* ---- the callback ----------------------------------------------------------------------- */
 
+/* RFC 6749 A.11: code = 1*VSCHAR (%x20-7E); and not absurdly long. */
+static int code_ok(const char *code)
+{
+    apr_size_t n = 0;
+
+    for (; code != NULL && *code != '\0'; code++, n++) {
+        if ((unsigned char) *code < 0x20 || (unsigned char) *code > 0x7e) {
+            return 0;
+        }
+    }
+    return n > 0 && n <= AF_SESSION_CODE_MAX;
+}
+
 static void cb_fail(af_effects_t *eff, const af_site_t *site, apr_status_t reason,
                     const char *idp_error, const char *provider, apr_pool_t *p)
 {
@@ -165,7 +178,7 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
     if (af_cookie_get(&v, in->cookie, site->cookie_at, p) == APR_SUCCESS && *v != '\0' &&
         af_session_verify_own(&claims, site, v, strlen(v), in->now, p) == APR_SUCCESS &&
         (sid = json_string_value(json_object_get(claims, "sid"))) != NULL) {
-        rv = af_store_family_revoke(st, sid, in->now);
+        rv = af_store_family_revoke(st, sid, in->now, p);
         if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
             return rv;
         }
@@ -176,7 +189,7 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
         /* a read-only lookup of the refresh token's login: nothing rotates */
         rv = af_store_token_family(&sid, st, v, strlen(v), p);
         if (rv == APR_SUCCESS) {
-            rv = af_store_family_revoke(st, sid, in->now);
+            rv = af_store_family_revoke(st, sid, in->now, p);
             if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
                 return rv;
             }
@@ -274,7 +287,7 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
         af_log_p(p, AF_LOG_ERR, "AF08023",
                  "callback: cannot mint the access token: %s (see AuthFlowTokenClaims)",
                  af_strerror(rv));
-        af_store_family_revoke(st, fam->sid, in->now);
+        af_store_family_revoke(st, fam->sid, in->now, p);
         return rv;
     }
     af_effects_cookie(eff,
@@ -322,22 +335,36 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
                 prv != APR_SUCCESS && cb ? cb->error : NULL, NULL, p);
         return;
     }
+    /* nothing is written for a callback that will not exchange a code: an IdP error, or a
+     * code that is not 1*VSCHAR (replaying either is harmless: the flow goes with the
+     * cookie) -- the unauthenticated path costs no durable write */
+    if (prv == AF_EOIDC_IDP_ERROR) {
+        cb_fail(eff, site, prv, cb->error, flow->provider, p);
+        return;
+    }
+    if (!code_ok(cb->code)) {
+        cb_fail(eff, site, AF_EOIDC_PARAM, NULL, flow->provider, p);
+        return;
+    }
+    if ((pv = af_session_provider(site, flow->provider)) == NULL) {
+        cb_fail(eff, site, AF_EOIDC_FLOW, NULL, flow->provider, p);
+        return;
+    }
     if ((st = af_site_store(site)) == NULL) {
         cb_fail(eff, site, AF_ESESS_STORE, NULL, flow->provider, p);
         return;
     }
-    /* the IdP will be called (a code, not an error response): take a lease of the provider's
-     * outbound guard now, before the state is consumed -- refused, nothing is consumed and
-     * the flow cookie stays, so the very same callback can be retried (H09) */
-    pv = af_session_provider(site, flow->provider);
-    if (prv == APR_SUCCESS && pv != NULL && (rv = af_oidc_idp_enter(pv, p)) != APR_SUCCESS) {
+    /* the IdP will be called: take a lease of the provider's outbound guard now, before the
+     * state is consumed -- refused, nothing is consumed and the flow cookie stays, so the
+     * very same callback can be retried (H09) */
+    if ((rv = af_oidc_idp_enter(pv, p)) != APR_SUCCESS) {
         eff->retry_after = (int) af_oidc_idp_retry_after(pv);
         af_log_p(p, AF_LOG_INFO, "AF08042", "callback refused: %s, provider %s", af_strerror(rv),
                  pv->name);
         af_session_error(eff, site, rv, NULL, p);
         return;
     }
-    rv = af_store_flow_consume(st, flow->state, strlen(flow->state),
+    rv = af_store_flow_consume(st, flow->state, strlen(flow->state), in->now,
                                flow->created + AF_SESSION_FLOW_MAX_AGE + 60);
     if (rv == AF_ESTORE_REPLAY) {
         cb_fail(eff, site, AF_ESTORE_REPLAY, NULL, flow->provider, p);
@@ -345,14 +372,6 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
     }
     if (rv != APR_SUCCESS) {
         cb_store_failed(eff, site, rv, "flow consume", p);
-        return;
-    }
-    if (prv == AF_EOIDC_IDP_ERROR) {
-        cb_fail(eff, site, prv, cb->error, flow->provider, p);
-        return;
-    }
-    if (pv == NULL) {
-        cb_fail(eff, site, AF_EOIDC_FLOW, NULL, flow->provider, p);
         return;
     }
     rv = af_oidc_callback_finish(&id, NULL, pv, flow, query, in->now, p);

@@ -7,11 +7,14 @@
  *              revoked), rotated_at, expiry, successor hash, successor sealed under
  *              HKDF(old token) (AES-256-GCM)
  *   families   family id (sid) -> sub, provider, created, last_used, absolute expiry,
- *              idle timeout, revoked flag, current token hash, claims snapshot (JSON)
+ *              idle timeout, revoked flag, current token hash, the hashes of the last
+ *              AF_STORE_KEEP_ROTATED rotated tokens (record version 2; version 1 records,
+ *              without them, are still read), claims snapshot (JSON)
  *   by_sub     (dupsort) sub -> family ids
  *   by_expiry  expiry || kind || key -> empty, for sweeping
  *   flows      SHA-256(flow id) -> expiry: single-use login state across processes
- *   meta       counter name -> 64-bit count (logins, rotations, reuse, ...)
+ *   meta       counter name -> 64-bit count (logins, rotations, reuse, ...);
+ *              "lease:" name -> 64-bit time (af_store_lease)
  * No plaintext refresh token is ever written: lookups use the hash, and the successor
  * kept for the grace window is encrypted under a key only the old token's holder can
  * derive.  All timestamps are 64-bit seconds since the epoch; the clock is injected.
@@ -21,7 +24,15 @@
  * create the environment with the child's owner.  Every function runs its transaction(s)
  * entirely inside itself and aborts on any error: nothing is ever half-written.
  * LMDB errors map to AF_ESTORE_FULL (MDB_MAP_FULL, ENOSPC), AF_ESTORE_BUSY
- * (MDB_READERS_FULL), AF_ESTORE_IO (anything else); callers answer 503 and fail closed.
+ * (MDB_READERS_FULL; MDB_MAP_RESIZED without AF_STORE_ADOPT_MAPSIZE), AF_ESTORE_IO
+ * (anything else); callers answer 503 and fail closed.  Each is logged by the store
+ * (AF03001), at most once per AF_STORE_LOG_INTERVAL per kind and handle, with the number
+ * of failures not logged since: callers should not log them again per request.
+ *
+ * Growth: a login keeps its live token and the last AF_STORE_KEEP_ROTATED rotated ones
+ * (older ones are deleted by the rotation that pushes them out, and are then simply
+ * unknown); everything else goes at its expiry, by af_store_sweep (httpd runs it itself,
+ * AuthFlowSweepInterval) and, a few at a time, by af_store_flow_consume.
  */
 #ifndef AF_STORE_H
 #define AF_STORE_H
@@ -40,6 +51,23 @@
  * undo the last commits (never corrupt the store; users may have to log in again).
  * Off by default: the default is LMDB's full durability. */
 #define AF_STORE_NOMETASYNC 0x02
+/* Adopt a map grown by another process (mdb_env_set_mapsize(env, 0)).  Only for
+ * single-threaded tools: the remap would pull the map from under read transactions of
+ * other threads.  Without it a grown map fails every operation with AF_ESTORE_BUSY
+ * (logged once, AF03020) until the process is replaced (httpd: the old generation of
+ * children after a graceful restart that raised AuthFlowStoreMapSize). */
+#define AF_STORE_ADOPT_MAPSIZE 0x04
+
+/* Rotated tokens kept per login for reuse detection (the immediate predecessor, with
+ * its sealed successor for the grace window, and the generations before it). */
+#define AF_STORE_KEEP_ROTATED 16
+/* Expired records (oldest first, any kind) purged by each af_store_flow_consume. */
+#define AF_STORE_FLOW_PURGE 4
+/* Repeated store failures: one log line per kind per this many seconds. */
+#define AF_STORE_LOG_INTERVAL 60
+/* The map size of a new environment: 4G on 64-bit hosts, 256M on 32-bit ones.  LMDB's map
+ * is address space, the file grows with use, so 64-bit hosts get room for large sites. */
+#define AF_STORE_DEFAULT_MAPSIZE ((apr_size_t) 1 << (sizeof(void *) >= 8 ? 32 : 28))
 
 typedef struct af_store_t af_store_t;
 
@@ -80,6 +108,7 @@ typedef struct af_store_stats_t {
     apr_uint64_t flows;
     apr_uint64_t map_size; /* bytes */
     apr_uint64_t map_used; /* bytes in use (last page number * page size) */
+    apr_uint64_t map_free; /* of those, bytes on LMDB's free list (reused before growing) */
     unsigned int max_readers;
     unsigned int readers_used;
 } af_store_stats_t;
@@ -116,8 +145,9 @@ typedef struct af_store_ops_t {
                                   apr_pool_t *p);
     apr_status_t (*rotate)(af_store_rotation_t **out, af_store_t *st,
                            const af_store_rotate_in_t *in, apr_pool_t *p);
-    apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now);
-    apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+    apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
+    apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                               apr_pool_t *p);
     apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
     apr_status_t (*family_get)(af_store_family_t **fam, af_store_t *st, const char *sid,
                                apr_pool_t *p);
@@ -125,17 +155,19 @@ typedef struct af_store_ops_t {
                          apr_pool_t *p);
     apr_status_t (*sweep)(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
     apr_status_t (*stats)(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
-    apr_status_t (*flow_consume)(af_store_t *st, const char *id, apr_size_t id_len,
+    apr_status_t (*flow_consume)(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                  apr_int64_t expires);
     apr_status_t (*delivered)(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);
     apr_status_t (*token_family)(const char **sid, af_store_t *st, const char *rt,
                                  apr_size_t rt_len, apr_pool_t *p);
+    apr_status_t (*lease)(int *got, af_store_t *st, const char *name, apr_int64_t now,
+                          apr_int64_t interval);
 } af_store_ops_t;
 
 struct af_store_t {
     const af_store_ops_t *ops;
     void *impl;
-    apr_pool_t *pool;
+    apr_pool_t *pool; /* the handle's lifetime; never allocated from per operation */
 };
 
 /* ---- LMDB backend: lifecycle --------------------------------------------------------- */
@@ -152,8 +184,9 @@ apr_status_t af_store_prepare(const char *dir, long uid, long gid, apr_size_t ma
  * Open the store in this process (child_init): MDB_NOTLS, mdb_reader_check (stale reader
  * slots of killed processes are reclaimed), named dbs created if missing (unless
  * AF_STORE_RDONLY).  Closed by a cleanup on p, or by af_store_close.
- * @param mapsize bytes (0: an existing environment's size, 256 MiB for a new one);
- *        maxreaders 0: 126
+ * @param mapsize bytes (0: an existing environment's size, AF_STORE_DEFAULT_MAPSIZE for a
+ *        new one); maxreaders 0: 126
+ * @param flags AF_STORE_RDONLY, AF_STORE_NOMETASYNC, AF_STORE_ADOPT_MAPSIZE
  * @return APR_SUCCESS, errno codes, AF_ESTORE_*
  */
 apr_status_t af_store_open(af_store_t **st, const char *dir, apr_size_t mapsize,
@@ -168,6 +201,14 @@ unsigned long af_store_rotation_batches(const af_store_t *st);
 
 /** Stale reader slots reclaimed when the store was opened (for tests and logs). */
 int af_store_stale_readers(const af_store_t *st);
+
+/**
+ * How full the map is: its size, and the bytes in use (pages up to the last one written,
+ * less those on LMDB's free list, which are reused before the file grows).  One read
+ * transaction walking the free list: for a periodic check, not per request.
+ * @return APR_SUCCESS, AF_ESTORE_* (size is set even then)
+ */
+apr_status_t af_store_map_use(apr_uint64_t *size, apr_uint64_t *used, af_store_t *st);
 
 /* ---- operations (dispatch through st->ops) ------------------------------------------- */
 
@@ -228,12 +269,15 @@ apr_status_t af_store_delivered(af_store_t *st, const char *rt, apr_size_t rt_le
 apr_status_t af_store_token_family(const char **sid, af_store_t *st, const char *rt,
                                    apr_size_t rt_len, apr_pool_t *p);
 
-/** Revoke one family (idempotent). @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
-apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);
+/** Revoke one family (idempotent); p: the caller's scratch pool (a request's).
+ *  @return APR_SUCCESS, AF_ENOTFOUND, AF_ESTORE_* */
+apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now,
+                                    apr_pool_t *p);
 
 /** Revoke every family of a subject. count: families newly revoked (may be NULL).
  *  @return APR_SUCCESS (also when none), AF_ESTORE_* */
-apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                                 apr_pool_t *p);
 
 /**
  * The gate's per-request check (one read transaction, no allocation).
@@ -252,8 +296,8 @@ apr_status_t af_store_list(af_store_t *st, const char *sub, af_store_list_fn *fn
 
 /**
  * Purge records whose expiry is <= now: families and their tokens at the family's
- * absolute expiry (rotated tokens stay as tombstones until then, for reuse detection),
- * flows at their expiry.  Runs in bounded transactions.
+ * absolute expiry (the rotated tokens a login keeps stay as tombstones until then, for
+ * reuse detection), flows at their expiry.  Runs in bounded transactions (1000 records).
  */
 apr_status_t af_store_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
 
@@ -261,11 +305,23 @@ apr_status_t af_store_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t n
 
 /**
  * Consume a single-use login flow id (the callback's replay guard, shared by all
- * processes).  Only SHA-256(id) is stored, until expires.
+ * processes).  Only SHA-256(id) is stored, until expires.  The same transaction purges
+ * up to AF_STORE_FLOW_PURGE records expired at now (oldest first), so that flows cannot
+ * pile up between sweeps.
  * @return APR_SUCCESS the first time, AF_ESTORE_REPLAY afterwards, AF_ESTORE_*
  */
 apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
-                                   apr_int64_t expires);
+                                   apr_int64_t now, apr_int64_t expires);
+
+/**
+ * A lease shared by every process of the store: got = 1 (and the lease is now) when it
+ * was last taken more than interval seconds before now, or never, or in the future (a
+ * clock set back); got = 0 otherwise.  Taken in a write transaction, so of processes
+ * asking at once exactly one gets it.  For "one sweep per interval, whoever runs it".
+ * @return APR_SUCCESS, APR_EINVAL (name empty or > 64 bytes), AF_ESTORE_*
+ */
+apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
+                            apr_int64_t interval);
 
 /** Is the family active at now (not revoked, not expired absolutely or by idle)? */
 int af_store_family_active(const af_store_family_t *fam, apr_int64_t now);

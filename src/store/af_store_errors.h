@@ -10,7 +10,7 @@
 #define AF_ESTORE_REUSE   (AF_E_STORE + 3) /* "refresh_token_reused"   -> 401, family revoked */
 #define AF_ESTORE_REPLAY  (AF_E_STORE + 4) /* "flow_replayed"          -> 400 */
 #define AF_ESTORE_FULL    (AF_E_STORE + 5) /* "store_full"             -> 503 */
-#define AF_ESTORE_BUSY    (AF_E_STORE + 6) /* "store_busy"             -> 503 */
+#define AF_ESTORE_BUSY    (AF_E_STORE + 6) /* "store_busy"             -> 503 (also: map grown) */
 #define AF_ESTORE_IO      (AF_E_STORE + 7) /* "store_io_error"         -> 503 */
 #define AF_ESTORE_REVOKED (AF_E_STORE + 8) /* "login_revoked" */
 #define AF_ESTORE_CORRUPT (AF_E_STORE + 9) /* "store_record_corrupt"   -> 503 */

@@ -14,19 +14,15 @@ static int sid_ok(const char *sid)
     return sid != NULL && strlen(sid) == LM_SID_LEN;
 }
 
-apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now)
+apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     MDB_txn *txn = NULL;
     MDB_val k = {LM_SID_LEN, (void *) sid};
-    apr_pool_t *p = NULL;
     int rc, changed = 0;
 
     if (!sid_ok(sid)) {
         return AF_ENOTFOUND;
-    }
-    if (apr_pool_create(&p, st->pool) != APR_SUCCESS) {
-        return APR_ENOMEM;
     }
     rc = af_lm_txn_begin(lm, 0, &txn);
     if (rc == MDB_SUCCESS) {
@@ -42,12 +38,11 @@ apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t no
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-    apr_pool_destroy(p);
     if (rc == MDB_NOTFOUND) {
         return AF_ENOTFOUND;
     }
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "family_revoke");
+        return af_lm_err(lm, rc, "family_revoke");
     }
     if (changed) {
         af_log(AF_LOG_INFO, "AF03011", "store: family %s revoked", sid);
@@ -55,13 +50,13 @@ apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t no
     return APR_SUCCESS;
 }
 
-apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now)
+apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                              apr_pool_t *p)
 {
     lm_t *lm = st->impl;
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
     MDB_val k = {0, NULL}, v;
-    apr_pool_t *p = NULL;
     int rc, changed, n = 0;
 
     if (count != NULL) {
@@ -69,9 +64,6 @@ apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_i
     }
     if (sub == NULL || *sub == '\0' || strlen(sub) > AF_STORE_SUB_MAX) {
         return APR_SUCCESS;
-    }
-    if (apr_pool_create(&p, st->pool) != APR_SUCCESS) {
-        return APR_ENOMEM;
     }
     k.mv_size = strlen(sub);
     k.mv_data = (void *) sub;
@@ -110,9 +102,8 @@ apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_i
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-    apr_pool_destroy(p);
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "revoke_sub");
+        return af_lm_err(lm, rc, "revoke_sub");
     }
     if (count != NULL) {
         *count = n;
@@ -133,15 +124,16 @@ apr_status_t af_lm_family_is_revoked(af_store_t *st, const char *sid)
     }
     rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "is_revoked");
+        return af_lm_err(lm, rc, "is_revoked");
     }
     rc = mdb_get(txn, lm->families, &k, &v);
     if (rc == MDB_NOTFOUND) {
         rv = AF_ESTORE_UNKNOWN;
     } else if (rc != MDB_SUCCESS) {
-        rv = af_lm_err(rc, "is_revoked");
-    } else if (v.mv_size < FAM_HDR || ((const unsigned char *) v.mv_data)[0] != 1) {
-        rv = AF_ESTORE_CORRUPT;
+        rv = af_lm_err(lm, rc, "is_revoked");
+    } else if (v.mv_size < FAM_HDR || (((const unsigned char *) v.mv_data)[0] != 1 &&
+                                       ((const unsigned char *) v.mv_data)[0] != 2)) {
+        rv = AF_ESTORE_CORRUPT; /* record versions 1 and 2 keep the flag at byte 1 */
     } else if (((const unsigned char *) v.mv_data)[1] != 0) {
         rv = AF_ESTORE_REVOKED;
     }
@@ -165,13 +157,13 @@ apr_status_t af_lm_family_get(af_store_family_t **fam, af_store_t *st, const cha
     }
     rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "family_get");
+        return af_lm_err(lm, rc, "family_get");
     }
     rc = mdb_get(txn, lm->families, &k, &v);
     if (rc == MDB_NOTFOUND) {
         rv = AF_ENOTFOUND;
     } else if (rc != MDB_SUCCESS) {
-        rv = af_lm_err(rc, "family_get");
+        rv = af_lm_err(lm, rc, "family_get");
     } else if ((rv = af_lm_fam_decode(&f, &v)) == APR_SUCCESS) {
         *fam = af_lm_fam_export(&f, sid, LM_SID_LEN, p);
     }
@@ -229,7 +221,7 @@ apr_status_t af_lm_list(af_store_t *st, const char *sub, af_store_list_fn *fn, v
         mdb_txn_abort(txn);
     }
     if (rc != MDB_NOTFOUND && rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "list");
+        return af_lm_err(lm, rc, "list");
     }
     for (i = 0; i < all->nelts; i++) {
         if (fn(baton, APR_ARRAY_IDX(all, i, af_store_family_t *)) != 0) {
@@ -240,7 +232,7 @@ apr_status_t af_lm_list(af_store_t *st, const char *sub, af_store_list_fn *fn, v
 }
 
 /* Delete what one by_expiry entry points to. */
-static int purge_one(lm_t *lm, MDB_txn *txn, const MDB_val *ek)
+int af_lm_purge_one(lm_t *lm, MDB_txn *txn, const MDB_val *ek)
 {
     const unsigned char *b = ek->mv_data;
     MDB_val k = {ek->mv_size - 9, (void *) (b + 9)}, v, sk;
@@ -275,57 +267,82 @@ static int purge_one(lm_t *lm, MDB_txn *txn, const MDB_val *ek)
     return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
 }
 
+/* Purge up to max records expired at now from the front of by_expiry, in txn. */
+static int purge_expired(lm_t *lm, MDB_txn *txn, apr_int64_t now, int max, int *n)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    int rc;
+
+    *n = 0;
+    rc = mdb_cursor_open(txn, lm->by_expiry, &cur);
+    while (rc == MDB_SUCCESS && *n < max) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+        if (rc != MDB_SUCCESS || k.mv_size < 9 || af_lm_exp_time(k.mv_data) > now) {
+            break;
+        }
+        rc = af_lm_purge_one(lm, txn, &k);
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_cursor_del(cur, 0);
+        }
+        (*n)++;
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    if (rc == MDB_NOTFOUND) {
+        rc = MDB_SUCCESS; /* the end of by_expiry */
+    }
+    if (rc == MDB_SUCCESS && *n > 0) {
+        rc = af_lm_counter_add(lm, txn, "swept", (apr_uint64_t) *n);
+    }
+    return rc;
+}
+
+/* Everything expired at now, in transactions of at most SWEEP_BATCH records.  Deleting
+ * needs free pages too (LMDB copies on write): on a full map the batch is halved, down to
+ * one record, and grows again as commits free pages, so a sweep can empty a full map. */
 apr_status_t af_lm_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
 {
     lm_t *lm = st->impl;
     apr_uint64_t total = 0;
-    int rc = MDB_SUCCESS, n = SWEEP_BATCH;
+    int rc, n, batch = SWEEP_BATCH;
 
     if (purged != NULL) {
         *purged = 0;
     }
-    while (rc == MDB_SUCCESS && n == SWEEP_BATCH) {
+    for (;;) {
         MDB_txn *txn = NULL;
-        MDB_cursor *cur = NULL;
-        MDB_val k, v;
 
         n = 0;
         rc = af_lm_txn_begin(lm, 0, &txn);
         if (rc == MDB_SUCCESS) {
-            rc = mdb_cursor_open(txn, lm->by_expiry, &cur);
-        }
-        while (rc == MDB_SUCCESS && n < SWEEP_BATCH) {
-            /* always the first entry: everything before it is gone */
-            rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-            if (rc != MDB_SUCCESS || k.mv_size < 9 || af_lm_exp_time(k.mv_data) > now) {
-                break;
-            }
-            rc = purge_one(lm, txn, &k);
-            if (rc == MDB_SUCCESS) {
-                rc = mdb_cursor_del(cur, 0);
-            }
-            n++;
-        }
-        if (cur != NULL) {
-            mdb_cursor_close(cur);
-        }
-        if (rc == MDB_NOTFOUND || (rc == MDB_SUCCESS && n < SWEEP_BATCH)) {
-            rc = MDB_SUCCESS;
-        }
-        if (rc == MDB_SUCCESS && n > 0) {
-            rc = af_lm_counter_add(lm, txn, "swept", (apr_uint64_t) n);
+            rc = purge_expired(lm, txn, now, batch, &n);
         }
         if (rc == MDB_SUCCESS && n > 0) {
             rc = mdb_txn_commit(txn);
             txn = NULL;
-            total += (apr_uint64_t) n;
         }
         if (txn != NULL) {
             mdb_txn_abort(txn);
         }
+        if (rc == MDB_MAP_FULL && batch > 1) {
+            batch /= 2;
+            continue;
+        }
+        if (rc != MDB_SUCCESS) {
+            break;
+        }
+        total += (apr_uint64_t) n;
+        if (n < batch) {
+            break; /* nothing more is expired */
+        }
+        if (batch < SWEEP_BATCH) {
+            batch *= 2;
+        }
     }
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "sweep");
+        return af_lm_err(lm, rc, "sweep");
     }
     if (purged != NULL) {
         *purged = total;
@@ -342,12 +359,16 @@ apr_status_t af_lm_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now)
     MDB_envinfo ei;
     MDB_val k, v;
     lm_fam_t f;
+    apr_uint64_t free_pages = 0;
     int rc;
 
     memset(out, 0, sizeof(*out));
+    if (mdb_env_info(lm->env, &ei) == MDB_SUCCESS) {
+        out->map_size = ei.me_mapsize; /* also when the transaction fails */
+    }
     rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "stats");
+        return af_lm_err(lm, rc, "stats");
     }
     out->logins = af_lm_counter_get(lm, txn, "logins");
     out->rotations = af_lm_counter_get(lm, txn, "rotations");
@@ -377,24 +398,27 @@ apr_status_t af_lm_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now)
     if (cur != NULL) {
         mdb_cursor_close(cur);
     }
+    if (rc == MDB_NOTFOUND) {
+        rc = af_lm_free_pages(txn, &free_pages);
+    }
     mdb_txn_abort(txn);
     if (mdb_env_info(lm->env, &ei) == MDB_SUCCESS && mdb_env_stat(lm->env, &ms) == MDB_SUCCESS) {
-        out->map_size = ei.me_mapsize;
         out->map_used = (apr_uint64_t) (ei.me_last_pgno + 1) * ms.ms_psize;
+        out->map_free = free_pages * ms.ms_psize;
         out->max_readers = ei.me_maxreaders;
         out->readers_used = ei.me_numreaders;
     }
-    return rc == MDB_NOTFOUND ? APR_SUCCESS : af_lm_err(rc, "stats");
+    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(lm, rc, "stats");
 }
 
-apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
+apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                 apr_int64_t expires)
 {
     lm_t *lm = st->impl;
     unsigned char h[AF_RT_HASH_LEN], eb[8], kb[9 + AF_RT_HASH_LEN];
     MDB_txn *txn = NULL;
     MDB_val k = {AF_RT_HASH_LEN, h}, v = {8, eb}, ek, ev = {0, NULL};
-    int rc;
+    int rc, purged = 0;
 
     if (id == NULL || id_len == 0 || id_len > 1024 ||
         af_token_refresh_hash(h, id, id_len) != APR_SUCCESS) {
@@ -403,12 +427,16 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
     af_lm_put_i64(eb, expires);
     ek.mv_size = af_lm_exp_key(kb, expires, LM_KIND_FLOW, h, sizeof(h));
     ek.mv_data = kb;
-    rc = af_lm_txn_begin(lm, 0, &txn);
+    /* the reserve is for the logins there are, and the sweep */
+    rc = af_lm_low_headroom(lm) ? MDB_MAP_FULL : af_lm_txn_begin(lm, 0, &txn);
     if (rc == MDB_SUCCESS) {
         rc = mdb_put(txn, lm->flows, &k, &v, MDB_NOOVERWRITE);
     }
     if (rc == MDB_SUCCESS) {
         rc = mdb_put(txn, lm->by_expiry, &ek, &ev, 0);
+    }
+    if (rc == MDB_SUCCESS) { /* a few expired records go with every consume */
+        rc = purge_expired(lm, txn, now, AF_STORE_FLOW_PURGE, &purged);
     }
     if (rc == MDB_SUCCESS) {
         rc = mdb_txn_commit(txn);
@@ -420,5 +448,56 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
     if (rc == MDB_KEYEXIST) {
         return AF_ESTORE_REPLAY;
     }
-    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(rc, "flow_consume");
+    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(lm, rc, "flow_consume");
+}
+
+apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
+                         apr_int64_t interval)
+{
+    lm_t *lm = st->impl;
+    unsigned char kb[6 + 64], tb[8];
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    apr_int64_t last;
+    apr_size_t n = name ? strlen(name) : 0;
+    int rc;
+
+    *got = 0;
+    if (n == 0 || n > 64) {
+        return APR_EINVAL;
+    }
+    memcpy(kb, "lease:", 6);
+    memcpy(kb + 6, name, n);
+    k.mv_size = 6 + n;
+    k.mv_data = kb;
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_get(txn, lm->meta, &k, &v);
+        if (rc == MDB_SUCCESS && v.mv_size == 8) {
+            last = af_lm_get_i64(v.mv_data);
+            if (last <= now && now - last < interval) {
+                mdb_txn_abort(txn); /* another process has it */
+                return APR_SUCCESS;
+            }
+        } else if (rc != MDB_NOTFOUND && rc != MDB_SUCCESS) {
+            goto leave;
+        }
+        af_lm_put_i64(tb, now);
+        v.mv_size = 8;
+        v.mv_data = tb;
+        rc = mdb_put(txn, lm->meta, &k, &v, 0);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+leave:
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != MDB_SUCCESS) {
+        return af_lm_err(lm, rc, "lease");
+    }
+    *got = 1;
+    return APR_SUCCESS;
 }

@@ -5,6 +5,7 @@
 #include <lmdb.h>
 #include <pthread.h>
 
+#include "common/af_log.h"
 #include "store/af_store.h"
 #include "token/af_token.h"
 
@@ -13,11 +14,17 @@
 enum { LM_ACTIVE = 1, LM_ROTATED = 2, LM_REVOKED = 3 };
 enum { LM_KIND_FAMILY = 'f', LM_KIND_TOKEN = 't', LM_KIND_FLOW = 'l' };
 
+/* kinds of failure logged at most once per AF_STORE_LOG_INTERVAL (af_lm_err) */
+enum { LM_ERR_FULL, LM_ERR_BUSY, LM_ERR_IO, LM_ERR_CORRUPT, LM_ERR_KINDS };
+
 typedef struct lm_t {
     MDB_env *env;
     MDB_dbi tokens, families, by_sub, by_expiry, flows, meta;
     int stale; /* reader slots reclaimed at open */
     int rdonly;
+    int adopt;   /* AF_STORE_ADOPT_MAPSIZE */
+    int resized; /* the map was grown elsewhere and not adopted (logged once) */
+    af_log_throttle_t throttle[LM_ERR_KINDS];
     /* group commit of rotations from the threads of this process */
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -43,19 +50,37 @@ typedef struct lm_tok_t {
     apr_size_t sealed_len;
 } lm_tok_t;
 
-/* family record: fixed header then sub, provider, claims */
-#define FAM_HDR 92
+/* family record: fixed header (FAM_HDR), then in version 2 the ring (a count byte, three
+ * zero bytes, count hashes of rotated tokens, oldest first), then sub, provider, claims */
+#define FAM_HDR    92
+#define FAM_HDR_V2 (FAM_HDR + 4)
+#define FAM_RING   AF_STORE_KEEP_ROTATED
 typedef struct lm_fam_t {
     int revoked;
     apr_uint32_t generation, rotations;
     apr_int64_t created, last_used, expires, idle, revoked_at;
     unsigned char cur[AF_RT_HASH_LEN];
+    unsigned int ring_n; /* 0 for a version-1 record */
+    unsigned char ring[FAM_RING][AF_RT_HASH_LEN];
     const char *sub, *provider, *claims; /* point into the record: not NUL-terminated */
     apr_size_t sub_len, provider_len, claims_len;
 } lm_fam_t;
 
-apr_status_t af_lm_err(int rc, const char *op);
+/* Map an MDB error to AF_ESTORE_* and log it (throttled per kind, AF03001). */
+apr_status_t af_lm_err(lm_t *lm, int rc, const char *op);
+/* mdb_txn_begin; MDB_READERS_FULL retried after reclaiming stale slots; MDB_MAP_RESIZED
+ * adopted only with lm->adopt, else returned (logged once, AF03020). */
 int af_lm_txn_begin(lm_t *lm, unsigned int flags, MDB_txn **txn);
+/* Is the map so full that only writes which keep or free space (rotations, revocations,
+ * sweeps) may go on?  (Call it before the write transaction.)  New logins and flows are refused
+ * below a reserve of 1/64 of the map (at least 32 pages, or an eighth of tiny maps; at most 8192):
+ * LMDB copies pages on write, so even a delete needs free pages, and a map filled to the last page
+ * could not be swept any more. */
+int af_lm_low_headroom(lm_t *lm);
+/* Pages on LMDB's free list (walks dbi 0; in a read transaction only). */
+int af_lm_free_pages(MDB_txn *txn, apr_uint64_t *pages);
+/* Delete what one by_expiry key points to (not the by_expiry entry itself). */
+int af_lm_purge_one(lm_t *lm, MDB_txn *txn, const MDB_val *ek);
 
 void af_lm_tok_encode(unsigned char *buf, apr_size_t *len, const lm_tok_t *t);
 apr_status_t af_lm_tok_decode(lm_tok_t *t, const MDB_val *v);
@@ -76,8 +101,9 @@ void af_lm_put_i64(unsigned char *b, apr_int64_t v);
 apr_int64_t af_lm_get_i64(const unsigned char *b);
 
 /* the vtable entries defined in lmdb_admin.c */
-apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now);
-apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now);
+apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
+apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                              apr_pool_t *p);
 apr_status_t af_lm_family_is_revoked(af_store_t *st, const char *sid);
 apr_status_t af_lm_family_get(af_store_family_t **fam, af_store_t *st, const char *sid,
                               apr_pool_t *p);
@@ -85,8 +111,10 @@ apr_status_t af_lm_list(af_store_t *st, const char *sub, af_store_list_fn *fn, v
                         apr_pool_t *p);
 apr_status_t af_lm_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
 apr_status_t af_lm_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
-apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
+apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                 apr_int64_t expires);
+apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
+                         apr_int64_t interval);
 /* in lmdb_rotate.c */
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const char *sub, const char *provider, const char *claims_json,

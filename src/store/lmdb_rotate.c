@@ -1,6 +1,11 @@
 /* lmdb_rotate.c -- new logins and refresh-token rotation with race-free grace
  * (ARCHITECTURE.md "Store (LMDB)", SECURITY.md G02-G06, Appendix 4).
  *
+ * A login keeps its live token and the last AF_STORE_KEEP_ROTATED rotated ones (their
+ * hashes in the family record's ring, oldest first); the rotation that pushes one out of
+ * the ring deletes it and its by_expiry entry, so a login's records stay bounded however
+ * often it refreshes.  A token that old is then unknown (401) rather than a detected reuse.
+ *
  * The successor kept for the grace window is sealed under
  *   K = HKDF-SHA256(ikm = old token, salt = SUCC_SALT, info = "successor")
  * with AAD = SUCC_AAD || 0x00 || version || SHA-256(old token), so the stored blob is
@@ -90,6 +95,10 @@ apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_st
     memcpy(t.sid, sid, LM_SID_LEN);
     af_lm_tok_encode(tbuf, &len, &t);
 
+    if (af_lm_low_headroom(lm)) {
+        rc = MDB_MAP_FULL; /* the reserve is for the logins there are, and the sweep */
+        goto leave;
+    }
     rc = af_lm_txn_begin(lm, 0, &txn);
     if (rc != MDB_SUCCESS) {
         goto leave;
@@ -124,7 +133,7 @@ leave:
         mdb_txn_abort(txn);
     }
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "family_create");
+        return af_lm_err(lm, rc, "family_create");
     }
     *rt = tok;
     *fam = apr_pcalloc(p, sizeof(af_store_family_t));
@@ -187,6 +196,38 @@ int af_lm_revoke_in_txn(lm_t *lm, MDB_txn *txn, const MDB_val *sidkey, apr_int64
     if (rc == MDB_SUCCESS) {
         *changed = 1;
     }
+    return rc;
+}
+
+/* Keep the presented (now rotated) token h in the family's ring.  When the ring is full,
+ * its oldest token goes, with its by_expiry entry (if it is still the family's rotated
+ * token: anything else is left to the sweep). */
+static int ring_push(lm_t *lm, MDB_txn *txn, lm_fam_t *f, const unsigned char *h, const char *sid)
+{
+    unsigned char kb[9 + AF_RT_HASH_LEN];
+    MDB_val k = {AF_RT_HASH_LEN, f->ring[0]}, v, ek;
+    lm_tok_t t;
+    int rc = MDB_SUCCESS;
+
+    if (f->ring_n >= FAM_RING) {
+        rc = mdb_get(txn, lm->tokens, &k, &v);
+        if (rc == MDB_SUCCESS && af_lm_tok_decode(&t, &v) == APR_SUCCESS && t.state == LM_ROTATED &&
+            memcmp(t.sid, sid, LM_SID_LEN) == 0) {
+            ek.mv_size = af_lm_exp_key(kb, t.expires, LM_KIND_TOKEN, f->ring[0], AF_RT_HASH_LEN);
+            ek.mv_data = kb;
+            rc = mdb_del(txn, lm->by_expiry, &ek, NULL);
+            if (rc == MDB_SUCCESS || rc == MDB_NOTFOUND) {
+                rc = mdb_del(txn, lm->tokens, &k, NULL);
+            }
+        }
+        if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
+            return rc;
+        }
+        rc = MDB_SUCCESS;
+        f->ring_n = FAM_RING - 1;
+        memmove(f->ring[0], f->ring[1], (apr_size_t) f->ring_n * AF_RT_HASH_LEN);
+    }
+    memcpy(f->ring[f->ring_n++], h, AF_RT_HASH_LEN);
     return rc;
 }
 
@@ -275,6 +316,9 @@ static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_
     f->last_used = r->now;
     f->rotations++;
     memcpy(f->cur, nh, AF_RT_HASH_LEN);
+    if ((rc = ring_push(lm, txn, f, r->h, old->sid)) != MDB_SUCCESS) {
+        return rc;
+    }
     v.mv_data = af_lm_fam_encode(&v.mv_size, f, r->p);
     if ((rc = mdb_put(txn, lm->families, (MDB_val *) famkey, &v, 0)) ||
         (rc = af_lm_counter_add(lm, txn, "rotations", 1))) {
@@ -423,7 +467,7 @@ static void run_batch(lm_t *lm, lm_req_t *batch)
         mdb_txn_abort(txn);
     }
     if (rc != MDB_SUCCESS) { /* nothing of the batch happened: every caller fails closed */
-        err = af_lm_err(rc, "rotate");
+        err = af_lm_err(lm, rc, "rotate");
         for (r = batch; r != NULL; r = r->next) {
             r->rv = err;
             r->reuse = 0;
@@ -537,7 +581,7 @@ apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, 
     if (rc == MDB_NOTFOUND) {
         return APR_SUCCESS;
     }
-    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(rc, "delivered");
+    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(lm, rc, "delivered");
 }
 
 apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt, apr_size_t rt_len,
@@ -558,14 +602,14 @@ apr_status_t af_lm_token_family(const char **sid, af_store_t *st, const char *rt
     }
     rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(rc, "token_family");
+        return af_lm_err(lm, rc, "token_family");
     }
     rc = mdb_get(txn, lm->tokens, &k, &v);
     if (rc == MDB_SUCCESS && af_lm_tok_decode(&t, &v) == APR_SUCCESS) {
         *sid = apr_pstrmemdup(p, t.sid, LM_SID_LEN);
         rv = APR_SUCCESS;
     } else if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-        rv = af_lm_err(rc, "token_family");
+        rv = af_lm_err(lm, rc, "token_family");
     }
     mdb_txn_abort(txn);
     return rv;

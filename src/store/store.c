@@ -46,14 +46,15 @@ apr_status_t af_store_delivered(af_store_t *st, const char *rt, apr_size_t rt_le
     return st->ops->delivered(st, rt, rt_len, now);
 }
 
-apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now)
+apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p)
 {
-    return st->ops->family_revoke(st, sid, now);
+    return st->ops->family_revoke(st, sid, now, p);
 }
 
-apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now)
+apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                                 apr_pool_t *p)
 {
-    return st->ops->revoke_sub(count, st, sub, now);
+    return st->ops->revoke_sub(count, st, sub, now, p);
 }
 
 apr_status_t af_store_family_is_revoked(af_store_t *st, const char *sid)
@@ -84,9 +85,15 @@ apr_status_t af_store_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t n
 }
 
 apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
-                                   apr_int64_t expires)
+                                   apr_int64_t now, apr_int64_t expires)
 {
-    return st->ops->flow_consume(st, id, id_len, expires);
+    return st->ops->flow_consume(st, id, id_len, now, expires);
+}
+
+apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
+                            apr_int64_t interval)
+{
+    return st->ops->lease(got, st, name, now, interval);
 }
 
 int af_store_family_active(const af_store_family_t *fam, apr_int64_t now)

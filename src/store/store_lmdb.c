@@ -11,14 +11,15 @@
 #include "common/af_log.h"
 #include "store/lmdb_int.h"
 
-#define DEFAULT_MAPSIZE ((apr_size_t) 256 * 1024 * 1024)
 #define DEFAULT_READERS 126
 
 /* ---- errors ---------------------------------------------------------------------------- */
 
-apr_status_t af_lm_err(int rc, const char *op)
+apr_status_t af_lm_err(lm_t *lm, int rc, const char *op)
 {
+    apr_uint64_t more = 0;
     apr_status_t rv;
+    int kind;
 
     switch (rc) {
     case MDB_SUCCESS:
@@ -28,33 +29,65 @@ apr_status_t af_lm_err(int rc, const char *op)
     case MDB_DBS_FULL:
     case ENOSPC:
         rv = AF_ESTORE_FULL;
+        kind = LM_ERR_FULL;
         break;
+    case MDB_MAP_RESIZED: /* logged once by af_lm_txn_begin */
+        return AF_ESTORE_BUSY;
     case MDB_READERS_FULL:
         rv = AF_ESTORE_BUSY;
+        kind = LM_ERR_BUSY;
         break;
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INCOMPATIBLE:
     case MDB_BAD_VALSIZE:
         rv = AF_ESTORE_CORRUPT;
+        kind = LM_ERR_CORRUPT;
         break;
     default:
         rv = AF_ESTORE_IO;
+        kind = LM_ERR_IO;
         break;
     }
-    af_log(AF_LOG_ERR, "AF03001", "store: %s failed: %s (%s)", op, mdb_strerror(rc),
-           af_strerror(rv));
+    /* one line per kind and interval: under a flood every request fails alike */
+    if (af_log_wanted(AF_LOG_ERR) &&
+        af_log_throttle(&lm->throttle[kind], apr_time_now(),
+                        apr_time_from_sec(AF_STORE_LOG_INTERVAL), &more)) {
+        if (more > 0) {
+            af_log(AF_LOG_ERR, "AF03001",
+                   "store: %s failed: %s (%s); %" APR_UINT64_T_FMT
+                   " more store failure(s) of this kind in the last %ds not logged",
+                   op, mdb_strerror(rc), af_strerror(rv), more, AF_STORE_LOG_INTERVAL);
+        } else {
+            af_log(AF_LOG_ERR, "AF03001", "store: %s failed: %s (%s)", op, mdb_strerror(rc),
+                   af_strerror(rv));
+        }
+    }
     return rv;
 }
 
 int af_lm_txn_begin(lm_t *lm, unsigned int flags, MDB_txn **txn)
 {
+    MDB_envinfo ei;
     int rc = mdb_txn_begin(lm->env, NULL, flags, txn);
 
-    if (rc == MDB_MAP_RESIZED) { /* another process grew the map: adopt its size */
+    if (rc == MDB_MAP_RESIZED && lm->adopt) {
+        /* another process grew the map: adopt its size (single-threaded tools only) */
         rc = mdb_env_set_mapsize(lm->env, 0);
         if (rc == MDB_SUCCESS) {
             rc = mdb_txn_begin(lm->env, NULL, flags, txn);
+        }
+    } else if (rc == MDB_MAP_RESIZED) {
+        /* remapping here would unmap the map under other threads' read transactions:
+         * keep it, fail closed, and say so once */
+        if (__atomic_exchange_n(&lm->resized, 1, __ATOMIC_ACQ_REL) == 0) {
+            memset(&ei, 0, sizeof(ei));
+            mdb_env_info(lm->env, &ei);
+            af_log(AF_LOG_ERR, "AF03020",
+                   "store: another process grew the map beyond this process's %" APR_SIZE_T_FMT
+                   " bytes (AuthFlowStoreMapSize raised by a restart?); this process "
+                   "answers store_busy until it is replaced",
+                   (apr_size_t) ei.me_mapsize);
         }
     } else if (rc == MDB_READERS_FULL) { /* slots of crashed processes? reclaim, retry once */
         int dead = 0;
@@ -179,10 +212,11 @@ apr_status_t af_lm_tok_decode(lm_tok_t *t, const MDB_val *v)
 
 unsigned char *af_lm_fam_encode(apr_size_t *len, const lm_fam_t *f, apr_pool_t *p)
 {
-    apr_size_t n = FAM_HDR + f->sub_len + f->provider_len + f->claims_len;
+    apr_size_t ring = (apr_size_t) f->ring_n * AF_RT_HASH_LEN, head = FAM_HDR_V2 + ring;
+    apr_size_t n = head + f->sub_len + f->provider_len + f->claims_len;
     unsigned char *b = apr_pcalloc(p, n);
 
-    b[0] = 1;
+    b[0] = 2; /* record version: 2 has the ring of rotated tokens */
     b[1] = (unsigned char) (f->revoked ? 1 : 0);
     put_u16(b + 2, f->sub_len);
     put_u32(b + 4, f->generation);
@@ -195,9 +229,11 @@ unsigned char *af_lm_fam_encode(apr_size_t *len, const lm_fam_t *f, apr_pool_t *
     put_u16(b + 52, f->provider_len);
     memcpy(b + 56, f->cur, AF_RT_HASH_LEN);
     put_u32(b + 88, (apr_uint32_t) f->claims_len);
-    memcpy(b + FAM_HDR, f->sub, f->sub_len);
-    memcpy(b + FAM_HDR + f->sub_len, f->provider, f->provider_len);
-    memcpy(b + FAM_HDR + f->sub_len + f->provider_len, f->claims, f->claims_len);
+    b[FAM_HDR] = (unsigned char) f->ring_n;
+    memcpy(b + FAM_HDR_V2, f->ring, ring);
+    memcpy(b + head, f->sub, f->sub_len);
+    memcpy(b + head + f->sub_len, f->provider, f->provider_len);
+    memcpy(b + head + f->sub_len + f->provider_len, f->claims, f->claims_len);
     *len = n;
     return b;
 }
@@ -205,10 +241,22 @@ unsigned char *af_lm_fam_encode(apr_size_t *len, const lm_fam_t *f, apr_pool_t *
 apr_status_t af_lm_fam_decode(lm_fam_t *f, const MDB_val *v)
 {
     const unsigned char *b = v->mv_data;
+    apr_size_t head = FAM_HDR;
 
     memset(f, 0, sizeof(*f));
-    if (v->mv_size < FAM_HDR || b[0] != 1) {
+    if (v->mv_size < FAM_HDR || (b[0] != 1 && b[0] != 2)) {
         return AF_ESTORE_CORRUPT;
+    }
+    if (b[0] == 2) {
+        if (v->mv_size < FAM_HDR_V2 || b[FAM_HDR] > FAM_RING) {
+            return AF_ESTORE_CORRUPT;
+        }
+        f->ring_n = b[FAM_HDR];
+        head = FAM_HDR_V2 + (apr_size_t) f->ring_n * AF_RT_HASH_LEN;
+        if (v->mv_size < head) {
+            return AF_ESTORE_CORRUPT;
+        }
+        memcpy(f->ring, b + FAM_HDR_V2, (apr_size_t) f->ring_n * AF_RT_HASH_LEN);
     }
     f->revoked = b[1];
     f->sub_len = get_u16(b + 2);
@@ -222,10 +270,10 @@ apr_status_t af_lm_fam_decode(lm_fam_t *f, const MDB_val *v)
     f->provider_len = get_u16(b + 52);
     memcpy(f->cur, b + 56, AF_RT_HASH_LEN);
     f->claims_len = get_u32(b + 88);
-    if (v->mv_size != FAM_HDR + f->sub_len + f->provider_len + f->claims_len) {
+    if (v->mv_size != head + f->sub_len + f->provider_len + f->claims_len) {
         return AF_ESTORE_CORRUPT;
     }
-    f->sub = (const char *) b + FAM_HDR;
+    f->sub = (const char *) b + head;
     f->provider = f->sub + f->sub_len;
     f->claims = f->provider + f->provider_len;
     return APR_SUCCESS;
@@ -336,7 +384,8 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_stats,
                                         af_lm_flow_consume,
                                         af_lm_delivered,
-                                        af_lm_token_family};
+                                        af_lm_token_family,
+                                        af_lm_lease};
 
 static int env_exists(const char *dir)
 {
@@ -360,7 +409,7 @@ static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize, unsi
     }
     if (rc == MDB_SUCCESS && (mapsize > 0 || !env_exists(dir))) {
         /* 0: keep an existing environment's size (operator tools), default for a new one */
-        rc = mdb_env_set_mapsize(lm->env, mapsize ? mapsize : DEFAULT_MAPSIZE);
+        rc = mdb_env_set_mapsize(lm->env, mapsize ? mapsize : AF_STORE_DEFAULT_MAPSIZE);
     }
     if (rc == MDB_SUCCESS) {
         rc = mdb_env_set_maxreaders(lm->env, maxreaders ? maxreaders : DEFAULT_READERS);
@@ -386,7 +435,7 @@ static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize, unsi
         if (rc == ENOENT || rc == EACCES || rc == EROFS) {
             return APR_FROM_OS_ERROR(rc);
         }
-        return af_lm_err(rc, "open");
+        return af_lm_err(lm, rc, "open");
     }
     if (lm->stale > 0) {
         af_log(AF_LOG_NOTICE, "AF03002", "store: reclaimed %d stale reader slot(s) in %s",
@@ -404,6 +453,7 @@ apr_status_t af_store_open(af_store_t **out, const char *dir, apr_size_t mapsize
 
     *out = NULL;
     lm->rdonly = (flags & AF_STORE_RDONLY) != 0;
+    lm->adopt = (flags & AF_STORE_ADOPT_MAPSIZE) != 0;
     rv = env_open(lm, dir, mapsize, maxreaders, flags);
     if (rv != APR_SUCCESS) {
         return rv;
@@ -434,6 +484,88 @@ int af_store_stale_readers(const af_store_t *st)
     const lm_t *lm = st->impl;
 
     return lm->stale;
+}
+
+/* Pages on the free list: each record of LMDB's free db (dbi 0) is a page list whose
+ * first word is its length. */
+int af_lm_free_pages(MDB_txn *txn, apr_uint64_t *pages)
+{
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    size_t n;
+    int rc;
+
+    *pages = 0;
+    rc = mdb_cursor_open(txn, 0, &cur);
+    for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (v.mv_size >= sizeof(size_t)) {
+            memcpy(&n, v.mv_data, sizeof(n));
+            *pages += n;
+        }
+    }
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+    return rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+}
+
+int af_lm_low_headroom(lm_t *lm)
+{
+    MDB_envinfo ei;
+    MDB_stat ms;
+    MDB_txn *txn = NULL;
+    apr_uint64_t pages, tail, reserve, lo, free_pages = 0;
+    int rc;
+
+    if (mdb_env_info(lm->env, &ei) != MDB_SUCCESS || mdb_env_stat(lm->env, &ms) != MDB_SUCCESS ||
+        ms.ms_psize == 0) {
+        return 0;
+    }
+    pages = ei.me_mapsize / ms.ms_psize;
+    lo = pages / 8 < 32 ? pages / 8 : 32; /* tiny maps (tests): an eighth */
+    reserve = pages / 64 < lo ? lo : pages / 64 > 8192 ? 8192 : pages / 64;
+    tail = pages > (apr_uint64_t) ei.me_last_pgno + 1 ? pages - ei.me_last_pgno - 1 : 0;
+    if (tail >= reserve) {
+        return 0; /* the usual case: the file has not reached the end of the map */
+    }
+    /* near the end: what the free list holds counts too (LMDB reuses it first).  A write
+     * transaction cannot read the free list: a read transaction, before it, can. */
+    if (af_lm_txn_begin(lm, MDB_RDONLY, &txn) != MDB_SUCCESS) {
+        return 0;
+    }
+    rc = af_lm_free_pages(txn, &free_pages);
+    mdb_txn_abort(txn);
+    return rc == MDB_SUCCESS && tail + free_pages < reserve;
+}
+
+apr_status_t af_store_map_use(apr_uint64_t *size, apr_uint64_t *used, af_store_t *st)
+{
+    lm_t *lm = st->impl;
+    MDB_txn *txn = NULL;
+    MDB_envinfo ei;
+    MDB_stat ms;
+    apr_uint64_t free_pages = 0, pages;
+    int rc;
+
+    *size = *used = 0;
+    if (mdb_env_info(lm->env, &ei) != MDB_SUCCESS || mdb_env_stat(lm->env, &ms) != MDB_SUCCESS) {
+        return AF_ESTORE_IO;
+    }
+    *size = ei.me_mapsize;
+    rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
+    if (rc == MDB_SUCCESS) {
+        /* this transaction's snapshot: the last page may have moved since mdb_env_info */
+        mdb_env_info(lm->env, &ei);
+        rc = af_lm_free_pages(txn, &free_pages);
+        mdb_txn_abort(txn);
+    }
+    if (rc != MDB_SUCCESS) {
+        return af_lm_err(lm, rc, "map_use");
+    }
+    pages = (apr_uint64_t) ei.me_last_pgno + 1;
+    *used = (pages > free_pages ? pages - free_pages : 0) * ms.ms_psize;
+    return APR_SUCCESS;
 }
 
 apr_status_t af_store_prepare(const char *dir, long uid, long gid, apr_size_t mapsize,

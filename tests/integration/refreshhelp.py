@@ -16,6 +16,7 @@ from loginhelp import (AUTHFLOWCTL, BASIC_CLIENT, Browser, OidcProvider, full_lo
                        unverified_claims)
 
 ALL_DBS = ('tokens', 'families', 'by_sub', 'by_expiry', 'flows', 'meta')
+KEEP_ROTATED = 16   # AF_STORE_KEEP_ROTATED: rotated tokens kept per login
 
 
 class Site:
@@ -174,19 +175,32 @@ def store_records(store):
                    'generation': int.from_bytes(v[4:8], 'big'),
                    'sid': v[32:54].decode(), 'succ': v[56:88]}
     for k, v in _pairs(snap['families']):
-        assert v[0] == 1 and len(v) >= 88, 'family record of unknown shape'
+        # version 1: a 92-byte header, then sub, provider, claims; version 2 adds after the
+        # header a ring of the last rotated tokens: count byte, 3 zero bytes, count hashes
+        assert v[0] in (1, 2) and len(v) >= 92, 'family record of unknown shape'
+        ring = []
+        if v[0] == 2:
+            n = v[92]
+            assert n <= KEEP_ROTATED and v[93:96] == b'\0\0\0', 'bad ring'
+            ring = [v[96 + 32 * i:128 + 32 * i] for i in range(n)]
         fams[k.decode()] = {'revoked': bool(v[1]), 'generation': int.from_bytes(v[4:8], 'big'),
-                            'cur': v[56:88]}
+                            'cur': v[56:88], 'version': v[0], 'ring': ring}
     return toks, fams
 
 
 def check_store_invariants(store, sids):
     """G04/G11: per family exactly one active token, the family's current one; every rotated
-    token's successor exists (never consumed without successor); one token per generation."""
+    token's successor exists (never consumed without successor); one token per generation;
+    at most the last KEEP_ROTATED rotated tokens are kept, and they are the ring's."""
     toks, fams = store_records(store)
     problems = []
     for sid in sids:
         mine = {h: t for h, t in toks.items() if t['sid'] == sid}
+        rotated = {h for h, t in mine.items() if t['state'] == 'rotated'}
+        if fams[sid]['version'] == 2 and not rotated <= set(fams[sid]['ring']):
+            problems.append('%s: a rotated token outside the ring' % sid)
+        if len(rotated) > KEEP_ROTATED:
+            problems.append('%s: %d rotated tokens kept' % (sid, len(rotated)))
         active = [h for h, t in mine.items() if t['state'] == 'active']
         if len(active) != 1:
             problems.append('%s: %d active tokens' % (sid, len(active)))

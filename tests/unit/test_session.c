@@ -391,7 +391,7 @@ START_TEST(test_gate_revocation_and_store_failure)
     af_req_in_t in = req(T0, login_cookies(&sid, NULL, NULL, T0));
     af_effects_t *eff;
 
-    ck_assert_int_eq(af_store_family_revoke(rt.store, sid, T0), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(rt.store, sid, T0, pool), APR_SUCCESS);
     ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), AF_ESESS_LOGIN_REVOKED);
     o.check_revocation = 0;
     ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), APR_SUCCESS);

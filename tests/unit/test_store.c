@@ -302,7 +302,7 @@ START_TEST(test_G07_unknown_and_revoked)
     ck_assert_int_eq(rotate_rv(st, other, T0 + 1), AF_ESTORE_UNKNOWN);
     ck_assert_int_eq(rotate_rv(st, "short", T0 + 1), AF_ESTORE_UNKNOWN);
     ck_assert_int_eq(rotate_rv(st, "", T0 + 1), AF_ESTORE_UNKNOWN);
-    ck_assert_int_eq(af_store_family_revoke(st, fam->sid, T0 + 2), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(st, fam->sid, T0 + 2, pool), APR_SUCCESS);
     ck_assert_int_eq(rotate_rv(st, rt, T0 + 3), AF_ESTORE_EXPIRED);
 }
 END_TEST
@@ -323,7 +323,8 @@ START_TEST(test_G07_tombstones_until_family_expiry)
     int n = 0;
 
     rt2 = rotate_ok(st, rt1, T0 + 100, 0);
-    ck_assert_int_eq(af_store_flow_consume(st, flow, strlen(flow), T0 + 600), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_consume(st, flow, strlen(flow), T0 + 100, T0 + 600),
+                     APR_SUCCESS);
     /* sweeping before the family's expiry keeps the rotated token for reuse detection */
     ck_assert_int_eq(af_store_sweep(&purged, st, T0 + 1000), APR_SUCCESS);
     ck_assert_uint_eq(purged, 1); /* only the flow */
@@ -376,19 +377,19 @@ START_TEST(test_G09_revoke_idempotent)
     b = login(st, "alice", &fb);
     login(st, "bob", &fc);
     ck_assert_int_eq(af_store_family_is_revoked(st, fa->sid), APR_SUCCESS);
-    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 5), APR_SUCCESS);
-    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 6), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 5, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_revoke(st, fa->sid, T0 + 6, pool), APR_SUCCESS);
     ck_assert_int_eq(af_store_family_get(&got, st, fa->sid, pool), APR_SUCCESS);
     ck_assert_int_eq(got->revoked_at, T0 + 5); /* the first revocation counts */
     ck_assert_int_eq(af_store_family_is_revoked(st, fa->sid), AF_ESTORE_REVOKED);
     ck_assert_int_eq(rotate_rv(st, a, T0 + 7), AF_ESTORE_EXPIRED);
-    ck_assert_int_eq(af_store_family_revoke(st, "AAAAAAAAAAAAAAAAAAAAAA", T0), AF_ENOTFOUND);
-    ck_assert_int_eq(af_store_family_revoke(st, "nope", T0), AF_ENOTFOUND);
+    ck_assert_int_eq(af_store_family_revoke(st, "AAAAAAAAAAAAAAAAAAAAAA", T0, pool), AF_ENOTFOUND);
+    ck_assert_int_eq(af_store_family_revoke(st, "nope", T0, pool), AF_ENOTFOUND);
     ck_assert_int_eq(af_store_family_is_revoked(st, "AAAAAAAAAAAAAAAAAAAAAA"), AF_ESTORE_UNKNOWN);
     /* sign alice out everywhere: one more family; again: none */
-    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 8), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 8, pool), APR_SUCCESS);
     ck_assert_int_eq(count, 1);
-    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 9), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_sub(&count, st, "alice", T0 + 9, pool), APR_SUCCESS);
     ck_assert_int_eq(count, 0);
     ck_assert_int_eq(rotate_rv(st, b, T0 + 10), AF_ESTORE_EXPIRED);
     ck_assert_int_eq(af_store_family_is_revoked(st, fc->sid), APR_SUCCESS); /* bob untouched */
@@ -404,21 +405,33 @@ END_TEST
 
 START_TEST(test_G10_map_full_fails_closed)
 {
+    enum { MAXF = 4096 };
     af_store_t *st = open_store(64 * 1024);
-    af_store_family_t *fam, *before, *after;
+    af_store_family_t *fam = NULL, *before, *after, *fams[MAXF];
     af_store_rotation_t *r;
-    const char *rt = login(st, "alice", &fam), *next;
+    const char *rt = NULL, *next, *rts[MAXF];
     apr_status_t rv = APR_SUCCESS;
-    int i;
+    int i = 0, j, k, n;
 
-    /* fill the map with rotations until LMDB says MDB_MAP_FULL */
-    for (i = 0; i < 100000; i++) {
-        rv = af_store_rotate(&r, st, rt, strlen(rt), T0 + i, 0, 0, NULL, NULL, pool);
-        if (rv != APR_SUCCESS) {
-            break;
-        }
-        rt = r->refresh_token;
+    /* fill the map with logins until LMDB says MDB_MAP_FULL, then rotate them (a login
+     * grows up to AF_STORE_KEEP_ROTATED rotated tokens) until a rotation hits it too */
+    for (n = 0; n < MAXF && rv == APR_SUCCESS; n += rv == APR_SUCCESS) {
+        rv = af_store_family_create(&fams[n], &rts[n], st, apr_psprintf(pool, "user%d", n), "p",
+                                    NULL, T0, TTL, IDLE, pool);
     }
+    ck_assert_int_eq(rv, AF_ESTORE_FULL);
+    for (j = n - 1; j >= 0 && rt == NULL; j--) {
+        for (k = 0; k <= AF_STORE_KEEP_ROTATED; k++, i++) {
+            rv = af_store_rotate(&r, st, rts[j], strlen(rts[j]), T0 + i, 0, 0, NULL, NULL, pool);
+            if (rv != APR_SUCCESS) {
+                rt = rts[j];
+                fam = fams[j];
+                break;
+            }
+            rts[j] = r->refresh_token;
+        }
+    }
+    ck_assert_ptr_nonnull(rt);
     ck_assert_int_eq(rv, AF_ESTORE_FULL);
     ck_assert_int_eq(af_store_family_get(&before, st, fam->sid, pool), APR_SUCCESS);
     /* reads still work; the presented token was not consumed */
@@ -545,8 +558,8 @@ START_TEST(test_D04_flow_single_use_across_processes)
     pid_t pids[N];
     char c;
 
-    ck_assert_int_eq(af_store_flow_consume(st, "x", 1, T0 + 600), APR_SUCCESS);
-    ck_assert_int_eq(af_store_flow_consume(st, "x", 1, T0 + 600), AF_ESTORE_REPLAY);
+    ck_assert_int_eq(af_store_flow_consume(st, "x", 1, T0, T0 + 600), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_consume(st, "x", 1, T0, T0 + 600), AF_ESTORE_REPLAY);
     af_store_close(st);
     ck_assert_int_eq(pipe(gate), 0);
     for (i = 0; i < N; i++) {
@@ -565,7 +578,7 @@ START_TEST(test_D04_flow_single_use_across_processes)
             if (read(gate[0], &c, 1) < 0) {
                 _exit(4);
             }
-            rv = af_store_flow_consume(cs, id, strlen(id), T0 + 600);
+            rv = af_store_flow_consume(cs, id, strlen(id), T0, T0 + 600);
             _exit(rv == APR_SUCCESS ? 0 : rv == AF_ESTORE_REPLAY ? 1 : 2);
         }
     }
