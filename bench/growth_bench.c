@@ -9,7 +9,7 @@
  *          per_rotation=(B - B0)/R  (B0: the same logins before any refresh)
  *
  * Build and run (after `make`):
- *   cc -std=gnu11 -O2 -Isrc $(apr-1-config --cflags --cppflags --includes) \
+ *   cc -std=gnu11 -O2 -Isrc -Itests/unit $(apr-1-config --cflags --cppflags --includes) \
  *      -o build/growth_bench bench/growth_bench.c build/libauthflow.a \
  *      $(apr-1-config --link-ld --libs) -lcurl -ljansson -llmdb -lssl -lcrypto -lpcre2-8
  *   d=$(mktemp -d build/g.XXXX); build/growth_bench $d 1000 48; rm -rf $d
@@ -24,7 +24,8 @@
 #include <apr_strings.h>
 #include <lmdb.h>
 
-#include "store/af_store.h"
+#include "store/af_store_lmdb.h"
+#include "store_testutil.h"
 
 /* bytes in use: (last page + 1 - free pages) * page size, read without the store */
 static unsigned long long in_use(const char *dir)
@@ -81,29 +82,29 @@ int main(int argc, char **argv)
     apr_initialize();
     apr_pool_create(&p, NULL);
     rts = apr_pcalloc(p, sizeof(char *) * (apr_size_t) users);
-    if (af_store_open(&st, dir, (apr_size_t) 4096 * 1024 * 1024, 0, AF_STORE_NOMETASYNC, p)) {
+    if (af_store_lmdb_open(&st, dir, (apr_size_t) 4096 * 1024 * 1024, 0, AF_STORE_NOMETASYNC, p)) {
         return 1;
     }
     for (i = 0; i < users; i++) {
-        if (af_store_family_create(&fam, &rt, st, apr_psprintf(p, "user%ld@example.com", i),
-                                   "google",
-                                   "{\"email\":\"someone@example.com\",\"email_verified\":true,"
-                                   "\"name\":\"Some One\",\"groups\":[\"staff\",\"dev\"]}",
-                                   t, 14 * 86400, 3 * 86400, p) != APR_SUCCESS) {
+        if (af_test_family_create(&fam, &rt, st, apr_psprintf(p, "user%ld@example.com", i),
+                                  "google",
+                                  "{\"email\":\"someone@example.com\",\"email_verified\":true,"
+                                  "\"name\":\"Some One\",\"groups\":[\"staff\",\"dev\"]}",
+                                  t, 14 * 86400, 3 * 86400, p) != APR_SUCCESS) {
             return 1;
         }
         rts[i] = apr_pstrdup(p, rt);
     }
     af_store_close(st);
     b0 = in_use(dir);
-    if (af_store_open(&st, dir, 0, 0, AF_STORE_NOMETASYNC, p)) {
+    if (af_store_lmdb_open(&st, dir, 0, 0, AF_STORE_NOMETASYNC, p)) {
         return 1;
     }
     apr_pool_create(&it, p);
     for (j = 0; j < rotations; j++) {
         for (i = 0; i < users; i++) {
-            if (af_store_rotate(&r, st, rts[i], strlen(rts[i]), t + 600 * (j + 1), 10, 0, NULL,
-                                NULL, it) != APR_SUCCESS) {
+            if (af_test_rotate(&r, st, rts[i], strlen(rts[i]), t + 600 * (j + 1), 10, 0, it) !=
+                APR_SUCCESS) {
                 fprintf(stderr, "rotation failed\n");
                 return 1;
             }

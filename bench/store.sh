@@ -15,7 +15,7 @@ mkdir -p build/bench
 APR_CFLAGS="$(apr-1-config --cflags --cppflags --includes) $(apu-1-config --includes)"
 APR_LIBS="$(apr-1-config --link-ld --libs) $(apu-1-config --link-ld --libs)"
 # shellcheck disable=SC2086
-cc -std=gnu11 -O2 -pthread -Isrc $APR_CFLAGS -o "$BIN" bench/store_bench.c build/libauthflow.a \
+cc -std=gnu11 -O2 -pthread -Isrc -Itests/unit $APR_CFLAGS -o "$BIN" bench/store_bench.c build/libauthflow.a \
    $APR_LIBS -lcurl -ljansson -llmdb -lssl -lcrypto
 dir=""
 trap '[ -n "$dir" ] && rm -rf "$dir"' EXIT

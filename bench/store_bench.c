@@ -21,7 +21,8 @@
 
 #include <apr_general.h>
 
-#include "store/af_store.h"
+#include "store/af_store_lmdb.h"
+#include "store_testutil.h"
 
 #define FAMILIES_PER_THREAD 4
 
@@ -58,8 +59,8 @@ static void *worker(void *arg)
     for (i = 0; i < FAMILIES_PER_THREAD; i++) {
         char sub[32];
         snprintf(sub, sizeof(sub), "user-%d-%d", w->id, i);
-        if (af_store_family_create(&fam, &rt, w->st, sub, "bench", "{}", t, 14 * 86400, 3 * 86400,
-                                   w->p) != APR_SUCCESS) {
+        if (af_test_family_create(&fam, &rt, w->st, sub, "bench", "{}", t, 14 * 86400, 3 * 86400,
+                                  w->p) != APR_SUCCESS) {
             w->failed = 1;
             return NULL;
         }
@@ -68,8 +69,8 @@ static void *worker(void *arg)
     apr_pool_create(&it, w->p);
     while (now_s() < w->end) {
         for (i = 0; i < FAMILIES_PER_THREAD; i++) {
-            if (af_store_rotate(&r, w->st, rts[i], strlen(rts[i]), t + w->n, 10, 0, NULL, NULL,
-                                it) != APR_SUCCESS) {
+            if (af_test_rotate(&r, w->st, rts[i], strlen(rts[i]), t + w->n, 10, 0, it) !=
+                APR_SUCCESS) {
                 w->failed = 1;
                 return NULL;
             }
@@ -92,7 +93,7 @@ static long run_child(const char *dir, double seconds, int threads, int id, long
     int i;
 
     apr_pool_create(&p, NULL);
-    if (af_store_open(&st, dir, 0, 0, open_flags, p) != APR_SUCCESS) {
+    if (af_store_lmdb_open(&st, dir, 0, 0, open_flags, p) != APR_SUCCESS) {
         return -1;
     }
     for (i = 0; i < threads; i++) {
@@ -125,9 +126,9 @@ static void revocation_check_rate(const char *dir)
     long n = 0, i;
 
     apr_pool_create(&p, NULL);
-    if (af_store_open(&st, dir, 0, 0, 0, p) != APR_SUCCESS ||
-        af_store_family_create(&fam, &rt, st, "rev-check", "bench", "{}", 1700000000, 14 * 86400, 0,
-                               p) != APR_SUCCESS) {
+    if (af_store_lmdb_open(&st, dir, 0, 0, 0, p) != APR_SUCCESS ||
+        af_test_family_create(&fam, &rt, st, "rev-check", "bench", "{}", 1700000000, 14 * 86400, 0,
+                              p) != APR_SUCCESS) {
         fprintf(stderr, "store_bench: open failed\n");
         return;
     }

@@ -424,6 +424,7 @@ static int cmd_stats(ctl_t *c, int argc)
 
 int main(int argc, char **argv)
 {
+    af_store_opts_t opts;
     ctl_t c;
     struct stat sb;
     const char *cmd;
@@ -470,7 +471,9 @@ int main(int argc, char **argv)
         return EX_STORE;
     }
     /* single-threaded: may adopt a map another process grew */
-    rv = af_store_open(&c.st, c.store_dir, 0, 0, AF_STORE_ADOPT_MAPSIZE, c.p);
+    memset(&opts, 0, sizeof(opts));
+    opts.flags = AF_STORE_ADOPT_MAPSIZE; /* one thread: it may adopt a grown map */
+    rv = af_store_open(&c.st, c.store_dir, &opts, c.p);
     if (rv != APR_SUCCESS) {
         fprintf(stderr, "authflowctl: cannot open the store in %s: %s\n", c.store_dir,
                 AF_IS_AF_ERROR(rv) ? af_strerror(rv) : strerror(APR_TO_OS_ERROR(rv)));

@@ -174,7 +174,7 @@ static void check_store(chk_t *k, const char *dir, const char *where)
     int ok;
 
     if (stat(apr_pstrcat(k->p, dir, "/data.mdb", NULL), &sb) == 0) {
-        rv = af_store_open(&st, dir, 0, 0, 0, k->p); /* read/write, like a child */
+        rv = af_store_open(&st, dir, NULL, k->p); /* read/write, like a child */
         report(k, rv == APR_SUCCESS, "store", dir,
                rv == APR_SUCCESS ? "opened read/write" : os_reason(rv, k->p), where);
     } else if (stat(dir, &sb) == 0) {

@@ -93,6 +93,22 @@ static int code_ok(const char *code)
     return n > 0 && n <= AF_LOGIN_CODE_MAX;
 }
 
+static apr_status_t create_family(af_store_family_t **fam, const char **rt, af_store_t *st,
+                                  const char *sub, const char *provider, const char *claims,
+                                  apr_int64_t now, const af_login_conf_t *lc, apr_pool_t *p)
+{
+    af_store_login_in_t in;
+
+    memset(&in, 0, sizeof(in));
+    in.sub = sub;
+    in.provider = provider;
+    in.claims_json = claims;
+    in.now = now;
+    in.ttl = lc->r_refresh_ttl;
+    in.idle = lc->r_refresh_idle;
+    return af_store_family_create(fam, rt, st, &in, p);
+}
+
 /* The pending flow with this state, removed from flows; NULL if none. */
 static af_oidc_flow_t *take_flow(apr_array_header_t *flows, const char *state)
 {
@@ -120,7 +136,6 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
                                      apr_int64_t now)
 {
     const char *hdr = apr_table_get(r->headers_in, "Cookie"), *v = NULL, *sid;
-    af_store_rotation_t *rot = NULL;
     json_t *claims = NULL;
     apr_status_t rv;
 
@@ -139,15 +154,16 @@ apr_status_t af_login_revoke_current(request_rec *r, af_srv_conf_t *sc, af_store
     }
     if (af_cookie_get(&v, hdr, sc->r_cookie_rt, r->pool) == APR_SUCCESS &&
         af_token_refresh_check(v, strlen(v)) == APR_SUCCESS) {
-        rv = af_store_rotate(&rot, st, v, strlen(v), now, 0, 0, NULL, NULL, r->pool);
+        const char *fsid = NULL;
+
+        rv = af_store_token_family(&fsid, st, v, strlen(v), r->pool);
         if (rv == APR_SUCCESS) {
-            rv = af_store_family_revoke(st, rot->family->sid, now, r->pool);
+            rv = af_store_family_revoke(st, fsid, now, r->pool);
             if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
                 return rv;
             }
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                          "AF08022: callback: previous login %s revoked (new login)",
-                          rot->family->sid);
+                          "AF08022: callback: previous login %s revoked (new login)", fsid);
         } else if (rv == AF_ESTORE_FULL || rv == AF_ESTORE_BUSY || rv == AF_ESTORE_IO ||
                    rv == AF_ESTORE_CORRUPT) {
             return rv;
@@ -238,17 +254,15 @@ int af_handler_callback(request_rec *r, af_srv_conf_t *sc)
     claims_json = af_login_idt_claims(r, sc, id->claims, id->id_token, now);
     rv = AF_ETOOBIG;
     if (claims_json != NULL) {
-        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, claims_json, now,
-                                    lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+        rv = create_family(&fam, &rt, st, sub, pv->name, claims_json, now, lc, r->pool);
     }
     if (rv == AF_ETOOBIG) {
         claims_json = af_json_dump(id->claims, r->pool);
-        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, claims_json ? claims_json : "",
-                                    now, lc->r_refresh_ttl, lc->r_refresh_idle, r->pool);
+        rv = create_family(&fam, &rt, st, sub, pv->name, claims_json ? claims_json : "", now, lc,
+                           r->pool);
     }
     if (rv == AF_ETOOBIG) {
-        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, "", now, lc->r_refresh_ttl,
-                                    lc->r_refresh_idle, r->pool);
+        rv = create_family(&fam, &rt, st, sub, pv->name, "", now, lc, r->pool);
     }
     if (rv == APR_EINVAL) {
         return fail(r, sc, HTTP_UNAUTHORIZED, "subject_invalid", NULL, pv->name);

@@ -24,7 +24,7 @@
 #include "common/af_log.h"
 #include "httpd/af_config.h"
 #include "oidc/af_oidc.h"
-#include "store/af_store.h"
+#include "store/af_store_lmdb.h"
 #include "token/af_token.h"
 
 #define AF_LOGIN_DEFAULT_REFRESH_TTL  (14 * 86400)

@@ -79,6 +79,7 @@ static void warn_if_volatile(server_rec *s, const char *dir)
 
 int af_login_post_config(apr_pool_t *pconf, server_rec *s)
 {
+    af_store_opts_t opts;
     server_rec *v;
     long uid = -1, gid = -1;
     unsigned int readers = max_readers();
@@ -101,7 +102,9 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s)
             continue;
         }
         slot->maxreaders = readers;
-        rv = af_store_prepare(slot->dir, uid, gid, slot->mapsize, pconf);
+        memset(&opts, 0, sizeof(opts));
+        opts.mapsize = slot->mapsize;
+        rv = af_store_prepare(slot->dir, uid, gid, &opts, pconf);
         if (rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v,
                          "AF08002: AuthFlowStore %s cannot be prepared: %s", slot->dir,
@@ -116,6 +119,7 @@ int af_login_post_config(apr_pool_t *pconf, server_rec *s)
 
 void af_login_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    af_store_opts_t opts;
     server_rec *v;
     af_store_t *st = NULL;
     char buf[128];
@@ -140,7 +144,10 @@ void af_login_child_init(apr_pool_t *pchild, server_rec *s)
         if (slot == NULL || slot->st != NULL || slot->open_rv != APR_SUCCESS) {
             continue;
         }
-        slot->open_rv = af_store_open(&st, slot->dir, slot->mapsize, slot->maxreaders, 0, pchild);
+        memset(&opts, 0, sizeof(opts));
+        opts.mapsize = slot->mapsize;
+        opts.maxreaders = slot->maxreaders;
+        slot->open_rv = af_store_open(&st, slot->dir, &opts, pchild);
         if (slot->open_rv != APR_SUCCESS) {
             ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
                          "AF08004: AuthFlowStore %s cannot be opened in this process: %s; "

@@ -159,7 +159,7 @@ apr_status_t af_refresh_rotate(af_refresh_t **out, request_rec *r, const af_srv_
      * poll, report): until it has reached the browser, the old token keeps getting the same
      * successor (another tab's request is not a reuse) */
     in.pending = to_err;
-    rv = af_store_rotate2(&rot, st, &in, r->pool);
+    rv = af_store_rotate(&rot, st, &in, r->pool);
     if (rv == AF_ESTORE_UNKNOWN || rv == AF_ESTORE_EXPIRED || rv == AF_ESTORE_REUSE) {
         /* the store logged the reuse (AF03010) with the family id; no token material here */
         ap_log_rerror(APLOG_MARK, rv == AF_ESTORE_REUSE ? APLOG_NOTICE : APLOG_INFO, 0, r,

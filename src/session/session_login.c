@@ -250,7 +250,8 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
                                  const af_oidc_provider_t *pv, const af_oidc_identity_t *id,
                                  apr_pool_t *p)
 {
-    const char *sub = NULL, *snap, *rt = NULL, *at = NULL;
+    const char *sub = NULL, *rt = NULL, *at = NULL;
+    af_store_login_in_t lin;
     af_store_family_t *fam = NULL;
     apr_status_t rv;
 
@@ -262,19 +263,23 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
         return rv;
     }
     /* the snapshot with the sealed id_token; without it when too large, then empty */
-    snap = snapshot_with_idt(site, id->claims, id->id_token, in->now, p);
+    memset(&lin, 0, sizeof(lin));
+    lin.sub = sub;
+    lin.provider = pv->name;
+    lin.now = in->now;
+    lin.ttl = site->refresh_ttl;
+    lin.idle = site->refresh_idle;
+    lin.claims_json = snapshot_with_idt(site, id->claims, id->id_token, in->now, p);
     rv = AF_ETOOBIG;
-    if (snap != NULL) {
-        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, snap, in->now, site->refresh_ttl,
-                                    site->refresh_idle, p);
+    if (lin.claims_json != NULL) {
+        rv = af_store_family_create(&fam, &rt, st, &lin, p);
     }
-    if (rv == AF_ETOOBIG && (snap = af_json_dump(id->claims, p)) != NULL) {
-        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, snap, in->now, site->refresh_ttl,
-                                    site->refresh_idle, p);
+    if (rv == AF_ETOOBIG && (lin.claims_json = af_json_dump(id->claims, p)) != NULL) {
+        rv = af_store_family_create(&fam, &rt, st, &lin, p);
     }
     if (rv == AF_ETOOBIG) {
-        rv = af_store_family_create(&fam, &rt, st, sub, pv->name, "", in->now, site->refresh_ttl,
-                                    site->refresh_idle, p);
+        lin.claims_json = "";
+        rv = af_store_family_create(&fam, &rt, st, &lin, p);
     }
     if (rv == APR_EINVAL) {
         return AF_ESESS_SUBJECT;

@@ -95,7 +95,7 @@ apr_status_t af_session_rotate(af_rotated_t **out, af_effects_t *eff, const af_s
     rin.grace = site->reuse_grace;
     rin.idle = site->refresh_idle;
     rin.pending = pending;
-    rv = af_store_rotate2(&rot, st, &rin, p);
+    rv = af_store_rotate(&rot, st, &rin, p);
     if (rv == AF_ESTORE_UNKNOWN || rv == AF_ESTORE_EXPIRED || rv == AF_ESTORE_REUSE) {
         /* the store logged the reuse (AF03010) with the family id; no token material here */
         af_log_p(p, rv == AF_ESTORE_REUSE ? AF_LOG_NOTICE : AF_LOG_INFO, "AF09001",

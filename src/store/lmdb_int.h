@@ -6,7 +6,8 @@
 #include <pthread.h>
 
 #include "common/af_log.h"
-#include "store/af_store.h"
+#include "store/af_store_lmdb.h"
+#include "store/store_backend.h"
 #include "token/af_token.h"
 
 #define LM_SID_LEN 22 /* base64url of 16 random bytes */
@@ -117,8 +118,7 @@ apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t
                          apr_int64_t interval);
 /* in lmdb_rotate.c */
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
-                                 const char *sub, const char *provider, const char *claims_json,
-                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle, apr_pool_t *p);
+                                 const af_store_login_in_t *in, apr_pool_t *p);
 apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const af_store_rotate_in_t *in,
                           apr_pool_t *p);
 apr_status_t af_lm_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now);

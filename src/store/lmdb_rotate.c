@@ -46,9 +46,10 @@ static int put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, con
 }
 
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
-                                 const char *sub, const char *provider, const char *claims_json,
-                                 apr_int64_t now, apr_int64_t ttl, apr_int64_t idle, apr_pool_t *p)
+                                 const af_store_login_in_t *in, apr_pool_t *p)
 {
+    const char *sub = in->sub, *provider = in->provider, *claims_json = in->claims_json;
+    apr_int64_t now = in->now, ttl = in->ttl, idle = in->idle;
     lm_t *lm = st->impl;
     MDB_txn *txn = NULL;
     MDB_val k, v;
@@ -240,9 +241,7 @@ typedef struct lm_req_t {
     const char *rt;
     apr_size_t rt_len;
     apr_int64_t now, grace, idle;
-    int pending; /* the successor reaches the browser later (af_store_delivered) */
-    af_store_rt_gen_fn *gen;
-    void *baton;
+    int pending;   /* the successor reaches the browser later (af_store_delivered) */
     apr_pool_t *p; /* the caller's pool: the caller is blocked while the leader uses it */
     unsigned char h[AF_RT_HASH_LEN], k_old[32];
     af_store_rotation_t *res;
@@ -270,7 +269,7 @@ static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_
         r->rv = AF_ESTORE_CORRUPT; /* an active token that is not the family's current one */
         return MDB_SUCCESS;
     }
-    r->rv = r->gen ? r->gen(&nrt, r->baton, r->p) : af_token_refresh_new(&nrt, r->p);
+    r->rv = af_token_refresh_new(&nrt, r->p);
     if (r->rv == APR_SUCCESS && (nrt == NULL || strlen(nrt) != AF_RT_LEN)) {
         r->rv = AF_EINTERNAL;
     }
@@ -504,8 +503,6 @@ apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const af_st
     req.grace = in->grace;
     req.idle = in->idle;
     req.pending = in->pending;
-    req.gen = in->gen;
-    req.baton = in->baton;
     req.p = p;
     req.res = apr_pcalloc(p, sizeof(*req.res));
     req.rv = AF_EINTERNAL;

@@ -1,7 +1,38 @@
-/* store.c -- the backend-independent face of the store: dispatch through the vtable. */
+/* store.c -- the backend-independent face of the store: open by name, dispatch through
+ * the vtable. */
 #include <string.h>
 
-#include "store/af_store.h"
+#include "store/af_store_lmdb.h"
+#include "store/store_backend.h"
+
+apr_status_t af_store_prepare(const char *where, long uid, long gid, const af_store_opts_t *opts,
+                              apr_pool_t *p)
+{
+    return af_store_lmdb_prepare(where, uid, gid, opts ? opts->mapsize : 0, p);
+}
+
+apr_status_t af_store_open(af_store_t **st, const char *where, const af_store_opts_t *opts,
+                           apr_pool_t *p)
+{
+    af_store_opts_t none;
+
+    if (opts == NULL) {
+        memset(&none, 0, sizeof(none));
+        opts = &none;
+    }
+    return af_store_lmdb_open(st, where, opts->mapsize, opts->maxreaders, opts->flags, p);
+}
+
+const char *af_store_backend(const af_store_t *st)
+{
+    return st->ops->name;
+}
+
+apr_status_t af_store_usage(apr_uint64_t *size, apr_uint64_t *used, af_store_t *st)
+{
+    *size = *used = 0;
+    return st->ops->usage != NULL ? st->ops->usage(size, used, st) : APR_ENOTIMPL;
+}
 
 void af_store_close(af_store_t *st)
 {
@@ -11,32 +42,13 @@ void af_store_close(af_store_t *st)
 }
 
 apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
-                                    const char *sub, const char *provider, const char *claims_json,
-                                    apr_int64_t now, apr_int64_t ttl, apr_int64_t idle,
-                                    apr_pool_t *p)
+                                    const af_store_login_in_t *in, apr_pool_t *p)
 {
-    return st->ops->family_create(fam, rt, st, sub, provider, claims_json, now, ttl, idle, p);
+    return st->ops->family_create(fam, rt, st, in, p);
 }
 
-apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st, const char *rt,
-                             apr_size_t rt_len, apr_int64_t now, apr_int64_t grace,
-                             apr_int64_t idle, af_store_rt_gen_fn *gen, void *baton, apr_pool_t *p)
-{
-    af_store_rotate_in_t in;
-
-    memset(&in, 0, sizeof(in));
-    in.rt = rt;
-    in.rt_len = rt_len;
-    in.now = now;
-    in.grace = grace;
-    in.idle = idle;
-    in.gen = gen;
-    in.baton = baton;
-    return st->ops->rotate(out, st, &in, p);
-}
-
-apr_status_t af_store_rotate2(af_store_rotation_t **out, af_store_t *st,
-                              const af_store_rotate_in_t *in, apr_pool_t *p)
+apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st,
+                             const af_store_rotate_in_t *in, apr_pool_t *p)
 {
     return st->ops->rotate(out, st, in, p);
 }

@@ -385,7 +385,8 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_flow_consume,
                                         af_lm_delivered,
                                         af_lm_token_family,
-                                        af_lm_lease};
+                                        af_lm_lease,
+                                        af_store_map_use};
 
 static int env_exists(const char *dir)
 {
@@ -444,8 +445,8 @@ static apr_status_t env_open(lm_t *lm, const char *dir, apr_size_t mapsize, unsi
     return APR_SUCCESS;
 }
 
-apr_status_t af_store_open(af_store_t **out, const char *dir, apr_size_t mapsize,
-                           unsigned int maxreaders, int flags, apr_pool_t *p)
+apr_status_t af_store_lmdb_open(af_store_t **out, const char *dir, apr_size_t mapsize,
+                                unsigned int maxreaders, int flags, apr_pool_t *p)
 {
     af_store_t *st = apr_pcalloc(p, sizeof(*st));
     lm_t *lm = apr_pcalloc(p, sizeof(*lm));
@@ -568,8 +569,8 @@ apr_status_t af_store_map_use(apr_uint64_t *size, apr_uint64_t *used, af_store_t
     return APR_SUCCESS;
 }
 
-apr_status_t af_store_prepare(const char *dir, long uid, long gid, apr_size_t mapsize,
-                              apr_pool_t *p)
+apr_status_t af_store_lmdb_prepare(const char *dir, long uid, long gid, apr_size_t mapsize,
+                                   apr_pool_t *p)
 {
     static const char *const files[] = {"data.mdb", "lock.mdb", NULL};
     lm_t lm;

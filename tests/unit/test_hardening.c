@@ -15,6 +15,7 @@
 #include "store/af_store.h"
 #include "token/af_token.h"
 #include "af_testutil.h"
+#include "store_testutil.h"
 
 #define T0    1700000000LL
 #define TTL   (14 * 86400LL)
@@ -28,7 +29,7 @@ static void setup(void)
 {
     pool = af_test_pool();
     af_test_tmpdir(dir, sizeof(dir), "af_hard");
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
 }
 
 static void teardown(void)
@@ -48,7 +49,7 @@ static apr_status_t rot(af_store_rotation_t **r, const char *rt, apr_int64_t now
     in.now = now;
     in.grace = GRACE;
     in.pending = pending;
-    return af_store_rotate2(r, st, &in, pool);
+    return af_store_rotate(r, st, &in, pool);
 }
 
 static const char *login(const char **sid)
@@ -57,7 +58,7 @@ static const char *login(const char **sid)
     const char *rt;
 
     ck_assert_int_eq(
-        af_store_family_create(&fam, &rt, st, "alice@idp", "idp", "{}", T0, TTL, 0, pool),
+        af_test_family_create(&fam, &rt, st, "alice@idp", "idp", "{}", T0, TTL, 0, pool),
         APR_SUCCESS);
     *sid = fam->sid;
     return rt;

@@ -16,6 +16,7 @@
 #include "session/af_session.h"
 #include "session/af_tcache.h"
 #include "af_testutil.h"
+#include "store_testutil.h"
 
 #define T0 1700000000LL
 
@@ -65,7 +66,7 @@ static void setup(void)
     af_test_tmpdir(dir, sizeof(dir), "af_sess");
     ck_assert_int_eq(af_key_generate(&key, AF_ALG_ES256, "k1", pool), APR_SUCCESS);
     memset(&rt, 0, sizeof(rt));
-    ck_assert_int_eq(af_store_open(&rt.store, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&rt.store, dir, 0, 0, 0, pool), APR_SUCCESS);
     ck_assert_int_eq(af_tcache_create(&rt.tcache, pool), APR_SUCCESS);
     site = make_site(pool);
 }
@@ -97,9 +98,9 @@ static const char *login_cookies(const char **sid, const char **at, const char *
     af_store_family_t *fam;
     const char *r, *a;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &r, rt.store, "alice@idp", "idp",
-                                            "{\"sub\":\"alice\",\"email\":\"a@example.com\"}", now,
-                                            site->refresh_ttl, 0, pool),
+    ck_assert_int_eq(af_test_family_create(&fam, &r, rt.store, "alice@idp", "idp",
+                                           "{\"sub\":\"alice\",\"email\":\"a@example.com\"}", now,
+                                           site->refresh_ttl, 0, pool),
                      APR_SUCCESS);
     ck_assert_int_eq(
         af_session_mint(&a, site, "alice@idp", fam->sid, "idp",

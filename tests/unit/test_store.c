@@ -20,6 +20,7 @@
 #include "store/af_store.h"
 #include "token/af_token.h"
 #include "af_testutil.h"
+#include "store_testutil.h"
 
 #define T0    1700000000LL
 #define TTL   (14 * 86400LL)
@@ -47,7 +48,7 @@ static af_store_t *open_store(apr_size_t mapsize)
 {
     af_store_t *st = NULL;
 
-    ck_assert_int_eq(af_store_open(&st, dir, mapsize, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, mapsize, 0, 0, pool), APR_SUCCESS);
     return st;
 }
 
@@ -56,8 +57,8 @@ static const char *login(af_store_t *st, const char *sub, af_store_family_t **fa
     af_store_family_t *fam;
     const char *rt;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, sub, "google", "{\"email\":\"a@b.c\"}",
-                                            T0, TTL, IDLE, pool),
+    ck_assert_int_eq(af_test_family_create(&fam, &rt, st, sub, "google", "{\"email\":\"a@b.c\"}",
+                                           T0, TTL, IDLE, pool),
                      APR_SUCCESS);
     if (fam_out) {
         *fam_out = fam;
@@ -69,8 +70,7 @@ static const char *rotate_ok(af_store_t *st, const char *rt, apr_int64_t now, in
 {
     af_store_rotation_t *r = NULL;
 
-    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), now, GRACE, 0, NULL, NULL, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_test_rotate(&r, st, rt, strlen(rt), now, GRACE, 0, pool), APR_SUCCESS);
     ck_assert_int_eq(r->replayed, replayed);
     return r->refresh_token;
 }
@@ -79,7 +79,7 @@ static apr_status_t rotate_rv(af_store_t *st, const char *rt, apr_int64_t now)
 {
     af_store_rotation_t *r = NULL;
 
-    return af_store_rotate(&r, st, rt, strlen(rt), now, GRACE, 0, NULL, NULL, pool);
+    return af_test_rotate(&r, st, rt, strlen(rt), now, GRACE, 0, pool);
 }
 
 /* The raw bytes of the whole environment file. */
@@ -140,7 +140,7 @@ START_TEST(test_G02_rotation_keeps_family_and_expiry)
 
     ck_assert_uint_eq(strlen(fam->sid), 22);
     ck_assert_int_eq(fam->expires, T0 + TTL);
-    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + 3600, GRACE, 0, NULL, NULL, pool),
+    ck_assert_int_eq(af_test_rotate(&r, st, rt, strlen(rt), T0 + 3600, GRACE, 0, pool),
                      APR_SUCCESS);
     ck_assert_str_ne(r->refresh_token, rt);
     ck_assert_int_eq(af_token_refresh_check(r->refresh_token, strlen(r->refresh_token)),
@@ -272,9 +272,8 @@ START_TEST(test_G07_idle_timeout)
     /* a per-call idle overrides the stored one */
     {
         af_store_rotation_t *r;
-        ck_assert_int_eq(
-            af_store_rotate(&r, st, rt, strlen(rt), T0 + IDLE + 61, GRACE, 60, NULL, NULL, pool),
-            AF_ESTORE_EXPIRED);
+        ck_assert_int_eq(af_test_rotate(&r, st, rt, strlen(rt), T0 + IDLE + 61, GRACE, 60, pool),
+                         AF_ESTORE_EXPIRED);
     }
 }
 END_TEST
@@ -285,7 +284,7 @@ START_TEST(test_G07_absolute_lifetime)
     af_store_family_t *fam;
     const char *rt;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0, 1000, 0, pool),
+    ck_assert_int_eq(af_test_family_create(&fam, &rt, st, "alice", "p", NULL, T0, 1000, 0, pool),
                      APR_SUCCESS);
     rt = rotate_ok(st, rt, T0 + 999, 0);
     ck_assert_int_eq(rotate_rv(st, rt, T0 + 1000), AF_ESTORE_EXPIRED);
@@ -416,13 +415,13 @@ START_TEST(test_G10_map_full_fails_closed)
     /* fill the map with logins until LMDB says MDB_MAP_FULL, then rotate them (a login
      * grows up to AF_STORE_KEEP_ROTATED rotated tokens) until a rotation hits it too */
     for (n = 0; n < MAXF && rv == APR_SUCCESS; n += rv == APR_SUCCESS) {
-        rv = af_store_family_create(&fams[n], &rts[n], st, apr_psprintf(pool, "user%d", n), "p",
-                                    NULL, T0, TTL, IDLE, pool);
+        rv = af_test_family_create(&fams[n], &rts[n], st, apr_psprintf(pool, "user%d", n), "p",
+                                   NULL, T0, TTL, IDLE, pool);
     }
     ck_assert_int_eq(rv, AF_ESTORE_FULL);
     for (j = n - 1; j >= 0 && rt == NULL; j--) {
         for (k = 0; k <= AF_STORE_KEEP_ROTATED; k++, i++) {
-            rv = af_store_rotate(&r, st, rts[j], strlen(rts[j]), T0 + i, 0, 0, NULL, NULL, pool);
+            rv = af_test_rotate(&r, st, rts[j], strlen(rts[j]), T0 + i, 0, 0, pool);
             if (rv != APR_SUCCESS) {
                 rt = rts[j];
                 fam = fams[j];
@@ -436,15 +435,13 @@ START_TEST(test_G10_map_full_fails_closed)
     ck_assert_int_eq(af_store_family_get(&before, st, fam->sid, pool), APR_SUCCESS);
     /* reads still work; the presented token was not consumed */
     ck_assert_int_eq(af_store_family_is_revoked(st, fam->sid), APR_SUCCESS);
-    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + i, 0, 0, NULL, NULL, pool),
-                     AF_ESTORE_FULL);
-    ck_assert_int_eq(af_store_family_create(&fam, &next, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
+    ck_assert_int_eq(af_test_rotate(&r, st, rt, strlen(rt), T0 + i, 0, 0, pool), AF_ESTORE_FULL);
+    ck_assert_int_eq(af_test_family_create(&fam, &next, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
                      AF_ESTORE_FULL);
     af_store_close(st);
     /* with room again, the very same token rotates normally (it was still active) */
     st = open_store(1024 * 1024);
-    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + i, 0, 0, NULL, NULL, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_test_rotate(&r, st, rt, strlen(rt), T0 + i, 0, 0, pool), APR_SUCCESS);
     ck_assert_int_eq(r->replayed, 0);
     ck_assert_uint_eq(r->generation, before->generation + 1);
     ck_assert_int_eq(af_store_family_get(&after, st, before->sid, pool), APR_SUCCESS);
@@ -460,7 +457,7 @@ START_TEST(test_G10_timestamps_after_2038)
     const char *rt, *rt2;
     apr_uint64_t purged;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "alice", "p", NULL, t, TTL, IDLE, pool),
+    ck_assert_int_eq(af_test_family_create(&fam, &rt, st, "alice", "p", NULL, t, TTL, IDLE, pool),
                      APR_SUCCESS);
     rt2 = rotate_ok(st, rt, t + 100, 0);
     ck_assert_int_eq(af_store_family_get(&got, st, fam->sid, pool), APR_SUCCESS);
@@ -488,7 +485,7 @@ START_TEST(test_G10_readers_full_fails_closed)
     char c;
 
     /* the first opener sizes the reader table: one slot */
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 1, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 1, 0, pool), APR_SUCCESS);
     rt = login(st, "alice", &fam);
     ck_assert_int_eq(af_store_family_is_revoked(st, fam->sid), APR_SUCCESS); /* slot freed */
     ck_assert_int_eq(pipe(ready), 0);
@@ -522,8 +519,7 @@ START_TEST(test_G10_readers_full_fails_closed)
     ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     /* the dead process's slot is reclaimed on the next READERS_FULL (mdb_reader_check) */
     ck_assert_int_eq(af_store_family_is_revoked(st, fam->sid), APR_SUCCESS);
-    ck_assert_int_eq(af_store_rotate(&r, st, rt, strlen(rt), T0 + 2, GRACE, 0, NULL, NULL, pool),
-                     APR_SUCCESS);
+    ck_assert_int_eq(af_test_rotate(&r, st, rt, strlen(rt), T0 + 2, GRACE, 0, pool), APR_SUCCESS);
 }
 END_TEST
 
@@ -535,15 +531,16 @@ START_TEST(test_G10_prepare_creates_private_env)
     struct stat s;
     af_store_t *st;
 
-    ck_assert_int_eq(af_store_prepare(sub, -1, -1, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_prepare(sub, -1, -1, 0, pool), APR_SUCCESS);
     ck_assert_int_eq(stat(sub, &s), 0);
     ck_assert_int_eq(s.st_mode & 0777, 0700);
     ck_assert_int_eq(stat(apr_pstrcat(pool, sub, "/data.mdb", NULL), &s), 0);
     ck_assert_int_eq(s.st_mode & 0777, 0600);
-    ck_assert_int_eq(af_store_open(&st, sub, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, sub, 0, 0, 0, pool), APR_SUCCESS);
     ck_assert_int_eq(af_store_stale_readers(st), 0);
-    ck_assert_int_ne(af_store_open(&st, apr_pstrcat(pool, dir, "/missing", NULL), 0, 0, 0, pool),
-                     APR_SUCCESS);
+    ck_assert_int_ne(
+        af_store_lmdb_open(&st, apr_pstrcat(pool, dir, "/missing", NULL), 0, 0, 0, pool),
+        APR_SUCCESS);
 }
 END_TEST
 
@@ -572,7 +569,7 @@ START_TEST(test_D04_flow_single_use_across_processes)
 
             close(gate[1]);
             apr_pool_create(&cp, NULL);
-            if (af_store_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS) {
+            if (af_store_lmdb_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS) {
                 _exit(3);
             }
             if (read(gate[0], &c, 1) < 0) {

@@ -18,6 +18,7 @@
 #include "store/lmdb_int.h"
 #include "token/af_token.h"
 #include "af_testutil.h"
+#include "store_testutil.h"
 
 #define T0    1700000000LL
 #define TTL   (14 * 86400LL)
@@ -47,7 +48,7 @@ static af_store_t *open_store(apr_size_t mapsize)
 {
     af_store_t *st = NULL;
 
-    ck_assert_int_eq(af_store_open(&st, dir, mapsize, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, mapsize, 0, 0, pool), APR_SUCCESS);
     return st;
 }
 
@@ -56,8 +57,8 @@ static const char *login(af_store_t *st, const char *sub, af_store_family_t **fa
     af_store_family_t *fam;
     const char *rt;
 
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, sub, "google", "{\"email\":\"a@b.c\"}",
-                                            T0, TTL, IDLE, pool),
+    ck_assert_int_eq(af_test_family_create(&fam, &rt, st, sub, "google", "{\"email\":\"a@b.c\"}",
+                                           T0, TTL, IDLE, pool),
                      APR_SUCCESS);
     if (fam_out) {
         *fam_out = fam;
@@ -74,7 +75,7 @@ static apr_status_t rotate(const char **next, af_store_t *st, const char *rt, ap
     apr_status_t rv;
 
     apr_pool_create(&it, p);
-    rv = af_store_rotate(&r, st, rt, strlen(rt), now, GRACE, 0, NULL, NULL, it);
+    rv = af_test_rotate(&r, st, rt, strlen(rt), now, GRACE, 0, it);
     if (rv == APR_SUCCESS && next != NULL) {
         *next = apr_pstrdup(p, r->refresh_token);
     }
@@ -221,8 +222,8 @@ START_TEST(test_G07_sweep_frees_a_full_map)
     int i, n = 0;
 
     for (i = 0; i < 10000 && rv == APR_SUCCESS; i++) {
-        rv = af_store_family_create(&fam, &rt, st, apr_psprintf(pool, "user%d", i), "p", NULL,
-                                    T0 + i, 600, 0, pool);
+        rv = af_test_family_create(&fam, &rt, st, apr_psprintf(pool, "user%d", i), "p", NULL,
+                                   T0 + i, 600, 0, pool);
         n += rv == APR_SUCCESS;
     }
     ck_assert_int_eq(rv, AF_ESTORE_FULL);
@@ -231,7 +232,7 @@ START_TEST(test_G07_sweep_frees_a_full_map)
     ck_assert_uint_eq(purged, 2 * (apr_uint64_t) n);
     ck_assert_int_eq(af_store_stats(&stats, st, T0), APR_SUCCESS);
     ck_assert_uint_eq(stats.families, 0);
-    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
+    ck_assert_int_eq(af_test_family_create(&fam, &rt, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
                      APR_SUCCESS);
 }
 END_TEST
@@ -298,7 +299,8 @@ START_TEST(test_G07_lease_one_holder_per_interval)
 
             close(gate[1]);
             apr_pool_create(&cp, NULL);
-            if (af_store_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS || read(gate[0], &c, 1) < 0 ||
+            if (af_store_lmdb_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS ||
+                read(gate[0], &c, 1) < 0 ||
                 af_store_lease(&got, cs, "sweep", T0 + 5000, 600) != APR_SUCCESS) {
                 _exit(3);
             }
@@ -328,15 +330,15 @@ START_TEST(test_G10_map_full_logged_once)
 
     first = login(st, "alice", NULL);
     for (i = 0; i < 10000 && rv == APR_SUCCESS; i++) {
-        rv = af_store_family_create(&fam, &rt, st, apr_psprintf(pool, "user%d", i), "p", NULL, T0,
-                                    TTL, IDLE, pool);
+        rv = af_test_family_create(&fam, &rt, st, apr_psprintf(pool, "user%d", i), "p", NULL, T0,
+                                   TTL, IDLE, pool);
     }
     ck_assert_int_eq(rv, AF_ESTORE_FULL);
     af_test_log_capture(AF_LOG_DEBUG);
     for (i = 0; i < 200; i++) {
         ck_assert_int_eq(rotate(NULL, st, first, T0 + 1, pool), AF_ESTORE_FULL);
         ck_assert_int_eq(
-            af_store_family_create(&fam, &rt, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
+            af_test_family_create(&fam, &rt, st, "bob", "p", NULL, T0, TTL, IDLE, pool),
             AF_ESTORE_FULL);
     }
     /* 400 failures: at most one error line per operation kind */
@@ -356,8 +358,8 @@ START_TEST(test_G10_new_logins_leave_a_reserve)
 
     first = login(st, "alice", NULL);
     for (i = 0; i < 10000 && rv == APR_SUCCESS; i++) {
-        rv = af_store_family_create(&fam, &rt, st, apr_psprintf(pool, "user%d", i), "p", NULL, T0,
-                                    TTL, IDLE, pool);
+        rv = af_test_family_create(&fam, &rt, st, apr_psprintf(pool, "user%d", i), "p", NULL, T0,
+                                   TTL, IDLE, pool);
     }
     ck_assert_int_eq(rv, AF_ESTORE_FULL);
     ck_assert_int_eq(af_store_flow_consume(st, "flow", 4, T0, T0 + 600), AF_ESTORE_FULL);
@@ -409,11 +411,11 @@ static void grow_elsewhere(void)
         int i;
 
         apr_pool_create(&cp, NULL);
-        if (af_store_open(&cs, dir, 16 * 1024 * 1024, 0, 0, cp) != APR_SUCCESS) {
+        if (af_store_lmdb_open(&cs, dir, 16 * 1024 * 1024, 0, 0, cp) != APR_SUCCESS) {
             _exit(3);
         }
         for (i = 0; i < 6000; i++) {
-            if (af_store_family_create(&f, &t, cs, "bob", "p", NULL, T0, TTL, IDLE, cp) !=
+            if (af_test_family_create(&f, &t, cs, "bob", "p", NULL, T0, TTL, IDLE, cp) !=
                 APR_SUCCESS) {
                 _exit(4);
             }
@@ -456,7 +458,7 @@ START_TEST(test_H07_tools_adopt_a_grown_map)
     const char *rt;
 
     /* a single-threaded tool (authflowctl) may remap */
-    ck_assert_int_eq(af_store_open(&st, dir, 1024 * 1024, 0, AF_STORE_ADOPT_MAPSIZE, pool),
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 1024 * 1024, 0, AF_STORE_ADOPT_MAPSIZE, pool),
                      APR_SUCCESS);
     rt = login(st, "alice", &fam);
     grow_elsewhere();

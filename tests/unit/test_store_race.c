@@ -21,6 +21,7 @@
 #include "store/lmdb_int.h"
 #include "token/af_token.h"
 #include "af_testutil.h"
+#include "store_testutil.h"
 
 #define T0    1700000000LL
 #define TTL   (14 * 86400LL)
@@ -82,12 +83,12 @@ static void race_worker(race_t *race, int i, int go, int done)
     char c = 0;
 
     apr_pool_create(&cp, NULL);
-    if (af_store_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS) { /* after fork */
+    if (af_store_lmdb_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS) { /* after fork */
         _exit(3);
     }
     while (read(go, &c, 1) == 1 && c == 'g') {
         apr_pool_create(&it, cp);
-        rv = af_store_rotate(&r, cs, race->rt, AF_RT_LEN, race->now, GRACE, 0, NULL, NULL, it);
+        rv = af_test_rotate(&r, cs, race->rt, AF_RT_LEN, race->now, GRACE, 0, it);
         race->slot[i].rv = rv;
         if (rv == APR_SUCCESS) {
             race->slot[i].replayed = r->replayed;
@@ -127,11 +128,11 @@ static void g04(int n, int reps)
         close(go[i][0]);
     }
     /* the parent opens its own environment only after every fork */
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (rep = 0; rep < reps; rep++) {
         apr_pool_create(&rp, pool);
         ck_assert_int_eq(
-            af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0 + rep, TTL, IDLE, rp),
+            af_test_family_create(&fam, &rt, st, "alice", "p", NULL, T0 + rep, TTL, IDLE, rp),
             APR_SUCCESS);
         memcpy(race->rt, rt, AF_RT_LEN);
         race->now = T0 + rep;
@@ -162,9 +163,9 @@ static void g04(int n, int reps)
         ck_assert_uint_eq(stats.tokens, 2 * (apr_uint64_t) (rep + 1) + (apr_uint64_t) rep / 20);
         ck_assert_uint_eq(stats.reuse_detections, 0);
         if (rep % 20 == 19) { /* now and then: the successor is the live token */
-            ck_assert_int_eq(af_store_rotate(&r, st, race->slot[0].rt, AF_RT_LEN, T0 + rep + 1,
-                                             GRACE, 0, NULL, NULL, rp),
-                             APR_SUCCESS);
+            ck_assert_int_eq(
+                af_test_rotate(&r, st, race->slot[0].rt, AF_RT_LEN, T0 + rep + 1, GRACE, 0, rp),
+                APR_SUCCESS);
             ck_assert_int_eq(r->replayed, 0);
         }
         apr_pool_destroy(rp);
@@ -220,7 +221,7 @@ static void *thr_rotate(void *arg)
     thr_t *t = arg;
 
     pthread_barrier_wait(t->bar);
-    t->rv = af_store_rotate(&t->r, t->st, t->rt, AF_RT_LEN, t->now, GRACE, 0, NULL, NULL, t->p);
+    t->rv = af_test_rotate(&t->r, t->st, t->rt, AF_RT_LEN, t->now, GRACE, 0, t->p);
     return NULL;
 }
 
@@ -246,10 +247,10 @@ START_TEST(test_G04_race_32_threads_same_token)
     const char *rt;
     int i, rep, rotated;
 
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (rep = 0; rep < 50; rep++) {
         ck_assert_int_eq(
-            af_store_family_create(&fam, &rt, st, "alice", "p", NULL, T0, TTL, IDLE, pool),
+            af_test_family_create(&fam, &rt, st, "alice", "p", NULL, T0, TTL, IDLE, pool),
             APR_SUCCESS);
         pthread_barrier_init(&bar, NULL, G04_THREADS);
         for (i = 0; i < G04_THREADS; i++) {
@@ -285,12 +286,12 @@ START_TEST(test_G04_threads_group_commit_many_families)
     unsigned long b0;
     int i;
 
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     pthread_barrier_init(&bar, NULL, G04_THREADS);
     for (i = 0; i < G04_THREADS; i++) {
         memset(&t[i], 0, sizeof(t[i]));
         ck_assert_int_eq(
-            af_store_family_create(&fams[i], &t[i].rt, st, "u", "p", NULL, T0, TTL, IDLE, pool),
+            af_test_family_create(&fams[i], &t[i].rt, st, "u", "p", NULL, T0, TTL, IDLE, pool),
             APR_SUCCESS);
         t[i].st = st;
         t[i].bar = &bar;
@@ -335,7 +336,7 @@ static void storm_child(storm_slot_t *slots, int k, const char *d)
     int i;
 
     apr_pool_create(&cp, NULL);
-    if (af_store_open(&cs, d, 0, 0, 0, cp) != APR_SUCCESS) {
+    if (af_store_lmdb_open(&cs, d, 0, 0, 0, cp) != APR_SUCCESS) {
         _exit(3);
     }
     for (;;) {
@@ -343,8 +344,7 @@ static void storm_child(storm_slot_t *slots, int k, const char *d)
             storm_slot_t *s = &slots[i];
             int w = __atomic_load_n(&s->which, __ATOMIC_ACQUIRE);
             apr_pool_create(&it, cp);
-            if (af_store_rotate(&r, cs, s->rt[w], AF_RT_LEN, now, 3600, 0, NULL, NULL, it) !=
-                APR_SUCCESS) {
+            if (af_test_rotate(&r, cs, s->rt[w], AF_RT_LEN, now, 3600, 0, it) != APR_SUCCESS) {
                 _exit(5);
             }
             /* the "response" reaches the client: write the other buffer, then flip */
@@ -458,10 +458,10 @@ START_TEST(test_G11_kill9_rotation_storm)
     long total = 0;
     int i, round, status, stale_seen = 0;
 
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (i = 0; i < G11_FAMILIES; i++) {
         ck_assert_int_eq(
-            af_store_family_create(&fam, &rt, st, "storm", "p", NULL, T0, TTL, IDLE, pool),
+            af_test_family_create(&fam, &rt, st, "storm", "p", NULL, T0, TTL, IDLE, pool),
             APR_SUCCESS);
         fams[i] = fam;
         memcpy(slots[i].rt[0], rt, AF_RT_LEN);
@@ -493,7 +493,7 @@ START_TEST(test_G11_kill9_rotation_storm)
                           "a storm child failed (exit %d)", WEXITSTATUS(status));
         }
         /* a restart: the next child_init reclaims stale reader slots */
-        ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+        ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
         stale_seen += af_store_stale_readers(st);
         af_store_close(st);
     }
@@ -501,11 +501,11 @@ START_TEST(test_G11_kill9_rotation_storm)
     ck_assert_msg(total > 50, "storm too small: %ld rotations", total);
     check_invariants(fams);
     /* the token each client holds still works: active, or within grace its successor */
-    ck_assert_int_eq(af_store_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
     for (i = 0; i < G11_FAMILIES; i++) {
-        ck_assert_int_eq(af_store_rotate(&r, st, slots[i].rt[slots[i].which], AF_RT_LEN, T0 + 200,
-                                         3600, 0, NULL, NULL, pool),
-                         APR_SUCCESS);
+        ck_assert_int_eq(
+            af_test_rotate(&r, st, slots[i].rt[slots[i].which], AF_RT_LEN, T0 + 200, 3600, 0, pool),
+            APR_SUCCESS);
         ck_assert_int_eq(af_store_family_is_revoked(st, fams[i]->sid), APR_SUCCESS);
     }
     ck_assert_int_eq(af_store_stats(&stats, st, T0 + 200), APR_SUCCESS);
