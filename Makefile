@@ -15,6 +15,7 @@ PYTHON    ?= /usr/bin/python3
 BUILD     := build
 WERROR    ?=
 WC_WERROR := -Wc,-Werror
+comma     := ,
 
 APR_CFLAGS := $(shell apr-1-config --cflags --cppflags --includes 2>/dev/null) \
               $(shell apu-1-config --includes 2>/dev/null)
@@ -66,7 +67,7 @@ $(CORE_LIB): $(CORE_OBJ)
 $(MODULE): $(GLUE_SRC) $(GLUE_HDR) $(CORE_HDR) $(CORE_LIB)
 	@mkdir -p $(BUILD)/apxs
 	$(APXS) -c -o $(BUILD)/apxs/mod_authflow.la -Isrc \
-	    -Wc,-std=gnu11 -Wc,-Wall -Wc,-Wextra -Wc,-Wno-unused-parameter -Wc,-fvisibility=hidden \
+	    -Wc,-std=gnu11 $(addprefix -Wc$(comma),$(WARN)) -Wc,-fvisibility=hidden \
 	    $(if $(WERROR),$(WC_WERROR)) $(GLUE_SRC) \
 	    -Wl,--exclude-libs,ALL $(CORE_LIB) $(DEP_LIBS) >$(BUILD)/apxs.log 2>&1 \
 	    || { cat $(BUILD)/apxs.log; exit 1; }

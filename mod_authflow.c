@@ -10,6 +10,7 @@
 
 static void af_register_hooks(apr_pool_t *p)
 {
+    af_lifecycle_register_hooks(p);
     af_gate_register_hooks(p);
     af_authz_register_hooks(p);
     af_handler_register_hooks(p);

@@ -86,11 +86,11 @@ static const char *authflow_claim_parse(cmd_parms *cmd, const char *require_line
     return NULL;
 }
 
+/* now() of the claim language: the module clock, the same as the gate's (the request
+ * time plus AuthFlowTestClockOffset) -- one clock. */
 static apr_int64_t request_clock(void *baton)
 {
-    const request_rec *r = baton;
-
-    return (apr_int64_t) apr_time_sec(r->request_time);
+    return af_request_now((const request_rec *) baton);
 }
 
 static const char *short_source(request_rec *r, const af_policy_t *pol)
@@ -172,6 +172,8 @@ static const json_t *expr_claim(ap_expr_eval_ctx_t *ctx, const void *data, const
     return af_policy_path_get(path, claims);
 }
 
+/* The one claim renderer (af_policy_claim_text): the same text as env and headers get;
+ * absent, null or refused (control characters, too long) is "". */
 static const char *expr_claim_string(ap_expr_eval_ctx_t *ctx, const void *data, const char *arg)
 {
     const char *s = af_policy_claim_text(expr_claim(ctx, data, arg), ",", ctx->p);
@@ -192,7 +194,9 @@ static apr_array_header_t *expr_claim_list(ap_expr_eval_ctx_t *ctx, const void *
     n = json_is_array(v) ? json_array_size(v) : 1;
     for (i = 0; i < n; i++) {
         const json_t *e = json_is_array(v) ? json_array_get(v, i) : v;
-        *(const char **) apr_array_push(list) = af_policy_claim_text(e, ",", ctx->p);
+        const char *t = af_policy_claim_text(e, ",", ctx->p);
+
+        *(const char **) apr_array_push(list) = t ? t : "";
     }
     return list;
 }

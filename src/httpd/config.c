@@ -1,31 +1,26 @@
-/* config.c -- directives, create and merge of the per-server and per-directory config.
+/* config.c -- the directive table, create/merge of the per-server and per-directory
+ * configuration, and the directive handlers (the key directives are in config_keys.c).
  *
- * Values are validated here by pure checks, keys are loaded and checked here (so a bad
- * key stops `apachectl -t`), and every message names the directive.  Defaults are not
- * applied here: see af_config_resolve() (config_check.c) and the getters in af_config.h.
+ * Values are validated here by pure checks and every message names the directive;
+ * defaults are applied in one place, resolve.c (check_config), never here.  Every field
+ * starts unset (AF_UNSET, NULL, 0 for counts) and merge is one line per field, the
+ * added (inner) scope winning when set.
  */
 #include <string.h>
 
 #include <httpd.h>
 #include <http_config.h>
 
-#include <apr_file_info.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
-#include <http_log.h>
 #include <http_core.h>
+#include <http_log.h>
 #include <http_main.h>
 
 #include "common/af_error.h"
 #include "common/af_parse.h"
-#include "http/af_http.h"
-#include "httpd/af_config.h"
+#include "common/af_url.h"
 #include "httpd/af_httpd.h"
-#include "httpd/login.h"
-#include "httpd/refresh.h"
-#include "jose/af_jose_errors.h"
-
-APLOG_USE_MODULE(authflow);
 
 /* ---- create / merge ------------------------------------------------------------------ */
 
@@ -33,22 +28,44 @@ void *af_config_srv_create(apr_pool_t *p, server_rec *s)
 {
     af_srv_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->clock_skew = AF_UNSET;
-    c->access_ttl = AF_UNSET;
+    c->clock_skew = c->access_ttl = AF_UNSET;
     c->token_cache = AF_UNSET;
+    c->refresh_ttl = c->refresh_idle = c->reuse_grace = c->sweep_interval = AF_UNSET;
     c->scrub = apr_hash_make(p);
     return c;
 }
 
 static apr_array_header_t *append(apr_pool_t *p, apr_array_header_t *a, apr_array_header_t *b)
 {
-    if (a == NULL) {
-        return b;
+    return a == NULL ? b : b == NULL ? a : apr_array_append(p, a, b);
+}
+
+/* providers: the virtual host's own, plus the main server's of other names */
+static void merge_providers(apr_pool_t *p, af_srv_conf_t *c, const af_srv_conf_t *base,
+                            const af_srv_conf_t *add)
+{
+    int i, j, dup;
+
+    if (base->providers == NULL || add->providers == NULL) {
+        c->providers = add->providers ? add->providers : base->providers;
+        c->prov_where = add->providers ? add->prov_where : base->prov_where;
+        return;
     }
-    if (b == NULL) {
-        return a;
+    c->providers = apr_array_copy(p, add->providers);
+    c->prov_where = apr_array_copy(p, add->prov_where);
+    for (i = 0; i < base->providers->nelts; i++) {
+        const af_oidc_provider_t *b = APR_ARRAY_IDX(base->providers, i, af_oidc_provider_t *);
+
+        for (dup = 0, j = 0; j < add->providers->nelts; j++) {
+            dup |=
+                strcmp(APR_ARRAY_IDX(add->providers, j, af_oidc_provider_t *)->name, b->name) == 0;
+        }
+        if (!dup) {
+            APR_ARRAY_PUSH(c->providers, const af_oidc_provider_t *) = b;
+            APR_ARRAY_PUSH(c->prov_where, const char *) =
+                APR_ARRAY_IDX(base->prov_where, i, const char *);
+        }
     }
-    return apr_array_append(p, a, b);
 }
 
 #define MERGE_PTR(f) c->f = add->f != NULL ? add->f : base->f
@@ -73,7 +90,17 @@ void *af_config_srv_merge(apr_pool_t *p, void *basev, void *addv)
     c->test_clock_set = add->test_clock_set || base->test_clock_set;
     c->test_clock_offset = add->test_clock_set ? add->test_clock_offset : base->test_clock_offset;
     c->scrub = apr_hash_overlay(p, add->scrub, base->scrub);
-    c->login = af_login_conf_merge(p, base->login, add->login);
+    merge_providers(p, c, base, add);
+    MERGE_PTR(store);
+    c->mapsize = add->mapsize ? add->mapsize : base->mapsize;
+    MERGE_PTR(token_claims);
+    c->return_to = append(p, base->return_to, add->return_to);
+    MERGE_INT(refresh_ttl);
+    MERGE_INT(refresh_idle);
+    MERGE_INT(reuse_grace);
+    MERGE_INT(sweep_interval);
+    MERGE_PTR(samesite);
+    MERGE_PTR(template_dir);
     return c;
 }
 
@@ -81,25 +108,20 @@ void *af_config_dir_create(apr_pool_t *p, char *dir)
 {
     af_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
-    c->unauth = AF_UNSET;
-    c->export_all = AF_UNSET;
-    c->forward_token = AF_UNSET;
-    c->check_revocation = AF_UNSET;
-    c->refresh = AF_UNSET;
+    c->unauth = c->export_all = c->forward_token = c->check_revocation = c->refresh = AF_UNSET;
     return c;
 }
 
 void *af_config_dir_merge(apr_pool_t *p, void *basev, void *addv)
 {
     af_dir_conf_t *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
+    const af_dir_conf_t *from = add->n_from > 0 ? add : base;
 
     MERGE_INT(unauth);
-    if (add->n_from > 0) {
-        c->n_from = add->n_from, c->from[0] = add->from[0], c->from[1] = add->from[1];
-    } else {
-        c->n_from = base->n_from, c->from[0] = base->from[0], c->from[1] = base->from[1];
-    }
-    MERGE_PTR(user_claim);
+    c->n_from = from->n_from;
+    c->from[0] = from->from[0];
+    c->from[1] = from->from[1];
+    MERGE_PTR(user_path);
     c->exports = append(p, base->exports, add->exports);
     MERGE_INT(export_all);
     MERGE_INT(forward_token);
@@ -109,14 +131,27 @@ void *af_config_dir_merge(apr_pool_t *p, void *basev, void *addv)
     return c;
 }
 
+void af_dir_opts(af_gate_opts_t *o, const af_dir_conf_t *dc)
+{
+    memset(o, 0, sizeof(*o));
+    o->unauth = dc->unauth == AF_UNSET ? AF_UNAUTH_AUTO : dc->unauth;
+    o->n_from = dc->n_from;
+    o->from[0] = dc->from[0];
+    o->from[1] = dc->from[1];
+    o->user_path = dc->user_path;
+    o->check_revocation = dc->check_revocation == AF_UNSET ? 1 : dc->check_revocation;
+    o->refresh = dc->refresh != 0;
+    o->login = dc->login;
+}
+
 /* ---- helpers ------------------------------------------------------------------------- */
 
-static const char *dname(cmd_parms *cmd)
+const char *af_config_dname(cmd_parms *cmd)
 {
     return cmd->directive ? cmd->directive->directive : cmd->cmd->name;
 }
 
-static af_srv_conf_t *srv_of(cmd_parms *cmd)
+af_srv_conf_t *af_config_srv(cmd_parms *cmd)
 {
     af_srv_conf_t *sc = ap_get_module_config(cmd->server->module_config, &authflow_module);
 
@@ -126,7 +161,9 @@ static af_srv_conf_t *srv_of(cmd_parms *cmd)
     return sc;
 }
 
-static int has_ctl(const char *s)
+#define dname af_config_dname
+
+int af_config_has_ctl(const char *s)
 {
     for (; *s; s++) {
         if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f) {
@@ -152,6 +189,14 @@ static int is_token(const char *s)
     return 1;
 }
 
+static int is_name(const char *s, apr_size_t max)
+{
+    apr_size_t n = strlen(s);
+
+    return n > 0 && n <= max &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
+}
+
 char *af_config_norm_name(apr_pool_t *p, const char *name)
 {
     char *n = apr_pstrdup(p, name), *c;
@@ -162,15 +207,41 @@ char *af_config_norm_name(apr_pool_t *p, const char *name)
     return n;
 }
 
+static const char *duration(cmd_parms *cmd, apr_int64_t *out, const char *arg, apr_int64_t min,
+                            apr_int64_t max, const char *range)
+{
+    apr_int64_t v;
+
+    if (af_parse_duration(&v, arg) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (90s, 10m, 12h, 14d, seconds)",
+                            dname(cmd), arg);
+    }
+    if (v < min || v > max) {
+        return apr_psprintf(cmd->pool, "%s: %s %s", dname(cmd), arg, range);
+    }
+    *out = v;
+    return NULL;
+}
+
+static const char *path_arg(cmd_parms *cmd, const char **out, const char *arg)
+{
+    const char *path = ap_server_root_relative(cmd->pool, arg);
+
+    if (path == NULL || *arg == '\0' || af_config_has_ctl(arg)) {
+        return apr_psprintf(cmd->pool, "%s: bad path '%s'", dname(cmd), arg);
+    }
+    *out = path;
+    return NULL;
+}
+
 /* ---- server directives --------------------------------------------------------------- */
 
 static const char *set_base_url(cmd_parms *cmd, void *d, const char *arg)
 {
-    af_srv_conf_t *sc = srv_of(cmd);
-    const char *rest;
+    af_srv_conf_t *sc = af_config_srv(cmd);
     apr_size_t len = strlen(arg);
 
-    if (af_http_url_check(arg) != APR_SUCCESS) {
+    if (!af_url_ok(arg)) {
         return apr_psprintf(cmd->pool,
                             "%s: '%s' must be an https URL (http only on a loopback host)",
                             dname(cmd), arg);
@@ -179,8 +250,7 @@ static const char *set_base_url(cmd_parms *cmd, void *d, const char *arg)
         len--;
     }
     arg = apr_pstrmemdup(cmd->pool, arg, len);
-    rest = strstr(arg, "://") + 3;
-    if (strpbrk(rest, "/?#") != NULL || has_ctl(arg)) {
+    if (strpbrk(strstr(arg, "://") + 3, "/?#") != NULL) {
         return apr_psprintf(cmd->pool,
                             "%s: '%s' must be an origin (scheme://host[:port]), "
                             "without path, query or fragment",
@@ -192,11 +262,11 @@ static const char *set_base_url(cmd_parms *cmd, void *d, const char *arg)
 
 static const char *set_endpoint(cmd_parms *cmd, void *d, const char *arg)
 {
-    af_srv_conf_t *sc = srv_of(cmd);
+    af_srv_conf_t *sc = af_config_srv(cmd);
     apr_size_t len = strlen(arg);
 
     if (arg[0] != '/' || len < 2 || arg[len - 1] == '/' || strpbrk(arg, "?#%\\ ") != NULL ||
-        has_ctl(arg) || strstr(arg, "//") != NULL) {
+        af_config_has_ctl(arg) || strstr(arg, "//") != NULL) {
         return apr_psprintf(cmd->pool, "%s: '%s' must be a path like /auth", dname(cmd), arg);
     }
     sc->endpoint = arg;
@@ -205,10 +275,10 @@ static const char *set_endpoint(cmd_parms *cmd, void *d, const char *arg)
 
 static const char *set_string(cmd_parms *cmd, void *d, const char *arg)
 {
-    af_srv_conf_t *sc = srv_of(cmd);
+    af_srv_conf_t *sc = af_config_srv(cmd);
     int off = (int) (apr_uintptr_t) cmd->info;
 
-    if (*arg == '\0' || has_ctl(arg) || strlen(arg) > 1024) {
+    if (*arg == '\0' || af_config_has_ctl(arg) || strlen(arg) > 1024) {
         return apr_psprintf(cmd->pool, "%s: value must be 1..1024 printable characters",
                             dname(cmd));
     }
@@ -216,51 +286,59 @@ static const char *set_string(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
-static const char *set_duration(cmd_parms *cmd, void *d, const char *arg)
+static const char *set_clock_skew(cmd_parms *cmd, void *d, const char *arg)
 {
-    af_srv_conf_t *sc = srv_of(cmd);
-    apr_int64_t v;
+    return duration(cmd, &af_config_srv(cmd)->clock_skew, arg, 0, AF_MAX_CLOCK_SKEW,
+                    "is above the maximum of 300 seconds");
+}
 
-    if (af_parse_duration(&v, arg) != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not a duration (90s, 10m, 12h, 14d, seconds)",
-                            dname(cmd), arg);
-    }
-    if (strcmp(cmd->cmd->name, "AuthFlowClockSkew") == 0) {
-        if (v > AF_MAX_CLOCK_SKEW) {
-            return apr_psprintf(cmd->pool, "%s: %s is above the maximum of %d seconds", dname(cmd),
-                                arg, AF_MAX_CLOCK_SKEW);
-        }
-        sc->clock_skew = v;
-    } else {
-        if (v < 1 || v > 86400) {
-            return apr_psprintf(cmd->pool, "%s: %s must be between 1s and 1d", dname(cmd), arg);
-        }
-        sc->access_ttl = v;
-    }
-    return NULL;
+static const char *set_access_ttl(cmd_parms *cmd, void *d, const char *arg)
+{
+    return duration(cmd, &af_config_srv(cmd)->access_ttl, arg, 1, 86400,
+                    "must be between 1s and 1d");
+}
+
+static const char *set_lifetime(cmd_parms *cmd, void *d, const char *arg)
+{
+    af_srv_conf_t *sc = af_config_srv(cmd);
+
+    return duration(cmd,
+                    strcmp(cmd->cmd->name, "AuthFlowRefreshTTL") == 0 ? &sc->refresh_ttl
+                                                                      : &sc->refresh_idle,
+                    arg, 60, 366 * 86400, "must be between 1m and 366d");
+}
+
+static const char *set_reuse_grace(cmd_parms *cmd, void *d, const char *arg)
+{
+    return duration(cmd, &af_config_srv(cmd)->reuse_grace, arg, 0, 60,
+                    "is above the maximum of 60s");
+}
+
+static const char *set_sweep_interval(cmd_parms *cmd, void *d, const char *arg)
+{
+    return duration(cmd, &af_config_srv(cmd)->sweep_interval, arg, 0, 7 * 86400,
+                    "must be 0 (off) or between 1s and 7d");
 }
 
 static const char *set_cookie_prefix(cmd_parms *cmd, void *d, const char *arg)
 {
-    af_srv_conf_t *sc = srv_of(cmd);
-
     if (!is_token(arg) || strlen(arg) > 64) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid cookie name (token, <= 64)",
                             dname(cmd), arg);
     }
-    sc->cookie_prefix = arg;
+    af_config_srv(cmd)->cookie_prefix = arg;
     return NULL;
 }
 
 static const char *set_token_cache(cmd_parms *cmd, void *d, int on)
 {
-    srv_of(cmd)->token_cache = on;
+    af_config_srv(cmd)->token_cache = on;
     return NULL;
 }
 
 static const char *set_test_clock(cmd_parms *cmd, void *d, const char *arg)
 {
-    af_srv_conf_t *sc = srv_of(cmd);
+    af_srv_conf_t *sc = af_config_srv(cmd);
     char *end;
     apr_int64_t v;
 
@@ -279,193 +357,153 @@ static const char *set_test_clock(cmd_parms *cmd, void *d, const char *arg)
     return NULL;
 }
 
-/* "kid=ID" / "alg=ALG" options of the key directives. */
-static const char *key_opts(cmd_parms *cmd, int argc, char *const argv[], const char **kid,
-                            af_alg_t *alg)
+static const char *set_store(cmd_parms *cmd, void *d, const char *arg)
 {
+    return path_arg(cmd, &af_config_srv(cmd)->store, arg);
+}
+
+static const char *set_template_dir(cmd_parms *cmd, void *d, const char *arg)
+{
+    return path_arg(cmd, &af_config_srv(cmd)->template_dir, arg);
+}
+
+static const char *set_mapsize(cmd_parms *cmd, void *d, const char *arg)
+{
+    apr_uint64_t v;
+
+    if (af_parse_size(&v, arg) != APR_SUCCESS || v < 1024 * 1024 ||
+        v > (apr_uint64_t) 1024 * 1024 * 1024 * 1024) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not a size between 1M and 1T (256M, 1G)",
+                            dname(cmd), arg);
+    }
+    af_config_srv(cmd)->mapsize = v;
+    return NULL;
+}
+
+static const char *set_token_claims(cmd_parms *cmd, void *d, int argc, char *const argv[])
+{
+    af_srv_conf_t *sc = af_config_srv(cmd);
     int i;
 
-    *kid = NULL;
-    *alg = AF_ALG_UNKNOWN;
-    for (i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "kid=", 4) == 0 && argv[i][4] != '\0' && !has_ctl(argv[i])) {
-            *kid = argv[i] + 4;
-        } else if (strncmp(argv[i], "alg=", 4) == 0) {
-            *alg = af_alg_from_name(argv[i] + 4);
-            if (*alg == AF_ALG_UNKNOWN) {
-                return apr_psprintf(cmd->pool, "%s: unknown or forbidden algorithm '%s'",
-                                    dname(cmd), argv[i] + 4);
-            }
-        } else {
-            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (kid=ID, alg=ALG)", dname(cmd),
-                                argv[i]);
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: takes one or more claim names", dname(cmd));
+    }
+    sc->token_claims = apr_array_make(cmd->pool, argc, sizeof(const char *));
+    for (i = 0; i < argc; i++) {
+        if (!is_name(argv[i], 64)) {
+            return apr_psprintf(cmd->pool, "%s: '%s' is not a claim name", dname(cmd), argv[i]);
         }
+        APR_ARRAY_PUSH(sc->token_claims, const char *) = argv[i];
     }
     return NULL;
 }
 
-static const char *load_key(cmd_parms *cmd, int argc, char *const argv[], af_key_t **out)
+static const char *set_return_to(cmd_parms *cmd, void *d, int argc, char *const argv[])
 {
-    const char *kid, *why = NULL, *path, *err;
-    af_alg_t alg;
-    apr_status_t rv;
-
-    if (argc < 1 || argc > 3) {
-        return apr_psprintf(cmd->pool, "%s: takes FILE [kid=ID] [alg=ALG]", dname(cmd));
-    }
-    if ((err = key_opts(cmd, argc, argv, &kid, &alg)) != NULL) {
-        return err;
-    }
-    path = ap_server_root_relative(cmd->pool, argv[0]);
-    if (path == NULL) {
-        return apr_psprintf(cmd->pool, "%s: bad path '%s'", dname(cmd), argv[0]);
-    }
-    rv = af_key_load_file(out, path, alg, kid, &why, cmd->pool);
-    if (rv != APR_SUCCESS) {
-        return apr_psprintf(cmd->pool, "%s: cannot use key %s: %s%s%s%s", dname(cmd), path,
-                            AF_IS_AF_ERROR(rv) ? af_strerror(rv) : "cannot read file",
-                            why ? " (" : "", why ? why : "", why ? ")" : "");
-    }
-    if ((*out)->kid == NULL) {
-        (*out)->kid = af_key_thumbprint(*out, cmd->pool);
-    }
-    return NULL;
-}
-
-static const char *set_signing_key(cmd_parms *cmd, void *d, int argc, char *const argv[])
-{
-    af_srv_conf_t *sc = srv_of(cmd);
-    af_key_t *key = NULL;
-    const char *err;
-
-    if (sc->signing_key != NULL) {
-        return apr_psprintf(cmd->pool, "%s: given twice (use AuthFlowVerifyKey for old keys)",
-                            dname(cmd));
-    }
-    if ((err = load_key(cmd, argc, argv, &key)) != NULL) {
-        return err;
-    }
-    if (!key->is_private) {
-        return apr_psprintf(cmd->pool, "%s: %s is not a private key (it must sign)", dname(cmd),
-                            argv[0]);
-    }
-    sc->signing_key = key;
-    return NULL;
-}
-
-static const char *set_verify_key(cmd_parms *cmd, void *d, int argc, char *const argv[])
-{
-    af_srv_conf_t *sc = srv_of(cmd);
-    af_key_t *key = NULL;
-    const char *err;
-
-    if ((err = load_key(cmd, argc, argv, &key)) != NULL) {
-        return err;
-    }
-    if (sc->verify == NULL) {
-        sc->verify = apr_array_make(cmd->pool, 2, sizeof(af_key_t *));
-    }
-    APR_ARRAY_PUSH(sc->verify, af_key_t *) = key;
-    return NULL;
-}
-
-static const char *parse_alg_list(cmd_parms *cmd, const char *list, unsigned *mask)
-{
-    char *copy = apr_pstrdup(cmd->temp_pool, list), *tok, *last = NULL;
-    af_alg_t alg;
-
-    *mask = 0;
-    for (tok = apr_strtok(copy, ",", &last); tok; tok = apr_strtok(NULL, ",", &last)) {
-        alg = af_alg_from_name(tok);
-        if (alg == AF_ALG_UNKNOWN) {
-            return apr_psprintf(cmd->pool, "%s: unknown or forbidden algorithm '%s'", dname(cmd),
-                                tok);
-        }
-        *mask |= 1u << alg;
-    }
-    if (*mask == 0) {
-        return apr_psprintf(cmd->pool, "%s: empty alg= list", dname(cmd));
-    }
-    return NULL;
-}
-
-static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *const argv[])
-{
-    af_srv_conf_t *sc = srv_of(cmd);
-    af_trust_t *t;
-    const char *err, *why = NULL, *ca = NULL;
+    af_srv_conf_t *sc = af_config_srv(cmd);
+    const char *o;
+    apr_size_t n;
     int i;
-    apr_status_t rv;
 
-    if (argc < 2 || argc > 5) {
-        return apr_psprintf(cmd->pool, "%s: takes ISSUER JWKS [aud=A] [alg=A,B] [ca=FILE]",
-                            dname(cmd));
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: takes one or more origins", dname(cmd));
     }
-    t = apr_pcalloc(cmd->pool, sizeof(*t));
-    t->issuer = argv[0];
-    t->jwks = argv[1];
-    if (*t->issuer == '\0' || has_ctl(t->issuer)) {
-        return apr_psprintf(cmd->pool, "%s: empty or invalid issuer", dname(cmd));
-    }
-    for (i = 2; i < argc; i++) {
-        if (strncmp(argv[i], "aud=", 4) == 0 && argv[i][4] != '\0' && !has_ctl(argv[i])) {
-            t->aud = argv[i] + 4;
-        } else if (strncmp(argv[i], "alg=", 4) == 0) {
-            if ((err = parse_alg_list(cmd, argv[i] + 4, &t->alg_mask)) != NULL) {
-                return err;
-            }
-        } else if (strncmp(argv[i], "ca=", 3) == 0 && argv[i][3] != '\0') {
-            apr_finfo_t fi;
-
-            ca = ap_server_root_relative(cmd->pool, argv[i] + 3);
-            if (ca == NULL || apr_stat(&fi, ca, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS ||
-                fi.filetype != APR_REG) {
-                return apr_psprintf(cmd->pool, "%s: CA file '%s' not found", dname(cmd),
-                                    argv[i] + 3);
-            }
-        } else {
-            return apr_psprintf(cmd->pool, "%s: unknown option '%s' (aud=, alg=, ca=)", dname(cmd),
-                                argv[i]);
+    for (i = 0; i < argc; i++) {
+        n = strlen(argv[i]);
+        while (n > 0 && argv[i][n - 1] == '/') {
+            n--;
         }
-    }
-    if (sc->trust != NULL) {
-        for (i = 0; i < sc->trust->nelts; i++) {
-            if (strcmp(APR_ARRAY_IDX(sc->trust, i, af_trust_t *)->issuer, t->issuer) == 0) {
-                return apr_psprintf(cmd->pool, "%s: issuer %s given twice", dname(cmd), t->issuer);
-            }
-        }
-    }
-    if (strncasecmp(t->jwks, "https://", 8) == 0 || strncasecmp(t->jwks, "http://", 7) == 0) {
-        af_jwks_opts_t opts;
-
-        memset(&opts, 0, sizeof(opts));
-        opts.alg_mask = t->alg_mask;
-        opts.ca_file = ca;
-        rv = af_jwks_cache_create(&t->cache, t->jwks, &opts, cmd->pool);
-        if (rv != APR_SUCCESS) {
+        o = apr_pstrmemdup(cmd->pool, argv[i], n);
+        if (!af_url_ok(o) || strchr(o, '*') != NULL || strpbrk(strstr(o, "://") + 3, "/?#")) {
             return apr_psprintf(cmd->pool,
-                                "%s: JWKS URL '%s' refused: must be https (http only on a "
-                                "loopback host)",
-                                dname(cmd), t->jwks);
+                                "%s: '%s' is not an origin (https://host[:port], http only on "
+                                "loopback; no wildcards, paths or empty values)",
+                                dname(cmd), argv[i]);
         }
-    } else {
-        const char *path = ap_server_root_relative(cmd->pool, t->jwks);
+        if (sc->return_to == NULL) {
+            sc->return_to = apr_array_make(cmd->pool, 2, sizeof(const char *));
+        }
+        APR_ARRAY_PUSH(sc->return_to, const char *) = af_url_origin(o, cmd->pool);
+    }
+    return NULL;
+}
 
-        rv = path ? af_jwks_load_file(&t->keys, path, 0, t->alg_mask, 0, &why, cmd->pool)
-                  : APR_EBADPATH;
-        if (rv != APR_SUCCESS) {
-            return apr_psprintf(cmd->pool, "%s: cannot use JWKS file %s: %s", dname(cmd), t->jwks,
-                                why ? why : "bad path");
-        }
-        if (t->keys->keys->nelts == 0) {
-            return apr_psprintf(cmd->pool, "%s: JWKS file %s has no usable key", dname(cmd),
-                                t->jwks);
+static const char *set_samesite(cmd_parms *cmd, void *d, const char *arg)
+{
+    static const char *const values[] = {"Lax", "Strict", "None"};
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        if (strcasecmp(arg, values[i]) == 0) {
+            af_config_srv(cmd)->samesite = values[i];
+            return NULL;
         }
     }
-    if (sc->trust == NULL) {
-        sc->trust = apr_array_make(cmd->pool, 2, sizeof(af_trust_t *));
+    return apr_psprintf(cmd->pool, "%s: '%s' is not Lax, Strict or None", dname(cmd), arg);
+}
+
+static const char *root_relative(void *baton, const char *path, apr_pool_t *p)
+{
+    return ap_server_root_relative(p, path);
+}
+
+/* <AuthFlowProvider NAME> ... </AuthFlowProvider>: httpd keeps the body lines as child
+ * nodes of the container; each goes through the OIDC core's one parser of provider keys
+ * (af_oidc_provider_key), so an unknown key stops configtest naming it, the file and line. */
+static const char *provider_block(cmd_parms *cmd, void *d, const char *arg)
+{
+    af_srv_conf_t *sc = af_config_srv(cmd);
+    const ap_directive_t *dir = cmd->directive, *c;
+    const char *end = ap_strrchr_c(arg, '>'), *name, *err, *argv[8], *args, *w;
+    af_oidc_provider_t *pv;
+    int i, argc;
+
+    if ((err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT)) != NULL) {
+        return err;
     }
-    APR_ARRAY_PUSH(sc->trust, af_trust_t *) = t;
+    if (end == NULL || end[1] != '\0') {
+        return "<AuthFlowProvider> directive missing closing '>'";
+    }
+    name = apr_pstrmemdup(cmd->pool, arg, (apr_size_t) (end - arg));
+    name = ap_getword_conf(cmd->pool, &name);
+    if (!is_name(name, 64)) {
+        return apr_psprintf(cmd->pool,
+                            "<AuthFlowProvider %s>: the name must be 1..64 letters, "
+                            "digits, '-', '_' or '.'",
+                            name);
+    }
+    for (i = 0; sc->providers != NULL && i < sc->providers->nelts; i++) {
+        if (strcmp(APR_ARRAY_IDX(sc->providers, i, af_oidc_provider_t *)->name, name) == 0) {
+            return apr_psprintf(cmd->pool, "<AuthFlowProvider %s>: defined twice", name);
+        }
+    }
+    pv = af_oidc_provider_make(name, cmd->pool);
+    for (c = dir ? dir->first_child : NULL; c != NULL; c = c->next) {
+        if (c->first_child != NULL || c->directive[0] == '<') {
+            return apr_psprintf(cmd->pool,
+                                "<AuthFlowProvider %s>: %s at %s:%d: no sections allowed inside",
+                                name, c->directive, c->filename, c->line_num);
+        }
+        for (argc = 0, args = c->args ? c->args : ""; *args && argc < 8; argv[argc++] = w) {
+            if (*(w = ap_getword_conf(cmd->pool, &args)) == '\0' && *args == '\0') {
+                break;
+            }
+        }
+        err = *args != '\0' ? apr_psprintf(cmd->pool, "%s: too many arguments", c->directive)
+                            : af_oidc_provider_key(pv, c->directive, argc, argv, root_relative,
+                                                   NULL, cmd->pool);
+        if (err != NULL) {
+            return apr_psprintf(cmd->pool, "<AuthFlowProvider %s>: %s (%s:%d)", name, err,
+                                c->filename, c->line_num);
+        }
+    }
+    if (sc->providers == NULL) {
+        sc->providers = apr_array_make(cmd->pool, 2, sizeof(af_oidc_provider_t *));
+        sc->prov_where = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(sc->providers, af_oidc_provider_t *) = pv;
+    APR_ARRAY_PUSH(sc->prov_where, const char *) =
+        dir ? apr_psprintf(cmd->pool, "%s:%d", dir->filename, dir->line_num) : "?";
     return NULL;
 }
 
@@ -473,22 +511,18 @@ static const char *set_trust_issuer(cmd_parms *cmd, void *d, int argc, char *con
 
 static const char *set_unauth(cmd_parms *cmd, void *dv, const char *arg)
 {
+    static const char *const modes[] = {"auto", "redirect", "401", "pass"};
     af_dir_conf_t *dc = dv;
+    int i;
 
-    srv_of(cmd);
-    if (strcasecmp(arg, "auto") == 0) {
-        dc->unauth = AF_UNAUTH_AUTO;
-    } else if (strcasecmp(arg, "redirect") == 0) {
-        dc->unauth = AF_UNAUTH_REDIRECT;
-    } else if (strcmp(arg, "401") == 0) {
-        dc->unauth = AF_UNAUTH_401;
-    } else if (strcasecmp(arg, "pass") == 0) {
-        dc->unauth = AF_UNAUTH_PASS;
-    } else {
-        return apr_psprintf(cmd->pool, "%s: '%s' is not auto, redirect, 401 or pass", dname(cmd),
-                            arg);
+    af_config_srv(cmd);
+    for (i = 0; i < 4; i++) {
+        if (strcasecmp(arg, modes[i]) == 0) {
+            dc->unauth = i; /* af_unauth_t, in this order */
+            return NULL;
+        }
     }
-    return NULL;
+    return apr_psprintf(cmd->pool, "%s: '%s' is not auto, redirect, 401 or pass", dname(cmd), arg);
 }
 
 static const char *set_token_from(cmd_parms *cmd, void *dv, int argc, char *const argv[])
@@ -496,7 +530,7 @@ static const char *set_token_from(cmd_parms *cmd, void *dv, int argc, char *cons
     af_dir_conf_t *dc = dv;
     int i, v;
 
-    srv_of(cmd);
+    af_config_srv(cmd);
     if (argc < 1 || argc > 2) {
         return apr_psprintf(cmd->pool, "%s: takes cookie, bearer or both", dname(cmd));
     }
@@ -517,16 +551,25 @@ static const char *set_token_from(cmd_parms *cmd, void *dv, int argc, char *cons
     return NULL;
 }
 
+/* A claim path of the claim language's grammar, compiled now (one path grammar for
+ * REMOTE_USER, AuthFlowExport, Require authflow-claim and authflow_claim()). */
+static const char *claim_path(cmd_parms *cmd, const af_policy_path_t **out, const char *arg)
+{
+    af_policy_path_t *path = NULL;
+    const char *err = NULL;
+
+    if (strlen(arg) > 256 || af_policy_path_compile(&path, &err, arg, cmd->pool) != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool, "%s: invalid claim path '%s'%s%s", dname(cmd), arg,
+                            err ? ": " : "", err ? err : "");
+    }
+    *out = path;
+    return NULL;
+}
+
 static const char *set_user_claim(cmd_parms *cmd, void *dv, const char *arg)
 {
-    af_dir_conf_t *dc = dv;
-
-    srv_of(cmd);
-    if (*arg == '\0' || has_ctl(arg) || strlen(arg) > 256) {
-        return apr_psprintf(cmd->pool, "%s: invalid claim path", dname(cmd));
-    }
-    dc->user_claim = arg;
-    return NULL;
+    af_config_srv(cmd);
+    return claim_path(cmd, &((af_dir_conf_t *) dv)->user_path, arg);
 }
 
 static int is_env_name(const char *s)
@@ -586,67 +629,66 @@ static int is_reserved_env(const char *name)
 static const char *set_export(cmd_parms *cmd, void *dv, int argc, char *const argv[])
 {
     af_dir_conf_t *dc = dv;
-    af_srv_conf_t *sc = srv_of(cmd);
-    af_export_t *e;
+    af_srv_conf_t *sc = af_config_srv(cmd);
+    int in_htaccess = cmd->pool != cmd->server->process->pconf;
+    af_export_spec_t e;
+    const char *err;
     char *norm;
 
     if (argc < 3 || argc > 4) {
         return apr_psprintf(cmd->pool, "%s: takes header|env NAME PATH [join=SEP]", dname(cmd));
     }
-    e = apr_pcalloc(cmd->pool, sizeof(*e));
+    memset(&e, 0, sizeof(e));
     if (strcasecmp(argv[0], "header") == 0) {
-        e->to_header = 1;
+        e.to_header = 1;
     } else if (strcasecmp(argv[0], "env") != 0) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not header or env", dname(cmd), argv[0]);
     }
-    e->name = argv[1];
-    e->path = argv[2];
-    e->sep = ",";
+    e.name = argv[1];
+    e.sep = ",";
     if (argc == 4) {
-        if (strncmp(argv[3], "join=", 5) != 0 || has_ctl(argv[3]) || strlen(argv[3]) > 21) {
+        if (strncmp(argv[3], "join=", 5) != 0 || af_config_has_ctl(argv[3]) ||
+            strlen(argv[3]) > 21) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not join=SEP", dname(cmd), argv[3]);
         }
-        e->sep = argv[3] + 5;
+        e.sep = argv[3] + 5;
     }
-    if (*e->path == '\0' || has_ctl(e->path)) {
-        return apr_psprintf(cmd->pool, "%s: invalid claim path", dname(cmd));
+    if ((err = claim_path(cmd, &e.path, argv[2])) != NULL) {
+        return err;
     }
-    if (e->to_header) {
-        if (!is_token(e->name) || strlen(e->name) > 128) {
+    if (e.to_header) {
+        if (!is_token(e.name) || strlen(e.name) > 128) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not a valid header name", dname(cmd),
-                                e->name);
+                                e.name);
         }
-        norm = af_config_norm_name(cmd->pool, e->name);
+        norm = af_config_norm_name(cmd->pool, e.name);
         if (strcmp(norm, "AUTHORIZATION") == 0 || strcmp(norm, "COOKIE") == 0 ||
             strcmp(norm, "HOST") == 0 || strcmp(norm, "CONTENT_LENGTH") == 0 ||
             strcmp(norm, "TRANSFER_ENCODING") == 0) {
             return apr_psprintf(cmd->pool, "%s: header %s cannot carry a claim", dname(cmd),
-                                e->name);
+                                e.name);
         }
-        if (cmd->pool != cmd->server->process->pconf && strncmp(norm, "AUTHFLOW_", 9) != 0) {
-            /* .htaccess: the vhost's scrub list is fixed at startup, so only names that are
-             * always scrubbed are allowed here */
-            return apr_psprintf(cmd->pool,
-                                "%s: in .htaccess, header names must start with "
-                                "AuthFlow-",
-                                dname(cmd));
+        if (in_htaccess && strncmp(norm, "AUTHFLOW_", 9) != 0) {
+            /* the scrub set is fixed at startup: only names always scrubbed are allowed */
+            return apr_psprintf(
+                cmd->pool, "%s: in .htaccess, header names must start with AuthFlow-", dname(cmd));
         }
-        if (cmd->pool == cmd->server->process->pconf) {
+        if (!in_htaccess) {
             apr_hash_set(sc->scrub, norm, APR_HASH_KEY_STRING, norm);
         }
-    } else if (!is_env_name(e->name)) {
+    } else if (!is_env_name(e.name)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is not a valid variable name ([A-Za-z0-9_])",
-                            dname(cmd), e->name);
-    } else if (is_reserved_env(e->name)) {
+                            dname(cmd), e.name);
+    } else if (is_reserved_env(e.name)) {
         return apr_psprintf(cmd->pool,
                             "%s: env %s is reserved (a CGI/server variable, a loader variable "
                             "or AUTHFLOW_*); choose another name, e.g. USER_%s",
-                            dname(cmd), e->name, e->name);
+                            dname(cmd), e.name, e.name);
     }
     if (dc->exports == NULL) {
-        dc->exports = apr_array_make(cmd->pool, 4, sizeof(af_export_t));
+        dc->exports = apr_array_make(cmd->pool, 4, sizeof(af_export_spec_t));
     }
-    APR_ARRAY_PUSH(dc->exports, af_export_t) = *e;
+    APR_ARRAY_PUSH(dc->exports, af_export_spec_t) = e;
     return NULL;
 }
 
@@ -654,11 +696,21 @@ static const char *set_dir_flag(cmd_parms *cmd, void *dv, int on)
 {
     af_dir_conf_t *dc = dv;
 
-    srv_of(cmd);
-    if (strcmp(cmd->cmd->name, "AuthFlowExportAll") == 0) {
-        dc->export_all = on;
+    af_config_srv(cmd); /* marks the server used, never from .htaccess */
+    *(int *) ((char *) dc + (apr_uintptr_t) cmd->info) = on;
+    return NULL;
+}
+
+static const char *set_refresh(cmd_parms *cmd, void *dv, const char *arg)
+{
+    af_dir_conf_t *dc = dv;
+
+    if (strcasecmp(arg, "auto") == 0 || strcasecmp(arg, "on") == 0) {
+        dc->refresh = 1;
+    } else if (strcasecmp(arg, "off") == 0) {
+        dc->refresh = 0;
     } else {
-        dc->forward_token = on;
+        return apr_psprintf(cmd->pool, "%s: '%s' is not auto or off", dname(cmd), arg);
     }
     return NULL;
 }
@@ -667,20 +719,18 @@ static const char *set_login(cmd_parms *cmd, void *dv, const char *arg)
 {
     af_dir_conf_t *dc = dv;
 
-    srv_of(cmd);
+    af_config_srv(cmd);
     if (strstr(arg, "://") != NULL) {
-        if (af_http_url_check(arg) != APR_SUCCESS || has_ctl(arg) || strchr(arg, '#')) {
+        if (!af_url_ok(arg)) {
             return apr_psprintf(cmd->pool,
                                 "%s: '%s' must be an https URL (http only on loopback) or a path",
                                 dname(cmd), arg);
         }
     } else if (arg[0] == '/') {
-        if (arg[1] == '/' || arg[1] == '\\' || has_ctl(arg) || strchr(arg, '#')) {
+        if (arg[1] == '/' || arg[1] == '\\' || af_config_has_ctl(arg) || strchr(arg, '#')) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not a local path", dname(cmd), arg);
         }
-    } else if (!is_env_name(arg) &&
-               strspn(arg, "abcdefghijklmnopqrstuvwxyz"
-                           "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") != strlen(arg)) {
+    } else if (!is_name(arg, 64)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is neither a provider name nor a URL", dname(cmd),
                             arg);
     }
@@ -688,31 +738,61 @@ static const char *set_login(cmd_parms *cmd, void *dv, const char *arg)
     return NULL;
 }
 
+/* ---- the one directive table ------------------------------------------------------------ */
+
+#define OFF(f)  ((void *) APR_OFFSETOF(af_srv_conf_t, f))
+#define DOFF(f) ((void *) APR_OFFSETOF(af_dir_conf_t, f))
+
 const command_rec af_config_cmds[] = {
+    /* the site */
     AP_INIT_TAKE1("AuthFlowBaseURL", set_base_url, NULL, RSRC_CONF,
                   "public origin of this site, e.g. https://app.example.com"),
     AP_INIT_TAKE1("AuthFlowEndpoint", set_endpoint, NULL, RSRC_CONF,
                   "path where SetHandler authflow is mounted (default /auth)"),
-    AP_INIT_TAKE1("AuthFlowIssuer", set_string, (void *) APR_OFFSETOF(af_srv_conf_t, issuer),
-                  RSRC_CONF, "iss of our access tokens (default: the base URL)"),
-    AP_INIT_TAKE1("AuthFlowAudience", set_string, (void *) APR_OFFSETOF(af_srv_conf_t, audience),
-                  RSRC_CONF, "aud of our access tokens (default: the issuer)"),
-    AP_INIT_TAKE_ARGV("AuthFlowSigningKey", set_signing_key, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("AuthFlowIssuer", set_string, OFF(issuer), RSRC_CONF,
+                  "iss of our access tokens (default: the base URL)"),
+    AP_INIT_TAKE1("AuthFlowAudience", set_string, OFF(audience), RSRC_CONF,
+                  "aud of our access tokens (default: the issuer)"),
+    AP_INIT_TAKE_ARGV("AuthFlowSigningKey", af_config_signing_key, NULL, RSRC_CONF,
                       "FILE [kid=ID] [alg=ALG]: key that signs our access tokens"),
-    AP_INIT_TAKE_ARGV("AuthFlowVerifyKey", set_verify_key, NULL, RSRC_CONF,
+    AP_INIT_TAKE_ARGV("AuthFlowVerifyKey", af_config_verify_key, NULL, RSRC_CONF,
                       "FILE [kid=ID] [alg=ALG]: an extra key still accepted (repeatable)"),
-    AP_INIT_TAKE_ARGV("AuthFlowTrustIssuer", set_trust_issuer, NULL, RSRC_CONF,
+    AP_INIT_TAKE_ARGV("AuthFlowTrustIssuer", af_config_trust_issuer, NULL, RSRC_CONF,
                       "ISSUER JWKS [aud=A] [alg=A,B] [ca=FILE]: also accept this issuer's JWTs"),
-    AP_INIT_TAKE1("AuthFlowClockSkew", set_duration, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("AuthFlowClockSkew", set_clock_skew, NULL, RSRC_CONF,
                   "leeway for exp/nbf/iat (default 60s, at most 300s)"),
-    AP_INIT_TAKE1("AuthFlowAccessTTL", set_duration, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("AuthFlowAccessTTL", set_access_ttl, NULL, RSRC_CONF,
                   "lifetime of our access tokens (default 10m)"),
     AP_INIT_TAKE1("AuthFlowCookiePrefix", set_cookie_prefix, NULL, RSRC_CONF,
                   "cookie name prefix (default __Host-authflow)"),
+    AP_INIT_TAKE1("AuthFlowCookieSameSite", set_samesite, NULL, RSRC_CONF,
+                  "Lax|Strict|None for the access and refresh cookies (default Lax)"),
     AP_INIT_FLAG("AuthFlowTokenCache", set_token_cache, NULL, RSRC_CONF,
                  "cache verified tokens per process (default on)"),
     AP_INIT_TAKE1("AuthFlowTestClockOffset", set_test_clock, NULL, RSRC_CONF,
-                  "tests only (-DAUTHFLOW_TESTING): shift the gate's clock by SECONDS"),
+                  "tests only (-DAUTHFLOW_TESTING): shift the module's clock by SECONDS"),
+    /* logins */
+    AP_INIT_RAW_ARGS("<AuthFlowProvider", provider_block, NULL, RSRC_CONF,
+                     "<AuthFlowProvider NAME> ... </AuthFlowProvider>: one identity provider"),
+    AP_INIT_TAKE1("AuthFlowStore", set_store, NULL, RSRC_CONF,
+                  "LMDB directory (default: authflow under the runtime dir)"),
+    AP_INIT_TAKE1("AuthFlowStoreMapSize", set_mapsize, NULL, RSRC_CONF,
+                  "LMDB map size (default 4G on 64-bit hosts)"),
+    AP_INIT_TAKE1("AuthFlowSweepInterval", set_sweep_interval, NULL, RSRC_CONF,
+                  "how often httpd purges expired store records (default 10m, 0 = off)"),
+    AP_INIT_TAKE_ARGV("AuthFlowTokenClaims", set_token_claims, NULL, RSRC_CONF,
+                      "mapped claims copied into our access tokens"),
+    AP_INIT_TAKE_ARGV("AuthFlowReturnTo", set_return_to, NULL, RSRC_CONF,
+                      "extra origins a return_to may point at"),
+    AP_INIT_TAKE1("AuthFlowRefreshTTL", set_lifetime, NULL, RSRC_CONF,
+                  "absolute lifetime of a login (default 14d)"),
+    AP_INIT_TAKE1("AuthFlowRefreshIdle", set_lifetime, NULL, RSRC_CONF,
+                  "idle timeout of a login (default 3d)"),
+    AP_INIT_TAKE1("AuthFlowReuseGrace", set_reuse_grace, NULL, RSRC_CONF,
+                  "grace window for a just-rotated refresh token (default 10s)"),
+    AP_INIT_TAKE1("AuthFlowTemplateDir", set_template_dir, NULL, RSRC_CONF,
+                  "directory with chooser.html and error.html (default: built in)"),
+    /* gate locations (also .htaccess with AuthConfig) */
     AP_INIT_TAKE1("AuthFlowUnauthenticated", set_unauth, NULL, OR_AUTHCFG,
                   "auto|redirect|401|pass (default auto)"),
     AP_INIT_TAKE_ARGV("AuthFlowTokenFrom", set_token_from, NULL, OR_AUTHCFG,
@@ -721,12 +801,14 @@ const command_rec af_config_cmds[] = {
                   "claim that becomes REMOTE_USER (default sub)"),
     AP_INIT_TAKE_ARGV("AuthFlowExport", set_export, NULL, OR_AUTHCFG,
                       "header|env NAME PATH [join=SEP]: hand one claim to the backend"),
-    AP_INIT_FLAG("AuthFlowExportAll", set_dir_flag, NULL, OR_AUTHCFG,
+    AP_INIT_FLAG("AuthFlowExportAll", set_dir_flag, DOFF(export_all), OR_AUTHCFG,
                  "export every top-level claim as AUTHFLOW_CLAIM_<NAME> (default on)"),
-    AP_INIT_FLAG("AuthFlowForwardToken", set_dir_flag, NULL, OR_AUTHCFG,
+    AP_INIT_FLAG("AuthFlowForwardToken", set_dir_flag, DOFF(forward_token), OR_AUTHCFG,
                  "send the verified access token to the backend (default off)"),
+    AP_INIT_FLAG("AuthFlowCheckRevocation", set_dir_flag, DOFF(check_revocation), OR_AUTHCFG,
+                 "reject our access tokens whose login was revoked (default on)"),
+    AP_INIT_TAKE1("AuthFlowRefresh", set_refresh, NULL, OR_AUTHCFG,
+                  "auto|off: the gate refreshes an expired access token inline (default auto)"),
     AP_INIT_TAKE1("AuthFlowLogin", set_login, NULL, OR_AUTHCFG,
                   "PROVIDER or URL where unauthenticated browsers go"),
-    AF_LOGIN_CMDS,
-    AF_REFRESH_CMDS,
     {NULL}};

@@ -16,6 +16,7 @@
 #include <apr_tables.h>
 #include <jansson.h>
 
+#include "common/af_log.h"
 #include "http/af_jwks_cache.h"
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc.h"
@@ -46,9 +47,10 @@ typedef struct af_tcache_t af_tcache_t;
 
 /** Per-process handles of a site (child_init). */
 typedef struct af_site_rt_t {
-    af_store_t *store;     /* NULL: not open in this process (see store_rv) */
-    apr_status_t store_rv; /* why not */
-    af_tcache_t *tcache;   /* NULL: no cache */
+    af_store_t *store;             /* NULL: not open in this process (see store_rv) */
+    apr_status_t store_rv;         /* why not */
+    af_tcache_t *tcache;           /* NULL: no cache */
+    af_log_throttle_t unavailable; /* "store not open" lines: one per minute */
 } af_site_rt_t;
 
 typedef struct af_site_t {

@@ -36,4 +36,8 @@ int af_session_status(apr_status_t rv);
 /** Is rv a store failure (503, fail closed) rather than a verdict? */
 int af_session_store_failed(apr_status_t rv);
 
+/** The level of a per-request line about a store failure: DEBUG for those the store logs
+ *  itself, once a minute (full, busy, I/O), else ERR. */
+int af_session_store_loglevel(apr_status_t rv);
+
 #endif

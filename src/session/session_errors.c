@@ -1,6 +1,7 @@
 /* session_errors.c -- reason strings and HTTP statuses of the src/session error block
  * (AF_E_HTTPD).  Append-only: never renumber or rename a released reason. */
 #include "common/af_error.h"
+#include "common/af_log.h"
 #include "jose/af_jose_errors.h"
 #include "oidc/af_oidc.h"
 #include "session/af_session_errors.h"
@@ -46,6 +47,12 @@ int af_session_store_failed(apr_status_t rv)
 {
     return rv == AF_ESTORE_FULL || rv == AF_ESTORE_BUSY || rv == AF_ESTORE_IO ||
            rv == AF_ESTORE_CORRUPT || rv == AF_ESESS_STORE || rv == AF_ESESS_REFRESH_STORE;
+}
+
+int af_session_store_loglevel(apr_status_t rv)
+{
+    return rv == AF_ESTORE_FULL || rv == AF_ESTORE_BUSY || rv == AF_ESTORE_IO ? AF_LOG_DEBUG
+                                                                              : AF_LOG_ERR;
 }
 
 int af_session_status(apr_status_t rv)

@@ -89,7 +89,15 @@ static apr_status_t check_revoked(const af_site_t *site, const json_t *claims, a
         return APR_SUCCESS;
     }
     if ((st = af_site_store(site)) == NULL) {
-        af_log_p(p, AF_LOG_ERR, "AF08006", "store unavailable (not open in this process)");
+        apr_uint64_t n = 0;
+
+        if (site->rt != NULL && af_log_throttle(&site->rt->unavailable, apr_time_now(),
+                                                apr_time_from_sec(AF_STORE_LOG_INTERVAL), &n)) {
+            af_log_p(p, AF_LOG_ERR, "AF08006",
+                     "store unavailable (not open in this process) (%" APR_UINT64_T_FMT
+                     " more since the last line)",
+                     n);
+        }
         return AF_ESESS_STORE;
     }
     rv = af_store_family_is_revoked(st, sid);
@@ -99,7 +107,8 @@ static apr_status_t check_revoked(const af_site_t *site, const json_t *claims, a
     if (rv == AF_ESTORE_REVOKED || rv == AF_ESTORE_UNKNOWN) {
         return AF_ESESS_LOGIN_REVOKED;
     }
-    af_log_p(p, AF_LOG_ERR, "AF08007", "revocation check failed: %s", af_strerror(rv));
+    af_log_p(p, af_session_store_loglevel(rv), "AF08007", "revocation check failed: %s",
+             af_strerror(rv));
     return AF_ESESS_STORE;
 }
 

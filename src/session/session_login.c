@@ -160,8 +160,8 @@ static void cb_fail(af_effects_t *eff, const af_site_t *site, apr_status_t reaso
 static void cb_store_failed(af_effects_t *eff, const af_site_t *site, apr_status_t rv,
                             const char *what, apr_pool_t *p)
 {
-    af_log_p(p, AF_LOG_ERR, "AF08021", "callback: store error during %s: %s", what,
-             af_strerror(rv));
+    af_log_p(p, af_session_store_loglevel(rv), "AF08021", "callback: store error during %s: %s",
+             what, af_strerror(rv));
     cb_fail(eff, site, AF_ESESS_STORE, NULL, NULL, p);
 }
 

@@ -105,8 +105,8 @@ apr_status_t af_session_rotate(af_rotated_t **out, af_effects_t *eff, const af_s
         return rv;
     }
     if (rv != APR_SUCCESS) {
-        af_log_p(p, AF_LOG_ERR, "AF09002", "refresh: store error, nothing changed: %s",
-                 af_strerror(rv));
+        af_log_p(p, af_session_store_loglevel(rv), "AF09002",
+                 "refresh: store error, nothing changed: %s", af_strerror(rv));
         return rv;
     }
     fam = rot->family;

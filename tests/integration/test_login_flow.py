@@ -305,19 +305,31 @@ def test_configtest_login_directives(workdir, block, needle):
     assert re.search(needle, out), out
 
 
-def test_configtest_login_ok(workdir):
-    body = ('AuthFlowBaseURL http://127.0.0.1:8080\nAuthFlowStore "%s/store"\n'
+LOGIN_OK = ('AuthFlowBaseURL http://127.0.0.1:@PORT@\nAuthFlowStore "@ROOT@/store"\n'
             'AuthFlowTemplateDir "%s"\nAuthFlowReturnTo https://other.example:8443/\n'
             '<AuthFlowProvider p>\n  Issuer http://127.0.0.1:9\n  ClientID c\n'
             '  ClientSecret "s e c"\n  Scope "openid email"\n  AuthParam prompt login\n'
             '  Claim team org.team\n  Timeout 5s\n</AuthFlowProvider>\n'
             '<Location /app>\n  AuthType AuthFlow\n  Require valid-user\n'
-            '  AuthFlowCheckRevocation off\n</Location>\n' % (workdir, HTDOCS))
+            '  AuthFlowCheckRevocation off\n</Location>\n' % HTDOCS)
+
+
+def test_configtest_login_ok_and_without_side_effects(workdir):
+    """configtest accepts the site and, issue 11, creates nothing: not the store directory,
+    not the server secret, not the default signing key (it used to create all three)."""
+    body = LOGIN_OK.replace('@ROOT@', workdir).replace('@PORT@', '8080')
     rc, out = afharness.configtest(workdir, afharness.render_conf(workdir, 8080, body))
     assert rc == 0, out
-    # the default signing key and the server secret were created once, private
+    assert not os.path.exists(os.path.join(workdir, 'store')), os.listdir(workdir)
+
+
+def test_start_creates_the_store_privately(httpd):
+    """Starting httpd makes the store, the server secret and the default signing key, once,
+    private to the child user."""
+    srv = httpd('login-ok', LOGIN_OK)
     for f in ('signing-key.pem', 'secret.key'):
-        assert os.stat(os.path.join(workdir, 'store', f)).st_mode & 0o077 == 0
+        assert os.stat(os.path.join(srv.root, 'store', f)).st_mode & 0o077 == 0
+    assert os.stat(os.path.join(srv.root, 'store')).st_mode & 0o077 == 0
 
 
 def test_provider_inherited_by_vhost_with_own_redirect_uri(httpd):

@@ -1,4 +1,4 @@
-/* login_guard.c -- the providers' outbound guards (src/oidc/af_oidc_guard.h) in shared memory.
+/* guard.c -- the providers' outbound guards (src/oidc/af_oidc_guard.h) in shared memory.
  *
  * post_config, in the parent before any child forks: one anonymous shared-memory segment
  * (apr_shm_create without a file name, owned by pconf) holds one guard per <AuthFlowProvider>
@@ -18,8 +18,7 @@
 #include <ap_mpm.h>
 #include <http_log.h>
 
-#include "httpd/af_config.h"
-#include "httpd/login.h"
+#include "httpd/af_httpd.h"
 
 APLOG_USE_MODULE(authflow);
 
@@ -38,15 +37,16 @@ static void each_provider(server_rec *s, apr_hash_t *blocks, visit_fn fn, void *
     int i;
 
     for (v = s; v != NULL; v = v->next) {
-        af_login_conf_t *lc = af_srv_conf(v)->login;
+        af_srv_conf_t *sc = af_srv_conf(v);
+        af_site_t *site = sc->site;
 
-        if (lc == NULL || lc->providers == NULL || lc->r_providers == NULL ||
-            lc->r_providers->nelts != lc->providers->nelts) {
+        if (site == NULL || sc->providers == NULL ||
+            site->providers->nelts != sc->providers->nelts) {
             continue;
         }
-        for (i = 0; i < lc->r_providers->nelts; i++) {
-            fn(blocks, APR_ARRAY_IDX(lc->providers, i, const af_oidc_provider_t *),
-               APR_ARRAY_IDX(lc->r_providers, i, af_oidc_provider_t *), baton);
+        for (i = 0; i < site->providers->nelts; i++) {
+            fn(blocks, APR_ARRAY_IDX(sc->providers, i, const af_oidc_provider_t *),
+               APR_ARRAY_IDX(site->providers, i, af_oidc_provider_t *), baton);
         }
     }
 }
@@ -85,7 +85,7 @@ static void place(apr_hash_t *blocks, const af_oidc_provider_t *block, af_oidc_p
     copy->guard = gs->guard;
 }
 
-int af_login_guard_post_config(apr_pool_t *pconf, server_rec *s)
+int af_guard_post_config(apr_pool_t *pconf, server_rec *s)
 {
     apr_hash_t *blocks = apr_hash_make(pconf);
     plan_t pl = {pconf, 0, 0};

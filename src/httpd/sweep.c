@@ -1,4 +1,4 @@
-/* login_sweep.c -- httpd sweeps its own stores (AuthFlowSweepInterval, CONFIG.md
+/* sweep.c -- httpd sweeps its own stores (AuthFlowSweepInterval, CONFIG.md
  * "Operations"): logins past their absolute expiry with their tokens, consumed login flows,
  * judged by the module's clock (AuthFlowTestClockOffset included), so no cron job is needed.
  *
@@ -9,7 +9,7 @@
  * the meta db, written in a write transaction), so that two generations of children during a
  * graceful restart, or two httpd instances on one store, still sweep once per interval
  * between them.  The sweep itself runs in bounded transactions (af_store_sweep), so requests
- * interleave with it.  Then the map's use is checked: above AF_LOGIN_MAP_WARN_PERCENT it is
+ * interleave with it.  Then the map's use is checked: above AF_MAP_WARN_PERCENT it is
  * logged as a warning, once per interval (AF08052).  The watchdog thread outlives pchild,
  * which closes the store: a mutex in the slot (pconf memory) lets a sweep in progress
  * finish before the close, and none start after it.
@@ -25,31 +25,35 @@
 #include <http_log.h>
 #include <mod_watchdog.h>
 
-#include "httpd/af_config.h"
-#include "httpd/login.h"
+#include "httpd/af_httpd.h"
 
 APLOG_USE_MODULE(authflow);
 
 #define SWEEP_WATCHDOG "authflow-sweep"
 
-static void check_map(af_login_store_t *slot, af_store_t *st)
+int af_store_loglevel(apr_status_t rv)
+{
+    return af_session_store_loglevel(rv) == AF_LOG_DEBUG ? APLOG_DEBUG : APLOG_ERR;
+}
+
+static void check_map(af_store_slot_t *slot, af_store_t *st)
 {
     apr_uint64_t size = 0, used = 0;
 
-    if (af_store_map_use(&size, &used, st) != APR_SUCCESS || size == 0) {
+    if (af_store_usage(&size, &used, st) != APR_SUCCESS || size == 0) {
         return;
     }
-    if (used * 100 > size * AF_LOGIN_MAP_WARN_PERCENT) {
+    if (used * 100 > size * AF_MAP_WARN_PERCENT) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, slot->s,
                      "AF08052: AuthFlowStore %s: map %u%% used (%" APR_UINT64_T_FMT
                      " of %" APR_UINT64_T_FMT " bytes); when it is full, logins and "
                      "refreshes answer 503: raise AuthFlowStoreMapSize",
-                     slot->dir, (unsigned) (used * 100 / size), used, size);
+                     slot->where, (unsigned) (used * 100 / size), used, size);
     }
 }
 
 /* Take the lease; sweep; check the map. */
-static void sweep(af_login_store_t *slot, af_store_t *st)
+static void sweep(af_store_slot_t *slot, af_store_t *st)
 {
     apr_int64_t now = apr_time_sec(apr_time_now()) + slot->clock_offset;
     apr_uint64_t purged = 0;
@@ -64,21 +68,21 @@ static void sweep(af_login_store_t *slot, af_store_t *st)
     /* a lease that cannot be written (a full map) must not stop the sweep that frees it */
     rv = af_store_sweep(&purged, st, now);
     if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, af_login_store_loglevel(rv), 0, slot->s,
-                     "AF08051: AuthFlowStore %s: sweep failed: %s", slot->dir, af_strerror(rv));
+        ap_log_error(APLOG_MARK, af_store_loglevel(rv), 0, slot->s,
+                     "AF08051: AuthFlowStore %s: sweep failed: %s", slot->where, af_strerror(rv));
     } else {
         ap_log_error(APLOG_MARK, purged > 0 ? APLOG_INFO : APLOG_DEBUG, 0, slot->s,
                      "AF08050: AuthFlowStore %s: %" APR_UINT64_T_FMT " expired record(s) swept",
-                     slot->dir, purged);
+                     slot->where, purged);
     }
     check_map(slot, st);
 }
 
-/* The watchdog callback of one store (data: its af_login_store_t), in the watchdog thread
+/* The watchdog callback of one store (data: its af_store_slot_t), in the watchdog thread
  * of the child that holds the singleton mutex.  Always APR_SUCCESS: keep being called. */
 static apr_status_t sweep_cb(int state, void *data, apr_pool_t *p)
 {
-    af_login_store_t *slot = data;
+    af_store_slot_t *slot = data;
     af_store_t *st;
 
     if (state != AP_WATCHDOG_STATE_RUNNING) {
@@ -95,7 +99,7 @@ static apr_status_t sweep_cb(int state, void *data, apr_pool_t *p)
 
 static apr_status_t sweep_stop(void *data)
 {
-    af_login_store_t *slot = data;
+    af_store_slot_t *slot = data;
 
     pthread_mutex_lock(&slot->sweep_mu); /* waits for a sweep in progress */
     slot->sweep_closing = 1;
@@ -103,7 +107,7 @@ static apr_status_t sweep_stop(void *data)
     return APR_SUCCESS;
 }
 
-void af_login_sweep_child_init(af_login_store_t *slot, apr_pool_t *pchild)
+void af_sweep_child_init(af_store_slot_t *slot, apr_pool_t *pchild)
 {
     if (slot->sweep_registered) {
         /* a pre-cleanup runs before pchild's cleanups, among them the store's close */
@@ -111,7 +115,7 @@ void af_login_sweep_child_init(af_login_store_t *slot, apr_pool_t *pchild)
     }
 }
 
-int af_login_sweep_post_config(apr_pool_t *pconf, server_rec *s)
+int af_sweep_post_config(apr_pool_t *pconf, server_rec *s)
 {
     APR_OPTIONAL_FN_TYPE(ap_watchdog_get_instance) * wd_get_instance;
     APR_OPTIONAL_FN_TYPE(ap_watchdog_register_callback) * wd_register_callback;
@@ -124,8 +128,7 @@ int af_login_sweep_post_config(apr_pool_t *pconf, server_rec *s)
         return OK; /* the first pass of the configuration: nothing runs after it */
     }
     for (v = s; v != NULL; v = v->next) {
-        af_srv_conf_t *sc = af_srv_conf(v);
-        af_login_store_t *slot = sc->login ? sc->login->r_store : NULL;
+        af_store_slot_t *slot = af_srv_conf(v)->slot;
 
         wanted |= slot != NULL && slot->sweep_interval > 0;
     }
@@ -142,8 +145,7 @@ int af_login_sweep_post_config(apr_pool_t *pconf, server_rec *s)
     }
     rv = wd_get_instance(&wd, SWEEP_WATCHDOG, 0, 1, pconf);
     for (v = s; rv == APR_SUCCESS && v != NULL; v = v->next) {
-        af_srv_conf_t *sc = af_srv_conf(v);
-        af_login_store_t *slot = sc->login ? sc->login->r_store : NULL;
+        af_store_slot_t *slot = af_srv_conf(v)->slot;
 
         if (slot == NULL || slot->sweep_interval <= 0 || slot->sweep_registered) {
             continue;
