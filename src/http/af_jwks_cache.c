@@ -65,8 +65,8 @@ apr_status_t af_jwks_load_text(af_keyset_t **out, const char *text, apr_size_t l
         return rv;
     }
     for (i = 0; i < skipped->nelts; i++) {
-        af_log(AF_LOG_WARNING, "AF06010", "jwks: key ignored: %s",
-               APR_ARRAY_IDX(skipped, i, const char *));
+        af_log_p(p, AF_LOG_WARNING, "AF06010", "jwks: key ignored: %s",
+                 APR_ARRAY_IDX(skipped, i, const char *));
     }
     if (all->keys->nelts + skipped->nelts > max_keys) {
         *why = "too_many_keys";
@@ -79,8 +79,8 @@ apr_status_t af_jwks_load_text(af_keyset_t **out, const char *text, apr_size_t l
         if (k->alg > AF_ALG_UNKNOWN && k->alg < AF_ALG_COUNT && (mask & (1u << k->alg))) {
             af_keyset_add(ks, k);
         } else {
-            af_log(AF_LOG_WARNING, "AF06011", "jwks: key %s ignored: alg %s not allowed",
-                   k->kid ? k->kid : "(no kid)", af_alg_name(k->alg) ? af_alg_name(k->alg) : "?");
+            af_log_p(p, AF_LOG_WARNING, "AF06011", "jwks: key %s ignored: alg %s not allowed",
+                     k->kid ? k->kid : "(no kid)", af_alg_name(k->alg) ? af_alg_name(k->alg) : "?");
         }
     }
     *out = ks;
@@ -189,7 +189,7 @@ static apr_status_t unpin(void *baton)
 }
 
 /* Fetch and parse into a fresh generation (no lock held). */
-static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *via)
+static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *via, apr_pool_t *rp)
 {
     apr_pool_t *gp = NULL;
     af_http_request_t req;
@@ -218,13 +218,14 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
         goto leave; /* not sent: the caller knows why */
     }
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_WARNING, "AF06012", "jwks: fetch of %s failed: %s", c->url, af_strerror(rv));
+        af_log_p(rp, AF_LOG_WARNING, "AF06012", "jwks: fetch of %s failed: %s", c->url,
+                 af_strerror(rv));
         goto leave;
     }
     rv = af_jwks_load_text(&ks, resp->body, resp->body_len, AF_JWK_PUBLIC_ONLY, c->opts.alg_mask,
                            c->opts.max_keys, &why, gp);
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_WARNING, "AF06013", "jwks: key set from %s refused: %s", c->url, why);
+        af_log_p(rp, AF_LOG_WARNING, "AF06013", "jwks: key set from %s refused: %s", c->url, why);
         goto leave;
     }
     g = apr_pcalloc(gp, sizeof(*g));
@@ -233,7 +234,7 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     g->fetched = apr_time_now();
     g->refs = 1; /* the cache's own reference */
     *out = g;
-    af_log(AF_LOG_INFO, "AF06014", "jwks: %d key(s) loaded from %s", ks->keys->nelts, c->url);
+    af_log_p(rp, AF_LOG_INFO, "AF06014", "jwks: %d key(s) loaded from %s", ks->keys->nelts, c->url);
     return APR_SUCCESS;
 leave:
     apr_pool_destroy(gp);
@@ -305,7 +306,7 @@ apr_status_t af_jwks_cache_keys_via(const af_keyset_t **ks, af_jwks_cache_t *c, 
         }
         apr_thread_mutex_unlock(c->lock);
         if (want_fetch) {
-            frv = fetch(&fresh, c, via);
+            frv = fetch(&fresh, c, via, p);
             apr_thread_mutex_lock(c->lock);
             if (frv == AF_EHTTP_REFUSED) {
                 c->last_attempt = prev; /* not sent: no attempt */

@@ -202,8 +202,8 @@ static apr_status_t curl_perform(af_http_response_t **resp, const af_http_reques
     cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
         rv = map_error(cc, &rc);
-        af_log(AF_LOG_DEBUG, "AF06001", "http: request failed: %s (%s)", af_strerror(rv),
-               curl_easy_strerror(cc));
+        af_log_p(p, AF_LOG_DEBUG, "AF06001", "http: request failed: %s (%s)", af_strerror(rv),
+                 curl_easy_strerror(cc));
         goto leave;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

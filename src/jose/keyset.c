@@ -64,7 +64,7 @@ static void skip(apr_array_header_t *skipped, const json_t *jwk, const char *why
             safe[i] = (k[i] >= 0x20 && k[i] < 0x7f) ? k[i] : '?';
         }
         safe[i] = '\0';
-        af_log(AF_LOG_WARNING, "AF01001", "JWKS key skipped: kid \"%s\": %s", safe, why);
+        af_log_p(p, AF_LOG_WARNING, "AF01001", "JWKS key skipped: kid \"%s\": %s", safe, why);
     }
     if (skipped != NULL) {
         APR_ARRAY_PUSH(skipped, const char *) = apr_psprintf(p, "%s: %s", k, why);
@@ -107,7 +107,7 @@ apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, 
 
         if (json_is_string(kid)) {
             if (apr_hash_get(kids, json_string_value(kid), APR_HASH_KEY_STRING) != NULL) {
-                af_log(AF_LOG_WARNING, "AF01003", "JWKS refused: duplicate kid");
+                af_log_p(p, AF_LOG_WARNING, "AF01003", "JWKS refused: duplicate kid");
                 return AF_EKEY_SET;
             }
             apr_hash_set(kids, json_string_value(kid), APR_HASH_KEY_STRING, "");
@@ -122,7 +122,7 @@ apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, 
         }
     }
     if (sym && asym) {
-        af_log(AF_LOG_WARNING, "AF01002", "JWKS refused: symmetric and asymmetric keys mixed");
+        af_log_p(p, AF_LOG_WARNING, "AF01002", "JWKS refused: symmetric and asymmetric keys mixed");
         return AF_EKEY_SET;
     }
     ks = af_keyset_make(p);

@@ -180,8 +180,8 @@ static apr_status_t github_email(const char **email, const af_oidc_provider_t *p
     rv = af_oidc_userinfo_get(&emails, prov, prov->emails_endpoint, access_token, p);
     if (rv != APR_SUCCESS) {
         /* no email is not a failed login: the identity is the numeric id */
-        af_log(AF_LOG_INFO, "AF05003:", "provider %s: /user/emails unusable (%s)", prov->name,
-               af_strerror(rv));
+        af_log_p(p, AF_LOG_INFO, "AF05003", "provider %s: /user/emails unusable (%s)", prov->name,
+                 af_strerror(rv));
         if (rv == AF_EOIDC_IDP_TIMEOUT || rv == AF_EOIDC_IDP_UNREACHABLE ||
             rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
             return rv;
@@ -258,8 +258,8 @@ leave:
         af_oidc_idp_leave(prov, p);
     }
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_INFO, "AF05001:", "provider %s: login failed: %s", prov->name,
-               af_strerror(rv));
+        af_log_p(p, AF_LOG_INFO, "AF05001", "provider %s: login failed: %s", prov->name,
+                 af_strerror(rv));
     }
     return rv;
 }

@@ -194,8 +194,8 @@ static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *pro
         rv = af_oidc_discovery_parse(out, prov, resp->body, resp->body_len, p);
     }
     if (rv != APR_SUCCESS && !refused(rv)) {
-        af_log(AF_LOG_WARNING, "AF05030:", "provider %s: discovery at %s failed: %s", prov->name,
-               req.url, af_strerror(rv));
+        af_log_p(p, AF_LOG_WARNING, "AF05030", "provider %s: discovery at %s failed: %s",
+                 prov->name, req.url, af_strerror(rv));
     }
     return rv;
 }
@@ -494,8 +494,8 @@ apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
         return kv.refused; /* the guard said no: 503, not a bad key set */
     }
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_WARNING, "AF05031:", "provider %s: no usable keys from %s: %s", prov->name,
-               meta->jwks_uri, af_strerror(rv));
+        af_log_p(p, AF_LOG_WARNING, "AF05031", "provider %s: no usable keys from %s: %s",
+                 prov->name, meta->jwks_uri, af_strerror(rv));
         return AF_EOIDC_JWKS;
     }
     return APR_SUCCESS;

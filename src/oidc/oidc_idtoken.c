@@ -322,8 +322,8 @@ apr_status_t af_oidc_id_token_verify(json_t **claims, af_oidc_provider_t *prov,
     }
 leave:
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_INFO, "AF05020:", "provider %s: id_token rejected: %s", prov->name,
-               af_strerror(rv));
+        af_log_p(p, AF_LOG_INFO, "AF05020", "provider %s: id_token rejected: %s", prov->name,
+                 af_strerror(rv));
     }
     return rv;
 }

@@ -64,8 +64,8 @@ apr_status_t af_oidc_idp_enter(const af_oidc_provider_t *prov, apr_pool_t *p)
     }
     rv = af_oidc_guard_acquire(&pl->lease, prov->guard, apr_time_now());
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_DEBUG, "AF05053", "provider %s: IdP call refused: %s (%d in use)", prov->name,
-               af_strerror(rv), af_oidc_guard_in_use(prov->guard, apr_time_now()));
+        af_log_p(p, AF_LOG_DEBUG, "AF05053", "provider %s: IdP call refused: %s (%d in use)",
+                 prov->name, af_strerror(rv), af_oidc_guard_in_use(prov->guard, apr_time_now()));
         return rv;
     }
     pl->depth = 1;
@@ -84,22 +84,22 @@ void af_oidc_idp_leave(const af_oidc_provider_t *prov, apr_pool_t *p)
     }
 }
 
-static void log_event(const af_oidc_provider_t *prov, af_oidc_guard_event_t ev,
+static void log_event(apr_pool_t *p, const af_oidc_provider_t *prov, af_oidc_guard_event_t ev,
                       apr_interval_time_t backoff)
 {
     switch (ev) {
     case AF_OIDC_GUARD_OPENED:
-        af_log(AF_LOG_WARNING, "AF05050",
-               "provider %s: %d calls in a row failed; no calls to the IdP for %d s", prov->name,
-               AF_OIDC_GUARD_FAILURES, (int) apr_time_sec(backoff));
+        af_log_p(p, AF_LOG_WARNING, "AF05050",
+                 "provider %s: %d calls in a row failed; no calls to the IdP for %d s", prov->name,
+                 AF_OIDC_GUARD_FAILURES, (int) apr_time_sec(backoff));
         break;
     case AF_OIDC_GUARD_REOPENED:
-        af_log(AF_LOG_WARNING, "AF05051",
-               "provider %s: the IdP still fails; no calls to it for %d s", prov->name,
-               (int) apr_time_sec(backoff));
+        af_log_p(p, AF_LOG_WARNING, "AF05051",
+                 "provider %s: the IdP still fails; no calls to it for %d s", prov->name,
+                 (int) apr_time_sec(backoff));
         break;
     case AF_OIDC_GUARD_CLOSED:
-        af_log(AF_LOG_NOTICE, "AF05052", "provider %s: the IdP answers again", prov->name);
+        af_log_p(p, AF_LOG_NOTICE, "AF05052", "provider %s: the IdP answers again", prov->name);
         break;
     default:
         break;
@@ -123,12 +123,12 @@ apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provid
     }
     pl = lease_of(prov, lease_pool);
     if ((rv = af_oidc_guard_begin(&pl->lease, apr_time_now())) != APR_SUCCESS) {
-        af_log(AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s", prov->name,
-               af_strerror(rv));
+        af_log_p(p, AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s", prov->name,
+                 af_strerror(rv));
     } else {
         rv = af_http_perform(resp, req, p);
         ev = af_oidc_guard_end(&pl->lease, af_oidc_guard_classify(rv), apr_time_now(), &backoff);
-        log_event(prov, ev, backoff);
+        log_event(p, prov, ev, backoff);
     }
     af_oidc_idp_leave(prov, lease_pool);
     return rv;

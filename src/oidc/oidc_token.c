@@ -130,8 +130,8 @@ apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provide
     }
     if ((rv = af_oidc_idp_perform(&resp, prov, &req, p, p)) != APR_SUCCESS) {
         if (rv != AF_EOIDC_IDP_BUSY && rv != AF_EOIDC_IDP_UNAVAILABLE) {
-            af_log(AF_LOG_WARNING, "AF05010:", "provider %s: token endpoint: %s", prov->name,
-                   af_strerror(rv));
+            af_log_p(p, AF_LOG_WARNING, "AF05010", "provider %s: token endpoint: %s", prov->name,
+                     af_strerror(rv));
         }
         rv = af_oidc_http_error(rv);
         goto leave;
@@ -139,8 +139,8 @@ apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provide
     rv = af_oidc_token_response_parse(out, resp->status, resp->body, resp->body_len,
                                       prov->kind == AF_OIDC_KIND_OIDC, p);
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_INFO, "AF05011:", "provider %s: token endpoint answered %d: %s", prov->name,
-               resp->status, af_strerror(rv));
+        af_log_p(p, AF_LOG_INFO, "AF05011", "provider %s: token endpoint answered %d: %s",
+                 prov->name, resp->status, af_strerror(rv));
     }
 leave:
     return rv;

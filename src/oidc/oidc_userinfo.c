@@ -76,8 +76,8 @@ apr_status_t af_oidc_userinfo_get(json_t **out, const af_oidc_provider_t *prov, 
         rv = AF_EOIDC_USERINFO;
     }
     if (rv != APR_SUCCESS) {
-        af_log(AF_LOG_INFO, "AF05040:", "provider %s: userinfo rejected: %s", prov->name,
-               af_strerror(rv));
+        af_log_p(p, AF_LOG_INFO, "AF05040", "provider %s: userinfo rejected: %s", prov->name,
+                 af_strerror(rv));
         return rv;
     }
     *out = j;
