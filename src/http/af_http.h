@@ -24,6 +24,7 @@ typedef struct af_http_request_t {
     apr_interval_time_t connect_timeout; /* 0: min(timeout, 5 s) */
     apr_size_t max_response;             /* 0: 256 KiB; larger bodies fail with AF_EHTTP_TOOBIG */
     const char *ca_file;                 /* NULL: system trust store */
+    apr_pool_t *log_pool;                /* pool naming the request logged about; NULL: p */
 } af_http_request_t;
 
 typedef struct af_http_response_t {

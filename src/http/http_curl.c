@@ -202,7 +202,7 @@ static apr_status_t curl_perform(af_http_response_t **resp, const af_http_reques
     cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
         rv = map_error(cc, &rc);
-        af_log_p(p, AF_LOG_DEBUG, "AF06001", "http: request failed: %s (%s)", af_strerror(rv),
+        af_log_p(req->log_pool != NULL ? req->log_pool : p, AF_LOG_DEBUG, "AF06001", "http: request failed: %s (%s)", af_strerror(rv),
                  curl_easy_strerror(cc));
         goto leave;
     }

@@ -199,6 +199,7 @@ void af_oidc_idp_leave(const af_oidc_provider_t *prov, apr_pool_t *p);
 /**
  * One request to prov: af_http_perform under the lease of lease_pool (taken for this call
  * when there is none), the outcome recorded by the circuit breaker (transitions logged).
+ * Log lines name lease_pool (the request's pool: its virtual host and client).
  * @param p the pool of the response
  * @return as af_http_perform, or AF_EOIDC_IDP_BUSY / AF_EOIDC_IDP_UNAVAILABLE when the call
  *         was refused without being sent

@@ -194,7 +194,7 @@ static apr_status_t discover(af_oidc_meta_t **out, const af_oidc_provider_t *pro
         rv = af_oidc_discovery_parse(out, prov, resp->body, resp->body_len, p);
     }
     if (rv != APR_SUCCESS && !refused(rv)) {
-        af_log_p(p, AF_LOG_WARNING, "AF05030", "provider %s: discovery at %s failed: %s",
+        af_log_p(lease_pool, AF_LOG_WARNING, "AF05030", "provider %s: discovery at %s failed: %s",
                  prov->name, req.url, af_strerror(rv));
     }
     return rv;

@@ -114,7 +114,12 @@ apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provid
     af_oidc_guard_event_t ev;
     pool_lease_t *pl;
     apr_status_t rv;
+    af_http_request_t lr = *req;
 
+    if (lr.log_pool == NULL) {
+        lr.log_pool = lease_pool;
+    }
+    req = &lr;
     if (prov->guard == NULL) {
         return af_http_perform(resp, req, p);
     }
@@ -123,12 +128,12 @@ apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provid
     }
     pl = lease_of(prov, lease_pool);
     if ((rv = af_oidc_guard_begin(&pl->lease, apr_time_now())) != APR_SUCCESS) {
-        af_log_p(p, AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s", prov->name,
+        af_log_p(lease_pool, AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s", prov->name,
                  af_strerror(rv));
     } else {
         rv = af_http_perform(resp, req, p);
         ev = af_oidc_guard_end(&pl->lease, af_oidc_guard_classify(rv), apr_time_now(), &backoff);
-        log_event(p, prov, ev, backoff);
+        log_event(lease_pool, prov, ev, backoff);
     }
     af_oidc_idp_leave(prov, lease_pool);
     return rv;
