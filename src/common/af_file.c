@@ -1,4 +1,6 @@
 /* af_file.c -- capped file reader (see af_file.h). */
+#include <string.h>
+
 #include <apr_file_io.h>
 
 #include "common/af_error.h"
@@ -32,6 +34,9 @@ apr_status_t af_file_read(char **data, apr_size_t *len, const char *path, apr_si
     }
     apr_file_close(f);
     if (rv != APR_SUCCESS) {
+        if (buf != NULL) {
+            memset(buf, 0, n); /* a partly read secret does not stay in the pool */
+        }
         return rv;
     }
     buf[n] = '\0';

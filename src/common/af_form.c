@@ -50,7 +50,7 @@ char *af_form_decode(const char *s, apr_size_t len, apr_pool_t *p)
 }
 
 apr_status_t af_form_parse(apr_array_header_t **pairs, const char *s, int max_params,
-                           apr_size_t max_len, apr_pool_t *p)
+                           apr_size_t max_len, unsigned flags, apr_pool_t *p)
 {
     apr_array_header_t *a = apr_array_make(p, 8, sizeof(af_form_pair_t));
     const char *c = s, *amp, *eq;
@@ -64,14 +64,17 @@ apr_status_t af_form_parse(apr_array_header_t **pairs, const char *s, int max_pa
     if (strlen(s) > max_len) {
         return AF_ETOOBIG;
     }
-    while (c != NULL) {
-        if (a->nelts >= max_params) {
-            return AF_EFORM_LIMIT;
-        }
+    for (; c != NULL; c = amp != NULL ? amp + 1 : NULL) {
         amp = strchr(c, '&');
         len = amp != NULL ? (apr_size_t) (amp - c) : strlen(c);
+        if (len == 0 && (flags & AF_FORM_SKIP_EMPTY)) {
+            continue;
+        }
         if (len == 0) {
             return AF_EFORM_EMPTY;
+        }
+        if (a->nelts >= max_params) {
+            return AF_EFORM_LIMIT;
         }
         eq = memchr(c, '=', len);
         nlen = eq != NULL ? (apr_size_t) (eq - c) : len;
@@ -81,7 +84,6 @@ apr_status_t af_form_parse(apr_array_header_t **pairs, const char *s, int max_pa
         if (pr->name == NULL || pr->value == NULL) {
             return AF_EFORM_ESCAPE;
         }
-        c = amp != NULL ? amp + 1 : NULL;
     }
     return APR_SUCCESS;
 }
@@ -120,7 +122,7 @@ apr_status_t af_form_get(const char **vals, const char *const *names, int n, con
     apr_status_t rv;
     int i;
 
-    rv = af_form_parse(&pairs, s, AF_FORM_MAX_PARAMS, AF_FORM_MAX_LEN, p);
+    rv = af_form_parse(&pairs, s, AF_FORM_MAX_PARAMS, AF_FORM_MAX_LEN, 0, p);
     if (rv != APR_SUCCESS) {
         for (i = 0; i < n; i++) {
             vals[i] = NULL;

@@ -17,6 +17,8 @@
 #define AF_FORM_MAX_PARAMS 32   /* the default pair limit of the handler endpoints */
 #define AF_FORM_MAX_LEN    8192 /* the default byte limit */
 
+#define AF_FORM_SKIP_EMPTY 1 /* flag: skip empty pairs instead of refusing them */
+
 /** One decoded pair. */
 typedef struct af_form_pair_t {
     const char *name;
@@ -26,11 +28,12 @@ typedef struct af_form_pair_t {
 /**
  * Parse s (NULL or "" gives no pairs).
  * @param pairs array of af_form_pair_t, in order
+ * @param flags 0 or AF_FORM_SKIP_EMPTY
  * @return APR_SUCCESS, AF_EFORM_LIMIT (too many pairs), AF_EFORM_EMPTY (an empty pair),
  *         AF_EFORM_ESCAPE (bad escape or NUL), AF_ETOOBIG (longer than max_len)
  */
 apr_status_t af_form_parse(apr_array_header_t **pairs, const char *s, int max_params,
-                           apr_size_t max_len, apr_pool_t *p);
+                           apr_size_t max_len, unsigned flags, apr_pool_t *p);
 
 /**
  * The values of the wanted names (n of them): vals[i] NULL when absent.  Other names are

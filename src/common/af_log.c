@@ -20,32 +20,36 @@ int af_log_wanted(int level)
     return log_fn != NULL && level <= log_max;
 }
 
-void af_log(int level, const char *tag, const char *fmt, ...)
+static void vlog(apr_pool_t *p, int level, const char *tag, const char *fmt, va_list ap)
 {
     char buf[1024];
+
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    log_fn(log_baton, p, level, tag, buf);
+}
+
+void af_log(int level, const char *tag, const char *fmt, ...)
+{
     va_list ap;
 
     if (!af_log_wanted(level)) {
         return;
     }
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vlog(NULL, level, tag, fmt, ap);
     va_end(ap);
-    log_fn(log_baton, NULL, level, tag, buf);
 }
 
 void af_log_p(apr_pool_t *p, int level, const char *tag, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
 
     if (!af_log_wanted(level)) {
         return;
     }
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof(buf), fmt, ap);
+    vlog(p, level, tag, fmt, ap);
     va_end(ap);
-    log_fn(log_baton, p, level, tag, buf);
 }
 
 int af_log_throttle(af_log_throttle_t *t, apr_int64_t now, apr_int64_t interval,

@@ -1,4 +1,6 @@
 /* af_parse.c -- durations and sizes (see af_parse.h). */
+#include <string.h>
+
 #include "common/af_parse.h"
 #include "common/af_error.h"
 
@@ -134,4 +136,22 @@ int af_parse_hex4(const char *s, unsigned *out)
     }
     *out = v;
     return 1;
+}
+
+int af_parse_has_ctl(const char *s)
+{
+    for (; *s; s++) {
+        if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int af_parse_is_name(const char *s, apr_size_t max)
+{
+    apr_size_t n = strlen(s);
+
+    return n > 0 && n <= max &&
+           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
 }

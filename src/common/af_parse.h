@@ -22,6 +22,12 @@ apr_status_t af_parse_duration(apr_int64_t *secs, const char *s);
  */
 apr_status_t af_parse_size(apr_uint64_t *bytes, const char *s);
 
+/** Does s contain a control character (below 0x20, or 0x7f)?  1 or 0. */
+int af_parse_has_ctl(const char *s);
+
+/** Is s a name of 1..max characters of [A-Za-z0-9._-]?  1 or 0. */
+int af_parse_is_name(const char *s, apr_size_t max);
+
 /** Four hex digits (a JSON or claim-language \\uXXXX escape) at s. @return 1 and *out, or 0. */
 int af_parse_hex4(const char *s, unsigned *out);
 

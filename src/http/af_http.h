@@ -63,11 +63,9 @@ void af_http_set_impl(const af_http_impl_t *impl);
 apr_status_t af_http_perform(af_http_response_t **resp, const af_http_request_t *req,
                              apr_pool_t *p);
 
-/** https://…, or http:// to a loopback host. @return APR_SUCCESS or AF_EHTTP_URL */
+/** af_url_ok (https://…, or http:// to a loopback host) as a status.
+ *  @return APR_SUCCESS or AF_EHTTP_URL */
 apr_status_t af_http_url_check(const char *url);
-
-/** Is the URL's host a loopback host (127.0.0.0/8, [::1], localhost)? */
-int af_http_url_is_loopback(const char *url);
 
 /** Global libcurl initialisation: call once at startup, before any thread (not thread-safe). */
 apr_status_t af_http_global_init(void);

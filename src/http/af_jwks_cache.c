@@ -7,6 +7,7 @@
 #include <apr_thread_mutex.h>
 
 #include "common/af_error.h"
+#include "common/af_file.h"
 #include "common/af_log.h"
 #include "http/af_http.h"
 #include "http/af_http_errors.h"
@@ -90,39 +91,16 @@ apr_status_t af_jwks_load_text(af_keyset_t **out, const char *text, apr_size_t l
 apr_status_t af_jwks_load_file(af_keyset_t **out, const char *path, int flags, unsigned alg_mask,
                                int max_keys, const char **why, apr_pool_t *p)
 {
-    apr_file_t *f = NULL;
-    apr_finfo_t fi;
-    char *buf;
-    apr_size_t n;
+    char *buf = NULL;
+    apr_size_t n = 0;
     apr_status_t rv;
 
-    rv = apr_file_open(&f, path, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, p);
+    rv = af_file_read(&buf, &n, path, AF_JWKS_DEFAULT_MAX_SIZE, p);
     if (rv != APR_SUCCESS) {
-        *why = "cannot_open";
-        goto leave;
+        *why = rv == AF_ETOOBIG ? "file_too_large" : "cannot_read";
+        return rv;
     }
-    if ((rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f)) != APR_SUCCESS) {
-        *why = "cannot_stat";
-        goto leave;
-    }
-    if (fi.size > AF_JWKS_DEFAULT_MAX_SIZE) {
-        *why = "file_too_large";
-        rv = AF_ETOOBIG;
-        goto leave;
-    }
-    n = (apr_size_t) fi.size;
-    buf = apr_palloc(p, n + 1);
-    if ((rv = apr_file_read_full(f, buf, n, &n)) != APR_SUCCESS) {
-        *why = "cannot_read";
-        goto leave;
-    }
-    buf[n] = '\0';
-    rv = af_jwks_load_text(out, buf, n, flags, alg_mask, max_keys, why, p);
-leave:
-    if (f != NULL) {
-        apr_file_close(f);
-    }
-    return rv;
+    return af_jwks_load_text(out, buf, n, flags, alg_mask, max_keys, why, p);
 }
 
 apr_status_t af_jwks_cache_create(af_jwks_cache_t **out, const char *url,

@@ -13,6 +13,7 @@
 
 #include "common/af_error.h"
 #include "common/af_log.h"
+#include "common/af_url.h"
 #include "http/af_http.h"
 #include "http/af_http_errors.h"
 
@@ -164,11 +165,11 @@ static apr_status_t curl_perform(af_http_response_t **resp, const af_http_reques
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR,
-                     af_http_url_is_loopback(req->url) ? "http,https" : "https");
+                     af_url_is_loopback(req->url) ? "http,https" : "https");
     curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "https");
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS,
-                     af_http_url_is_loopback(req->url) ? (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)
+                     af_url_is_loopback(req->url) ? (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)
                                                        : (long) CURLPROTO_HTTPS);
 #endif
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);

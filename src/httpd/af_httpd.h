@@ -153,8 +153,6 @@ void *af_config_srv_merge(apr_pool_t *p, void *base, void *add);
 af_srv_conf_t *af_config_srv(cmd_parms *cmd);
 /** The name of the directive being parsed. */
 const char *af_config_dname(cmd_parms *cmd);
-/** Any control character in s? */
-int af_config_has_ctl(const char *s);
 /** Normalize a header name for the scrub set: upper case, '-' -> '_'. */
 char *af_config_norm_name(apr_pool_t *p, const char *name);
 

@@ -163,16 +163,6 @@ af_srv_conf_t *af_config_srv(cmd_parms *cmd)
 
 #define dname af_config_dname
 
-int af_config_has_ctl(const char *s)
-{
-    for (; *s; s++) {
-        if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 /* RFC 7230 token characters (header and cookie names). */
 static int is_token(const char *s)
 {
@@ -187,14 +177,6 @@ static int is_token(const char *s)
         }
     }
     return 1;
-}
-
-static int is_name(const char *s, apr_size_t max)
-{
-    apr_size_t n = strlen(s);
-
-    return n > 0 && n <= max &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
 }
 
 char *af_config_norm_name(apr_pool_t *p, const char *name)
@@ -227,7 +209,7 @@ static const char *path_arg(cmd_parms *cmd, const char **out, const char *arg)
 {
     const char *path = ap_server_root_relative(cmd->pool, arg);
 
-    if (path == NULL || *arg == '\0' || af_config_has_ctl(arg)) {
+    if (path == NULL || *arg == '\0' || af_parse_has_ctl(arg)) {
         return apr_psprintf(cmd->pool, "%s: bad path '%s'", dname(cmd), arg);
     }
     *out = path;
@@ -266,7 +248,7 @@ static const char *set_endpoint(cmd_parms *cmd, void *d, const char *arg)
     apr_size_t len = strlen(arg);
 
     if (arg[0] != '/' || len < 2 || arg[len - 1] == '/' || strpbrk(arg, "?#%\\ ") != NULL ||
-        af_config_has_ctl(arg) || strstr(arg, "//") != NULL) {
+        af_parse_has_ctl(arg) || strstr(arg, "//") != NULL) {
         return apr_psprintf(cmd->pool, "%s: '%s' must be a path like /auth", dname(cmd), arg);
     }
     sc->endpoint = arg;
@@ -278,7 +260,7 @@ static const char *set_string(cmd_parms *cmd, void *d, const char *arg)
     af_srv_conf_t *sc = af_config_srv(cmd);
     int off = (int) (apr_uintptr_t) cmd->info;
 
-    if (*arg == '\0' || af_config_has_ctl(arg) || strlen(arg) > 1024) {
+    if (*arg == '\0' || af_parse_has_ctl(arg) || strlen(arg) > 1024) {
         return apr_psprintf(cmd->pool, "%s: value must be 1..1024 printable characters",
                             dname(cmd));
     }
@@ -390,7 +372,7 @@ static const char *set_token_claims(cmd_parms *cmd, void *d, int argc, char *con
     }
     sc->token_claims = apr_array_make(cmd->pool, argc, sizeof(const char *));
     for (i = 0; i < argc; i++) {
-        if (!is_name(argv[i], 64)) {
+        if (!af_parse_is_name(argv[i], 64)) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not a claim name", dname(cmd), argv[i]);
         }
         APR_ARRAY_PUSH(sc->token_claims, const char *) = argv[i];
@@ -466,7 +448,7 @@ static const char *provider_block(cmd_parms *cmd, void *d, const char *arg)
     }
     name = apr_pstrmemdup(cmd->pool, arg, (apr_size_t) (end - arg));
     name = ap_getword_conf(cmd->pool, &name);
-    if (!is_name(name, 64)) {
+    if (!af_parse_is_name(name, 64)) {
         return apr_psprintf(cmd->pool,
                             "<AuthFlowProvider %s>: the name must be 1..64 letters, "
                             "digits, '-', '_' or '.'",
@@ -647,7 +629,7 @@ static const char *set_export(cmd_parms *cmd, void *dv, int argc, char *const ar
     e.name = argv[1];
     e.sep = ",";
     if (argc == 4) {
-        if (strncmp(argv[3], "join=", 5) != 0 || af_config_has_ctl(argv[3]) ||
+        if (strncmp(argv[3], "join=", 5) != 0 || af_parse_has_ctl(argv[3]) ||
             strlen(argv[3]) > 21) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not join=SEP", dname(cmd), argv[3]);
         }
@@ -727,10 +709,10 @@ static const char *set_login(cmd_parms *cmd, void *dv, const char *arg)
                                 dname(cmd), arg);
         }
     } else if (arg[0] == '/') {
-        if (arg[1] == '/' || arg[1] == '\\' || af_config_has_ctl(arg) || strchr(arg, '#')) {
+        if (arg[1] == '/' || arg[1] == '\\' || af_parse_has_ctl(arg) || strchr(arg, '#')) {
             return apr_psprintf(cmd->pool, "%s: '%s' is not a local path", dname(cmd), arg);
         }
-    } else if (!is_name(arg, 64)) {
+    } else if (!af_parse_is_name(arg, 64)) {
         return apr_psprintf(cmd->pool, "%s: '%s' is neither a provider name nor a URL", dname(cmd),
                             arg);
     }

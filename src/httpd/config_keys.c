@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "common/af_error.h"
+#include "common/af_parse.h"
 #include "httpd/af_httpd.h"
 
 #define dname af_config_dname
@@ -22,7 +23,7 @@ static const char *key_opts(cmd_parms *cmd, int argc, char *const argv[], const 
     *kid = NULL;
     *alg = AF_ALG_UNKNOWN;
     for (i = 1; i < argc; i++) {
-        if (strncmp(argv[i], "kid=", 4) == 0 && argv[i][4] != '\0' && !af_config_has_ctl(argv[i])) {
+        if (strncmp(argv[i], "kid=", 4) == 0 && argv[i][4] != '\0' && !af_parse_has_ctl(argv[i])) {
             *kid = argv[i] + 4;
         } else if (strncmp(argv[i], "alg=", 4) == 0) {
             *alg = af_alg_from_name(argv[i] + 4);
@@ -138,11 +139,11 @@ const char *af_config_trust_issuer(cmd_parms *cmd, void *d, int argc, char *cons
     t = apr_pcalloc(cmd->pool, sizeof(*t));
     t->issuer = argv[0];
     t->jwks = argv[1];
-    if (*t->issuer == '\0' || af_config_has_ctl(t->issuer)) {
+    if (*t->issuer == '\0' || af_parse_has_ctl(t->issuer)) {
         return apr_psprintf(cmd->pool, "%s: empty or invalid issuer", dname(cmd));
     }
     for (i = 2; i < argc; i++) {
-        if (strncmp(argv[i], "aud=", 4) == 0 && argv[i][4] != '\0' && !af_config_has_ctl(argv[i])) {
+        if (strncmp(argv[i], "aud=", 4) == 0 && argv[i][4] != '\0' && !af_parse_has_ctl(argv[i])) {
             t->aud = argv[i] + 4;
         } else if (strncmp(argv[i], "alg=", 4) == 0) {
             if ((err = parse_alg_list(cmd, argv[i] + 4, &t->alg_mask)) != NULL) {

@@ -13,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "common/af_b64.h"
+#include "common/af_file.h"
 #include "common/af_json.h"
 #include "jose/jose_int.h"
 
@@ -114,10 +115,8 @@ apr_status_t af_key_load_pem(af_key_t **out, const char *pem, apr_size_t len, af
 apr_status_t af_key_load_file(af_key_t **out, const char *path, af_alg_t alg, const char *kid,
                               const char **why, apr_pool_t *p)
 {
-    apr_file_t *f = NULL;
-    apr_finfo_t fi;
     char *buf = NULL;
-    apr_size_t len = 0;
+    apr_size_t len = 0, n;
     apr_status_t rv;
 
     if (why == NULL) {
@@ -125,44 +124,23 @@ apr_status_t af_key_load_file(af_key_t **out, const char *path, af_alg_t alg, co
     }
     *why = NULL;
     *out = NULL;
-    rv = apr_file_open(&f, path, APR_FOPEN_READ | APR_FOPEN_BINARY, APR_OS_DEFAULT, p);
+    rv = af_file_read(&buf, &len, path, AF_KEY_FILE_MAX, p);
     if (rv != APR_SUCCESS) {
-        *why = "key_file_unreadable";
+        *why = rv == AF_ETOOBIG ? "key_file_too_large" : "key_file_unreadable";
         return rv;
     }
-    rv = apr_file_info_get(&fi, APR_FINFO_SIZE, f);
-    if (rv != APR_SUCCESS) {
-        goto leave;
-    }
-    if (fi.size > AF_KEY_FILE_MAX) {
-        *why = "key_file_too_large";
-        rv = AF_ETOOBIG;
-        goto leave;
-    }
-    len = (apr_size_t) fi.size;
-    buf = apr_palloc(p, len + 1);
-    if (len > 0) {
-        rv = apr_file_read_full(f, buf, len, &len);
-        if (rv != APR_SUCCESS) {
-            goto leave;
-        }
-    }
-    buf[len] = '\0';
+    n = len;
     if (AF_ALG_IS_HMAC(alg)) {
         /* a secret file: raw bytes; one trailing newline (echo, editors) is not key material */
-        if (len > 0 && buf[len - 1] == '\n') {
-            len--;
-            if (len > 0 && buf[len - 1] == '\r') {
-                len--;
+        if (n > 0 && buf[n - 1] == '\n') {
+            n--;
+            if (n > 0 && buf[n - 1] == '\r') {
+                n--;
             }
         }
     }
-    rv = af_key_load_pem(out, buf, len, alg, kid, why, p);
-leave:
-    if (buf != NULL) {
-        OPENSSL_cleanse(buf, len);
-    }
-    apr_file_close(f);
+    rv = af_key_load_pem(out, buf, n, alg, kid, why, p);
+    OPENSSL_cleanse(buf, len);
     return rv;
 }
 

@@ -178,9 +178,6 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
 /** Read a client secret file (at most 4 KiB).  @return NULL, or why not */
 const char *af_oidc_secret_file(const char **out, const char *path, apr_pool_t *p);
 
-/** Is url acceptable for an IdP endpoint (https, or http on a loopback host)? */
-int af_oidc_url_ok(const char *url);
-
 /* ---- outbound calls (oidc_outbound.c) -------------------------------------------------- */
 
 /**
@@ -222,7 +219,7 @@ apr_status_t af_oidc_runtime_init(af_oidc_provider_t *prov, apr_pool_t *child_po
 
 /**
  * Parse and check a discovery document against the configured provider: strict JSON,
- * issuer byte-for-byte equal (E15), endpoints pass af_oidc_url_ok; then explicit endpoints
+ * issuer byte-for-byte equal (E15), endpoints pass af_url_ok; then explicit endpoints
  * override.  @return APR_SUCCESS, AF_EOIDC_DISCOVERY, AF_EOIDC_DISCOVERY_ISS
  */
 apr_status_t af_oidc_discovery_parse(af_oidc_meta_t **out, const af_oidc_provider_t *prov,
@@ -310,11 +307,6 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
                                      const char *query, apr_int64_t now, apr_pool_t *p);
 
 /* ---- code exchange (oidc_token.c) ----------------------------------------------------- */
-
-/** application/x-www-form-urlencoded value encoding (space -> '+'). */
-const char *af_oidc_form_encode(const char *s, apr_pool_t *p);
-/** RFC 3986 percent-encoding of everything but unreserved characters. */
-const char *af_oidc_url_encode(const char *s, apr_pool_t *p);
 
 /** Build the token request (pure; for tests): body and Authorization per the auth method. */
 apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provider_t *prov,

@@ -4,55 +4,13 @@
 #include <apr_strings.h>
 #include <openssl/crypto.h>
 
+#include "common/af_form.h"
 #include "common/af_log.h"
 #include "oidc/af_oidc.h"
 
 #define QUERY_MAX     8192
 #define PARAMS_MAX    64
 #define ERROR_MAX_LEN 64
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
-/* Decode application/x-www-form-urlencoded; NULL on a bad escape or a NUL byte. */
-static char *form_decode(const char *s, apr_size_t n, apr_pool_t *p)
-{
-    char *out = apr_palloc(p, n + 1), *o = out;
-    apr_size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] == '+') {
-            *o++ = ' ';
-        } else if (s[i] == '%') {
-            int hi, lo;
-            if (i + 2 >= n) {
-                return NULL;
-            }
-            hi = hexval(s[i + 1]);
-            lo = hexval(s[i + 2]);
-            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-                return NULL;
-            }
-            *o++ = (char) (hi * 16 + lo);
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
 
 /* RFC 6749 §4.1.2.1 allows %x20-21 / %x23-5B / %x5D-7E; every registered code is a
  * lower_snake_case token, so we keep [A-Za-z0-9_.-] up to 64 characters and nothing else. */
@@ -75,62 +33,28 @@ static const char *clean_error(const char *e, apr_pool_t *p)
 
 apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query, apr_pool_t *p)
 {
+    static const char *const names[] = {"code", "state", "iss", "error"};
     af_oidc_cbparams_t *cb = apr_pcalloc(p, sizeof(*cb));
-    const char *s = query != NULL ? query : "";
-    const char *raw_error = NULL;
-    apr_size_t qlen = strlen(s);
-    int nparams = 0;
-    apr_status_t rv = APR_SUCCESS;
+    apr_array_header_t *pairs = NULL;
+    const char *vals[4];
+    apr_status_t rv;
 
     *out = cb;
-    if (qlen > QUERY_MAX) {
+    /* empty pairs ("a=1&&b", a trailing '&') are skipped: some IdPs send them */
+    rv = af_form_parse(&pairs, query, PARAMS_MAX, QUERY_MAX, AF_FORM_SKIP_EMPTY, p);
+    if (rv != APR_SUCCESS) {
         return AF_EOIDC_PARAM;
     }
-    while (*s) {
-        const char *amp = strchr(s, '&');
-        apr_size_t seg = amp != NULL ? (apr_size_t) (amp - s) : strlen(s);
-        const char *eq = memchr(s, '=', seg);
-        char *name, *value;
-        const char **slot = NULL;
-
-        if (seg > 0) {
-            if (++nparams > PARAMS_MAX) {
-                return AF_EOIDC_PARAM;
-            }
-            name = form_decode(s, eq != NULL ? (apr_size_t) (eq - s) : seg, p);
-            value = eq != NULL ? form_decode(eq + 1, seg - (apr_size_t) (eq - s) - 1, p) : "";
-            if (name == NULL || value == NULL) {
-                return AF_EOIDC_PARAM;
-            }
-            if (strcmp(name, "code") == 0) {
-                slot = &cb->code;
-            } else if (strcmp(name, "state") == 0) {
-                slot = &cb->state;
-            } else if (strcmp(name, "iss") == 0) {
-                slot = &cb->iss;
-            } else if (strcmp(name, "error") == 0) {
-                slot = &raw_error;
-            }
-            if (slot != NULL) {
-                if (*slot != NULL) {
-                    rv = AF_EOIDC_PARAM_DUP; /* D03: never pick one of two */
-                }
-                *slot = value;
-            }
-        }
-        s += seg;
-        if (*s == '&') {
-            s++;
-        }
+    if (af_form_pick(vals, names, 4, pairs) != APR_SUCCESS) {
+        return AF_EOIDC_PARAM_DUP; /* D03: never pick one of two */
     }
-    if (rv != APR_SUCCESS) {
-        cb->code = cb->state = cb->iss = NULL;
-        return rv;
-    }
-    if (raw_error != NULL) {
-        cb->error = clean_error(raw_error, p);
+    if (vals[3] != NULL) {
+        cb->error = clean_error(vals[3], p);
         return AF_EOIDC_IDP_ERROR;
     }
+    cb->code = vals[0];
+    cb->state = vals[1];
+    cb->iss = vals[2];
     if (cb->state == NULL || *cb->state == '\0') {
         return AF_EOIDC_STATE_MISSING;
     }

@@ -55,24 +55,6 @@ static const struct {
     {"IDTokenSigningAlg", K_ALGS, 0},
 };
 
-static int has_ctl(const char *s)
-{
-    for (; *s; s++) {
-        if ((unsigned char) *s < 0x20 || (unsigned char) *s == 0x7f) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-static int is_name(const char *s, apr_size_t max)
-{
-    apr_size_t n = strlen(s);
-
-    return n > 0 && n <= max &&
-           strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.") == n;
-}
-
 static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const char *v,
                                    apr_pool_t *p)
 {
@@ -104,7 +86,7 @@ const char *af_oidc_secret_file(const char **out, const char *path, apr_pool_t *
         n--;
     }
     buf[n] = '\0';
-    if (n == 0 || memchr(buf, '\0', n) != NULL || has_ctl(buf)) {
+    if (n == 0 || memchr(buf, '\0', n) != NULL || af_parse_has_ctl(buf)) {
         return "the file is empty or holds control characters";
     }
     *out = buf;
@@ -121,7 +103,7 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
     int j;
 
     for (j = 0; j < argc; j++) {
-        if (has_ctl(argv[j]) || strlen(argv[j]) > 2048) {
+        if (af_parse_has_ctl(argv[j]) || strlen(argv[j]) > 2048) {
             return apr_psprintf(p, "%s: value too long or with control characters", key);
         }
     }
@@ -187,7 +169,7 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
         pv->auth_params = kv_push(pv->auth_params, argv[0], argv[1], p);
         return NULL;
     case K_CLAIM:
-        if (argc != 2 || !is_name(argv[0], 64) || *argv[1] == '\0') {
+        if (argc != 2 || !af_parse_is_name(argv[0], 64) || *argv[1] == '\0') {
             return "Claim takes OURNAME PATH (OURNAME: letters, digits, - _ .)";
         }
         pv->claims = kv_push(pv->claims, argv[0], argv[1], p);

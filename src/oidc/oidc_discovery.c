@@ -10,6 +10,7 @@
 #include "http/af_http_errors.h"
 #include "http/af_jwks_cache.h"
 #include "jose/af_jose_errors.h"
+#include "common/af_url.h"
 #include "oidc/af_oidc.h"
 
 #define DISCOVERY_MAX (256 * 1024)
@@ -64,7 +65,7 @@ static const char *meta_str(const json_t *j, const char *k, int required, int *b
         }
         return NULL;
     }
-    if (!json_is_string(v) || !af_oidc_url_ok(json_string_value(v))) {
+    if (!json_is_string(v) || !af_url_ok(json_string_value(v))) {
         *bad = 1;
         return NULL;
     }

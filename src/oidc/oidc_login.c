@@ -7,6 +7,7 @@
 
 #include "common/af_b64.h"
 #include "common/af_json.h"
+#include "common/af_url.h"
 #include "oidc/af_oidc.h"
 
 #define STATE_BYTES    16 /* 128 bits */
@@ -61,7 +62,7 @@ leave:
 static void add_param(apr_array_header_t *parts, const char *k, const char *v, apr_pool_t *p)
 {
     APR_ARRAY_PUSH(parts, const char *) =
-        apr_pstrcat(p, af_oidc_url_encode(k, p), "=", af_oidc_url_encode(v, p), NULL);
+        apr_pstrcat(p, af_url_encode(k, p), "=", af_url_encode(v, p), NULL);
 }
 
 const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,

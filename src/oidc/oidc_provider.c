@@ -3,6 +3,7 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
+#include "common/af_url.h"
 #include "oidc/af_oidc.h"
 
 #define DEFAULT_TIMEOUT     apr_time_from_sec(10)
@@ -49,56 +50,6 @@ int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name)
     }
     *out = AF_OIDC_PRESET_NONE;
     return -1;
-}
-
-static int host_is_loopback(const char *host)
-{
-    unsigned a, b, c, d;
-    char tail;
-
-    if (host == NULL) {
-        return 0;
-    }
-    if (strcasecmp(host, "localhost") == 0 || strcmp(host, "::1") == 0 ||
-        strcmp(host, "[::1]") == 0) {
-        return 1;
-    }
-    if (sscanf(host, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) == 4) {
-        return a == 127 && b < 256 && c < 256 && d < 256;
-    }
-    return 0;
-}
-
-int af_oidc_url_ok(const char *url)
-{
-    apr_uri_t u;
-    apr_pool_t *p;
-    int ok = 0;
-    const char *s;
-
-    if (url == NULL || *url == '\0') {
-        return 0;
-    }
-    for (s = url; *s; s++) {
-        if ((unsigned char) *s <= 0x20 || *s == 0x7f || *s == '\\') {
-            return 0;
-        }
-    }
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
-        return 0;
-    }
-    if (apr_uri_parse(p, url, &u) != APR_SUCCESS || u.scheme == NULL || u.hostname == NULL ||
-        *u.hostname == '\0' || u.user != NULL || u.password != NULL || u.fragment != NULL) {
-        goto leave;
-    }
-    if (strcmp(u.scheme, "https") == 0) {
-        ok = 1;
-    } else if (strcmp(u.scheme, "http") == 0) {
-        ok = host_is_loopback(u.hostname);
-    }
-leave:
-    apr_pool_destroy(p);
-    return ok;
 }
 
 static int host_is(const char *url, const char *host)
@@ -217,7 +168,7 @@ static void apply_preset(af_oidc_provider_t *prov, apr_pool_t *p)
 
 static const char *check_url(const char *key, const char *url, apr_pool_t *p)
 {
-    if (url != NULL && !af_oidc_url_ok(url)) {
+    if (url != NULL && !af_url_ok(url)) {
         return apr_psprintf(p,
                             "%s must be an https URL (plain http only on 127.0.0.0/8, [::1] "
                             "or localhost), without user info or fragment",
@@ -297,7 +248,7 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     if (prov->client_id == NULL || *prov->client_id == '\0') {
         return "ClientID is required";
     }
-    if (prov->redirect_uri == NULL || !af_oidc_url_ok(prov->redirect_uri)) {
+    if (prov->redirect_uri == NULL || !af_url_ok(prov->redirect_uri)) {
         return "RedirectURI must be an absolute https URL (plain http only on loopback)";
     }
     if ((err = check_url("Issuer", prov->issuer, p)) != NULL ||

@@ -5,6 +5,7 @@
 
 #include "common/af_json.h"
 #include "common/af_log.h"
+#include "common/af_url.h"
 #include "oidc/af_oidc.h"
 
 #define TOKEN_RESPONSE_MAX (256 * 1024)
@@ -12,8 +13,8 @@
 static const char *basic_auth(const af_oidc_provider_t *prov, apr_pool_t *p)
 {
     /* RFC 6749 §2.3.1: id and secret are form-urlencoded before base64 */
-    const char *cred = apr_pstrcat(p, af_oidc_form_encode(prov->client_id, p), ":",
-                                   af_oidc_form_encode(prov->client_secret, p), NULL);
+    const char *cred = apr_pstrcat(p, af_url_form_encode(prov->client_id, p), ":",
+                                   af_url_form_encode(prov->client_secret, p), NULL);
     apr_size_t n = strlen(cred);
     unsigned char *b64 = apr_palloc(p, ((n + 2) / 3) * 4 + 1);
 
@@ -31,15 +32,15 @@ apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provide
     if (meta->token_endpoint == NULL || code == NULL || verifier == NULL) {
         return AF_EOIDC_CONFIG;
     }
-    body = apr_pstrcat(p, "grant_type=authorization_code&code=", af_oidc_form_encode(code, p),
-                       "&redirect_uri=", af_oidc_form_encode(prov->redirect_uri, p),
-                       "&code_verifier=", af_oidc_form_encode(verifier, p), NULL);
+    body = apr_pstrcat(p, "grant_type=authorization_code&code=", af_url_form_encode(code, p),
+                       "&redirect_uri=", af_url_form_encode(prov->redirect_uri, p),
+                       "&code_verifier=", af_url_form_encode(verifier, p), NULL);
     req->headers = apr_table_make(p, 4);
     apr_table_setn(req->headers, "Content-Type", "application/x-www-form-urlencoded");
     apr_table_setn(req->headers, "Accept", "application/json");
     if (prov->token_auth == AF_OIDC_AUTH_POST) {
-        body = apr_pstrcat(p, body, "&client_id=", af_oidc_form_encode(prov->client_id, p),
-                           "&client_secret=", af_oidc_form_encode(prov->client_secret, p), NULL);
+        body = apr_pstrcat(p, body, "&client_id=", af_url_form_encode(prov->client_id, p),
+                           "&client_secret=", af_url_form_encode(prov->client_secret, p), NULL);
     } else {
         apr_table_setn(req->headers, "Authorization", basic_auth(prov, p));
     }

@@ -1,47 +1,9 @@
-/* oidc_util.c -- encoders and the mapping of failures to HTTP statuses. */
+/* oidc_util.c -- the mapping of failures to HTTP statuses. */
 #include <string.h>
 #include <apr_strings.h>
 
 #include "http/af_http_errors.h"
 #include "oidc/af_oidc.h"
-
-static int unreserved(unsigned char c)
-{
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-           c == '.' || c == '_' || c == '~';
-}
-
-static const char *encode(const char *s, int form, apr_pool_t *p)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    apr_size_t n = strlen(s), i;
-    char *out = apr_palloc(p, n * 3 + 1), *o = out;
-
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char) s[i];
-        if (unreserved(c)) {
-            *o++ = (char) c;
-        } else if (form && c == ' ') {
-            *o++ = '+';
-        } else {
-            *o++ = '%';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-const char *af_oidc_url_encode(const char *s, apr_pool_t *p)
-{
-    return encode(s, 0, p);
-}
-
-const char *af_oidc_form_encode(const char *s, apr_pool_t *p)
-{
-    return encode(s, 1, p);
-}
 
 apr_status_t af_oidc_http_error(apr_status_t rv)
 {

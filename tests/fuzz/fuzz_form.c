@@ -40,12 +40,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_t *p;
     const char *s;
     int i, j, n;
+    unsigned flags;
 
     if (apr_pool_create(&p, fuzz_root) != APR_SUCCESS) {
         abort();
     }
     s = apr_pstrmemdup(p, (const char *) data, size);
-    if (af_form_parse(&pairs, s, AF_FORM_MAX_PARAMS, AF_FORM_MAX_LEN, p) == APR_SUCCESS) {
+    flags = size > 0 && (data[0] & 1) ? AF_FORM_SKIP_EMPTY : 0;
+    if (af_form_parse(&pairs, s, AF_FORM_MAX_PARAMS, AF_FORM_MAX_LEN, flags, p) == APR_SUCCESS) {
         if (pairs->nelts > AF_FORM_MAX_PARAMS) {
             __builtin_trap();
         }

@@ -7,7 +7,7 @@
  *   3 flow state JSON (af_oidc_flow_from_json)      -- after unsealing
  *   4 id_token (af_oidc_id_token_validate, no keys; alg none configured for half the runs)
  * Invariants (a violation traps): a parsed callback has non-empty state and code; an IdP error
- * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_oidc_url_ok and the
+ * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_url_ok and the
  * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json.
  */
 #include <stdint.h>
@@ -19,6 +19,7 @@
 #include <apr_strings.h>
 
 #include "common/af_log.h"
+#include "common/af_url.h"
 #include "oidc/af_oidc.h"
 
 static apr_pool_t *fuzz_root;
@@ -83,9 +84,9 @@ static void check_discovery(const char *in, size_t len, apr_pool_t *p)
 
     prov->token_endpoint = NULL;
     if (af_oidc_discovery_parse(&m, prov, in, len, p) == APR_SUCCESS) {
-        if (strcmp(m->issuer, prov->issuer) != 0 || !af_oidc_url_ok(m->authorization_endpoint) ||
-            !af_oidc_url_ok(m->token_endpoint) || !af_oidc_url_ok(m->jwks_uri) ||
-            (m->userinfo_endpoint != NULL && !af_oidc_url_ok(m->userinfo_endpoint))) {
+        if (strcmp(m->issuer, prov->issuer) != 0 || !af_url_ok(m->authorization_endpoint) ||
+            !af_url_ok(m->token_endpoint) || !af_url_ok(m->jwks_uri) ||
+            (m->userinfo_endpoint != NULL && !af_url_ok(m->userinfo_endpoint))) {
             __builtin_trap();
         }
     }

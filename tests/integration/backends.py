@@ -15,7 +15,6 @@ import json
 import socket
 import socketserver
 import struct
-import sys
 import threading
 import time
 import urllib.parse
@@ -351,22 +350,3 @@ class ConnCounter:
         self.running = False
         self.thread.join(2)
         self.sock.close()
-
-
-def _main(argv):
-    """Standalone echo backend for tools/demo.sh: backends.py echo PORT."""
-    if len(argv) != 3 or argv[1] != 'echo':
-        sys.stderr.write('usage: backends.py echo PORT\n')
-        return 2
-    rec = _Recorder()
-    httpd = _Threading(('127.0.0.1', int(argv[2])), _EchoHandler)
-    httpd.recorder = rec
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    return 0
-
-
-if __name__ == '__main__':
-    sys.exit(_main(sys.argv))

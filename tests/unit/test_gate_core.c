@@ -9,6 +9,7 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include "common/af_url.h"
 #include "common/af_cookie.h"
 #include "common/af_error.h"
 #include "common/af_json.h"
@@ -177,8 +178,8 @@ START_TEST(test_url_policy)
     ck_assert_int_eq(af_http_url_check("file:///etc/passwd"), AF_EHTTP_URL);
     ck_assert_int_eq(af_http_url_check("https:///nohost"), AF_EHTTP_URL);
     ck_assert_int_eq(af_http_url_check("https://a b/"), AF_EHTTP_URL);
-    ck_assert_int_eq(af_http_url_is_loopback("http://127.1.2.3/"), 1);
-    ck_assert_int_eq(af_http_url_is_loopback("https://example.com/"), 0);
+    ck_assert_int_eq(af_url_is_loopback("http://127.1.2.3/"), 1);
+    ck_assert_int_eq(af_url_is_loopback("https://example.com/"), 0);
 }
 END_TEST
 

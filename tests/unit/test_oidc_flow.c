@@ -14,6 +14,7 @@
 #include "common/af_log.h"
 #include "http/af_http_errors.h"
 #include "jose/af_jws.h"
+#include "common/af_url.h"
 #include "oidc/af_oidc.h"
 
 #define ISS    "https://idp.example"
@@ -168,7 +169,7 @@ static const char *token_response(const af_oidc_flow_t *f, json_t *c, const af_k
 static const char *callback_query(const af_oidc_flow_t *f)
 {
     return apr_pstrcat(pool, "code=SECRETCODE123&state=", f->state,
-                       "&iss=", af_oidc_url_encode(ISS, pool), NULL);
+                       "&iss=", af_url_encode(ISS, pool), NULL);
 }
 
 START_TEST(test_E01_callback_full_flow)

@@ -265,8 +265,14 @@ START_TEST(test_H10_form_parsing)
     ck_assert_int_eq(af_form_get(v, keys, 2, many, pool), APR_SUCCESS);
     ck_assert_int_eq(af_form_get(v, keys, 2, apr_pstrcat(pool, many, "&y", NULL), pool),
                      AF_EFORM_LIMIT);
-    ck_assert_int_eq(af_form_parse(&pairs, "a=12345", 8, 4, pool), AF_ETOOBIG);
-    ck_assert_int_eq(af_form_parse(&pairs, "a=1&b=2", 8, 64, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_form_parse(&pairs, "a=12345", 8, 4, 0, pool), AF_ETOOBIG);
+    ck_assert_int_eq(af_form_parse(&pairs, "a=1&b=2", 8, 64, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_form_parse(&pairs, "a=1&&b=2&", 8, 64, 0, pool), AF_EFORM_EMPTY);
+    ck_assert_int_eq(af_form_parse(&pairs, "a=1&&b=2&", 8, 64, AF_FORM_SKIP_EMPTY, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(pairs->nelts, 2);
+    ck_assert_int_eq(af_form_parse(&pairs, "&&a&b&c", 2, 64, AF_FORM_SKIP_EMPTY, pool),
+                     AF_EFORM_LIMIT);
     ck_assert_int_eq(pairs->nelts, 2);
     ck_assert_int_eq(af_session_status(AF_EFORM_DUP), 400);
     ck_assert_str_eq(af_strerror(AF_EFORM_DUP), "duplicate_parameter");
