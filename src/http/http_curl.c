@@ -170,7 +170,7 @@ static apr_status_t curl_perform(af_http_response_t **resp, const af_http_reques
 #else
     curl_easy_setopt(h, CURLOPT_PROTOCOLS,
                      af_url_is_loopback(req->url) ? (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS)
-                                                       : (long) CURLPROTO_HTTPS);
+                                                  : (long) CURLPROTO_HTTPS);
 #endif
     curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(h, CURLOPT_PROXY, ""); /* never a proxy from the environment */
@@ -203,8 +203,8 @@ static apr_status_t curl_perform(af_http_response_t **resp, const af_http_reques
     cc = curl_easy_perform(h);
     if (cc != CURLE_OK) {
         rv = map_error(cc, &rc);
-        af_log_p(req->log_pool != NULL ? req->log_pool : p, AF_LOG_DEBUG, "AF06001", "http: request failed: %s (%s)", af_strerror(rv),
-                 curl_easy_strerror(cc));
+        af_log_p(req->log_pool != NULL ? req->log_pool : p, AF_LOG_DEBUG, "AF06001",
+                 "http: request failed: %s (%s)", af_strerror(rv), curl_easy_strerror(cc));
         goto leave;
     }
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);

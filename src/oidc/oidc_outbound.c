@@ -128,8 +128,8 @@ apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provid
     }
     pl = lease_of(prov, lease_pool);
     if ((rv = af_oidc_guard_begin(&pl->lease, apr_time_now())) != APR_SUCCESS) {
-        af_log_p(lease_pool, AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s", prov->name,
-                 af_strerror(rv));
+        af_log_p(lease_pool, AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s",
+                 prov->name, af_strerror(rv));
     } else {
         rv = af_http_perform(resp, req, p);
         ev = af_oidc_guard_end(&pl->lease, af_oidc_guard_classify(rv), apr_time_now(), &backoff);
