@@ -338,45 +338,12 @@ static const char *store(af_site_t *site, af_srv_conf_t *sc, server_rec *s, int 
     return NULL;
 }
 
-static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_directive_t *gate,
-                               apr_pool_t *p)
+/* Our own keys: signing + verify, kids unique; the default key is added in post_config. */
+static const char *keys(af_site_t *site, af_srv_conf_t *sc, const ap_directive_t *gate,
+                        const char *where, apr_pool_t *p)
 {
-    af_site_t *site = apr_pcalloc(p, sizeof(*site));
-    const char *where = s->defn_name ? apr_psprintf(p, " (virtual host at %s:%u)", s->defn_name,
-                                                    s->defn_line_number)
-                                     : "";
-    const char *err;
     int i, j;
 
-    sc->site = site;
-    site->rt = apr_pcalloc(p, sizeof(*site->rt));
-    site->base_url = sc->base_url;
-    if (site->base_url == NULL && s->server_hostname != NULL) {
-        site->base_url = apr_pstrcat(p, "https://", s->server_hostname, NULL);
-    }
-    site->endpoint = sc->endpoint ? sc->endpoint : AF_DEFAULT_ENDPOINT;
-    site->issuer = sc->issuer ? sc->issuer : site->base_url;
-    site->audience = sc->audience ? sc->audience : site->issuer;
-    site->clock_skew = sc->clock_skew != AF_UNSET ? sc->clock_skew : AF_DEFAULT_CLOCK_SKEW;
-    site->access_ttl = sc->access_ttl != AF_UNSET ? sc->access_ttl : AF_DEFAULT_ACCESS_TTL;
-    site->clock_offset = sc->test_clock_set ? sc->test_clock_offset : 0;
-    site->token_cache = sc->token_cache != AF_UNSET ? sc->token_cache : 1;
-    site->trust = sc->trust;
-    site->return_to = sc->return_to;
-    site->refresh_ttl = sc->refresh_ttl != AF_UNSET ? sc->refresh_ttl : AF_DEFAULT_REFRESH_TTL;
-    site->refresh_idle = sc->refresh_idle != AF_UNSET ? sc->refresh_idle : AF_DEFAULT_REFRESH_IDLE;
-    if (site->refresh_idle > site->refresh_ttl) {
-        site->refresh_idle = site->refresh_ttl;
-    }
-    site->reuse_grace = sc->reuse_grace != AF_UNSET ? sc->reuse_grace : AF_DEFAULT_REUSE_GRACE;
-    site->token_claims = sc->token_claims ? sc->token_claims : split_claims(AF_DEFAULT_CLAIMS, p);
-    if ((err = cookies(site, s, sc, gate != NULL, where, p)) != NULL ||
-        (err = providers(site, sc, where, p)) != NULL ||
-        (err = store(site, sc, s, gate != NULL, where, p)) != NULL) {
-        return err;
-    }
-
-    /* our own keys: signing + verify, kids unique; the default key is added in post_config */
     site->signing_key = sc->signing_key;
     site->own_keys = af_keyset_make(p);
     if (sc->signing_key != NULL) {
@@ -431,7 +398,14 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
         }
     }
 
-    /* templates, read now (configtest sees a missing one) */
+    return NULL;
+}
+
+/* Templates, read now (configtest sees a missing one). */
+static const char *templates(af_site_t *site, af_srv_conf_t *sc, const char *where, apr_pool_t *p)
+{
+    const char *err;
+
     site->tpl_chooser = af_session_tpl_chooser;
     site->tpl_error = af_session_tpl_error;
     site->tpl_logout = af_session_tpl_logout;
@@ -442,6 +416,49 @@ static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_direct
         return apr_pstrcat(p, err, where, NULL);
     }
     return NULL;
+}
+
+static const char *resolve_one(server_rec *s, af_srv_conf_t *sc, const ap_directive_t *gate,
+                               apr_pool_t *p)
+{
+    af_site_t *site = apr_pcalloc(p, sizeof(*site));
+    const char *where = s->defn_name ? apr_psprintf(p, " (virtual host at %s:%u)", s->defn_name,
+                                                    s->defn_line_number)
+                                     : "";
+    const char *err;
+
+    sc->site = site;
+    site->rt = apr_pcalloc(p, sizeof(*site->rt));
+    site->base_url = sc->base_url;
+    if (site->base_url == NULL && s->server_hostname != NULL) {
+        site->base_url = apr_pstrcat(p, "https://", s->server_hostname, NULL);
+    }
+    site->endpoint = sc->endpoint ? sc->endpoint : AF_DEFAULT_ENDPOINT;
+    site->issuer = sc->issuer ? sc->issuer : site->base_url;
+    site->audience = sc->audience ? sc->audience : site->issuer;
+    site->clock_skew = sc->clock_skew != AF_UNSET ? sc->clock_skew : AF_DEFAULT_CLOCK_SKEW;
+    site->access_ttl = sc->access_ttl != AF_UNSET ? sc->access_ttl : AF_DEFAULT_ACCESS_TTL;
+    site->clock_offset = sc->test_clock_set ? sc->test_clock_offset : 0;
+    site->token_cache = sc->token_cache != AF_UNSET ? sc->token_cache : 1;
+    site->trust = sc->trust;
+    site->return_to = sc->return_to;
+    site->refresh_ttl = sc->refresh_ttl != AF_UNSET ? sc->refresh_ttl : AF_DEFAULT_REFRESH_TTL;
+    site->refresh_idle = sc->refresh_idle != AF_UNSET ? sc->refresh_idle : AF_DEFAULT_REFRESH_IDLE;
+    if (site->refresh_idle > site->refresh_ttl) {
+        site->refresh_idle = site->refresh_ttl;
+    }
+    site->reuse_grace = sc->reuse_grace != AF_UNSET ? sc->reuse_grace : AF_DEFAULT_REUSE_GRACE;
+    site->token_claims = sc->token_claims ? sc->token_claims : split_claims(AF_DEFAULT_CLAIMS, p);
+    if ((err = cookies(site, s, sc, gate != NULL, where, p)) != NULL ||
+        (err = providers(site, sc, where, p)) != NULL ||
+        (err = store(site, sc, s, gate != NULL, where, p)) != NULL) {
+        return err;
+    }
+
+    if ((err = keys(site, sc, gate, where, p)) != NULL) {
+        return err;
+    }
+    return templates(site, sc, where, p);
 }
 
 const char *af_resolve(server_rec *s, apr_pool_t *p, apr_pool_t *ptemp)
