@@ -117,8 +117,9 @@ typedef struct af_store_opts_t {
                                 more than threads using the store at once; 0: 8) */
     unsigned int timeout_ms; /* PostgreSQL: bound of one query (statement_timeout, and the
                                 client's own wait), of one connection attempt per host
-                                (connect_timeout, whole seconds, at least 2) and of the wait for
-                                a free pooled connection (then AF_ESTORE_BUSY); 0: 5000 */
+                                (connect_timeout, whole seconds, at least 2); a thread waits at
+                                most half of it for a free pooled connection (then
+                                AF_ESTORE_BUSY); 0: 5000 */
 } af_store_opts_t;
 
 /** Callback of af_store_revocations: one revoked login; return non-zero to stop. */

@@ -156,9 +156,9 @@ apr_status_t af_pg_counter_add(pg_t *pg, pg_conn_t *c, const char *name, apr_int
 apr_status_t af_pg_revoke_in_txn(pg_t *pg, pg_conn_t *c, const char *sid, apr_int64_t now,
                                  int *changed, apr_pool_t *p);
 
-/** Connect one connection outside any pool (prepare, migrate). */
-apr_status_t af_pg_connect(PGconn **conn, const char *uri, const char *safe,
-                           unsigned int timeout_ms, int rdonly, apr_pool_t *p);
+/** Connect one connection with pg's URI, timeout and flags (failures logged through pg's
+ *  throttle); for the pool and for prepare/migrate. */
+apr_status_t af_pg_connect(PGconn **conn, pg_t *pg, apr_pool_t *p);
 /** Run the migrations on conn. */
 apr_status_t af_pg_migrate_conn(int *version, PGconn *conn, const char *safe,
                                 unsigned int timeout_ms, apr_pool_t *p);

@@ -472,8 +472,13 @@ apr_status_t af_pg_counter_add(pg_t *pg, pg_conn_t *c, const char *name, apr_int
 
 /* ---- connections --------------------------------------------------------------------- */
 
-apr_status_t af_pg_connect(PGconn **out, const char *uri, const char *safe, unsigned int timeout_ms,
-                           int rdonly, apr_pool_t *p)
+static void no_notices(void *arg, const char *msg)
+{
+    (void) arg; /* NOTICEs (e.g. "already exists, skipping") are not for the error log */
+    (void) msg;
+}
+
+apr_status_t af_pg_connect(PGconn **out, pg_t *pg, apr_pool_t *p)
 {
     /* before dbname: the URI's own values win (it is expanded in place) */
     const char *keys[] = {"connect_timeout",
@@ -486,9 +491,9 @@ apr_status_t af_pg_connect(PGconn **out, const char *uri, const char *safe, unsi
                           "dbname",
                           NULL};
     const char *vals[9];
+    unsigned int timeout_ms = pg->timeout_ms;
     char ct[16], tut[16], set[160];
     pg_conn_t tmp;
-    pg_t fake;
     PGconn *conn;
     apr_status_t rv;
 
@@ -502,28 +507,27 @@ apr_status_t af_pg_connect(PGconn **out, const char *uri, const char *safe, unsi
     vals[4] = "10";
     vals[5] = "3";
     vals[6] = tut;
-    vals[7] = uri;
+    vals[7] = pg->uri;
     vals[8] = NULL;
-    memset(&fake, 0, sizeof(fake));
-    fake.safe = safe;
-    fake.timeout_ms = timeout_ms;
     conn = PQconnectdbParams(keys, vals, 1);
     if (conn == NULL) {
         return APR_ENOMEM;
     }
     if (PQstatus(conn) != CONNECTION_OK) {
-        af_pg_log_failure(&fake, AF_ESTORE_IO, "connect", PQerrorMessage(conn), p);
+        af_pg_log_failure(pg, AF_ESTORE_IO, "connect", PQerrorMessage(conn), p);
         PQfinish(conn);
         return AF_ESTORE_IO;
     }
+    PQsetNoticeProcessor(conn, no_notices, NULL);
     /* no worker waits on the database longer than the timeout; a transaction left open by a
      * client that vanished does not hold its row locks for long */
     snprintf(set, sizeof(set),
              "SET statement_timeout = %u; SET idle_in_transaction_session_timeout = %u%s",
-             timeout_ms, timeout_ms * 4, rdonly ? "; SET default_transaction_read_only = on" : "");
+             timeout_ms, timeout_ms * 4,
+             pg->rdonly ? "; SET default_transaction_read_only = on" : "");
     memset(&tmp, 0, sizeof(tmp));
     tmp.conn = conn;
-    rv = run_cmd(&fake, &tmp, set, "connect", p);
+    rv = run_cmd(pg, &tmp, set, "connect", p);
     if (rv != APR_SUCCESS) {
         PQfinish(conn);
         return rv;
@@ -532,21 +536,18 @@ apr_status_t af_pg_connect(PGconn **out, const char *uri, const char *safe, unsi
     return APR_SUCCESS;
 }
 
-/* Is an idle connection still alive?  A server that shut down told it so (a FATAL message,
- * then EOF): read what arrived without waiting. */
+/* Is an idle connection still alive?  An idle session is sent nothing (we LISTEN to nothing):
+ * anything readable is a server that shut down or terminated it (a FATAL message, then EOF),
+ * or a peer that went away.  Checked without waiting. */
 static int idle_alive(PGconn *conn)
 {
     struct pollfd pfd = {PQsocket(conn), POLLIN, 0};
 
-    if (pfd.fd < 0 || PQstatus(conn) != CONNECTION_OK) {
+    if (pfd.fd < 0 || PQstatus(conn) != CONNECTION_OK ||
+        PQtransactionStatus(conn) != PQTRANS_IDLE) {
         return 0;
     }
-    if (poll(&pfd, 1, 0) > 0) {
-        if (!PQconsumeInput(conn) || PQstatus(conn) != CONNECTION_OK) {
-            return 0;
-        }
-    }
-    return PQtransactionStatus(conn) == PQTRANS_IDLE;
+    return poll(&pfd, 1, 0) == 0;
 }
 
 static void abs_deadline(struct timespec *ts, unsigned int ms)
@@ -578,7 +579,7 @@ apr_status_t af_pg_acquire(pg_conn_t **out, pg_t *pg, const char *op, apr_pool_t
         }
         return AF_ESTORE_IO;
     }
-    abs_deadline(&deadline, pg->timeout_ms);
+    abs_deadline(&deadline, pg->timeout_ms / 2); /* half: the rest is for the query itself */
     pthread_mutex_lock(&pg->mu);
     for (;;) {
         if (pg->closed) {
@@ -615,7 +616,7 @@ apr_status_t af_pg_acquire(pg_conn_t **out, pg_t *pg, const char *op, apr_pool_t
     if (c->conn == NULL) {
         c->prepared = 0;
         c->broken = 0;
-        rv = af_pg_connect(&conn, pg->uri, pg->safe, pg->timeout_ms, pg->rdonly, p);
+        rv = af_pg_connect(&conn, pg, p);
         if (rv != APR_SUCCESS) {
             pthread_mutex_lock(&pg->mu);
             c->busy = 0;
@@ -773,17 +774,20 @@ apr_status_t af_store_pg_open(af_store_t **out, const char *uri, const af_store_
 apr_status_t af_store_pg_migrate(int *version, const char *uri, const af_store_opts_t *opts,
                                  apr_pool_t *p)
 {
-    unsigned int timeout = opts && opts->timeout_ms ? opts->timeout_ms : AF_STORE_PG_TIMEOUT_MS;
-    const char *safe = af_store_pg_redact(uri, p);
+    pg_t pg;
     PGconn *conn = NULL;
     apr_status_t rv;
 
     if ((rv = check_uri(uri, p)) != APR_SUCCESS) {
         return rv;
     }
-    rv = af_pg_connect(&conn, uri, safe, timeout, 0, p);
+    memset(&pg, 0, sizeof(pg));
+    pg.uri = uri;
+    pg.safe = af_store_pg_redact(uri, p);
+    pg.timeout_ms = opts && opts->timeout_ms ? opts->timeout_ms : AF_STORE_PG_TIMEOUT_MS;
+    rv = af_pg_connect(&conn, &pg, p);
     if (rv == APR_SUCCESS) {
-        rv = af_pg_migrate_conn(version, conn, safe, timeout, p);
+        rv = af_pg_migrate_conn(version, conn, pg.safe, pg.timeout_ms, p);
         PQfinish(conn); /* nothing opened here crosses a fork */
     }
     return rv;
