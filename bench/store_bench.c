@@ -231,8 +231,10 @@ int main(int argc, char **argv)
     }
     printf("rotations%s procs=%d threads=%d rotations=%ld seconds=%.2f per_second=%.0f "
            "commits=%ld\n",
-           af_store_is_uri(dir) ? "_postgresql" : open_flags ? "_nometasync" : "", procs, threads,
-           total, dt, total / dt, commits);
+           af_store_is_uri(dir) ? "_postgresql"
+           : open_flags         ? "_nometasync"
+                                : "",
+           procs, threads, total, dt, total / dt, commits);
     if (procs == 1 && threads == 1 && !open_flags) {
         revocation_check_rate(dir);
     }
