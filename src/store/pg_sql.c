@@ -60,9 +60,10 @@ const pg_stmt_t af_pg_stmts[PGS_COUNT] = {
     [PGS_IS_REVOKED] = {"af_is_revoked", "SELECT revoked FROM af_families WHERE sid = $1::text"},
     [PGS_FAMILY_GET] = {"af_family_get",
                         "SELECT " PG_FAM_COLS " FROM af_families f WHERE f.sid = $1::text"},
-    [PGS_LIST_ALL] = {"af_list_all", "SELECT " PG_FAM_COLS " FROM af_families f ORDER BY f.sid"},
+    [PGS_LIST_ALL] = {"af_list_all",
+                      "SELECT " PG_FAM_COLS " FROM af_families f ORDER BY f.sid COLLATE \"C\""},
     [PGS_LIST_SUB] = {"af_list_sub", "SELECT " PG_FAM_COLS " FROM af_families f "
-                                     "WHERE f.sub = $1::text ORDER BY f.sid"},
+                                     "WHERE f.sub = $1::text ORDER BY f.sid COLLATE \"C\""},
     [PGS_SWEEP_FAMILIES] = {"af_sweep_families",
                             "WITH d AS (DELETE FROM af_families WHERE sid IN (SELECT sid FROM "
                             "af_families WHERE expires <= $1::bigint ORDER BY expires LIMIT "
