@@ -23,10 +23,12 @@ APR_LIBS   := $(shell apr-1-config --link-ld --libs 2>/dev/null) \
               $(shell apu-1-config --link-ld --libs 2>/dev/null)
 DEP_LIBS   := -lcurl -ljansson -llmdb -lssl -lcrypto
 DEP_LIBS   += -lpcre2-8  # src/policy regexes (PCRE2, as httpd's ap_regex)
+DEP_LIBS   += -lpq       # src/store PostgreSQL backend (libpq)
+PG_CFLAGS  := $(shell pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)
 WARN       := -Wall -Wextra -Wno-unused-parameter -Wshadow -Wstrict-prototypes \
               -Wmissing-prototypes -Wformat=2 $(if $(WERROR),-Werror)
 CFLAGS     ?= -O2 -g
-CORE_CFLAGS = -std=gnu11 -fPIC $(CFLAGS) $(WARN) -fvisibility=hidden -Isrc $(APR_CFLAGS)
+CORE_CFLAGS = -std=gnu11 -fPIC $(CFLAGS) $(WARN) -fvisibility=hidden -Isrc $(APR_CFLAGS) $(PG_CFLAGS)
 
 CORE_DIRS  := common jose token store policy oidc http session
 CORE_SRC   := $(sort $(foreach d,$(CORE_DIRS),$(wildcard src/$(d)/*.c)))

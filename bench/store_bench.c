@@ -1,6 +1,8 @@
-/* store_bench.c -- durable refresh-token rotations per second on the LMDB store.
+/* store_bench.c -- durable refresh-token rotations per second on the store: LMDB (DIR) or
+ * PostgreSQL (a postgresql:// URI; bench/store.sh starts a local cluster with PostgreSQL's
+ * default durability: fsync, synchronous_commit on).
  *
- *   store_bench DIR SECONDS PROCS [THREADS [nometasync]]
+ *   store_bench DIR|URI SECONDS PROCS [THREADS [nometasync]]
  *
  * PROCS processes (each opening the store after fork, as httpd children do), each with
  * THREADS threads (default 1: prefork; more: event/worker MPM), rotate their own
@@ -8,7 +10,10 @@
  * per write transaction, no MDB_NOSYNC).  Threads of one process share write
  * transactions (group commit).  Prints one line:
  *   rotations procs=P threads=T rotations=R seconds=S per_second=R/S commits=C
- * and, for procs=1 threads=1, the cost of the gate's revocation check (read txn).
+ * and, for procs=1 threads=1, the cost of the gate's revocation check (LMDB: a read txn;
+ * PostgreSQL: a round trip, and the per-process view af_revview_t that avoids it).
+ * PostgreSQL: commits = rotations (each is its own transaction; the server groups the WAL
+ * flushes of concurrent commits); each process has a pool of THREADS connections.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -21,6 +26,7 @@
 
 #include <apr_general.h>
 
+#include "store/af_revview.h"
 #include "store/af_store_lmdb.h"
 #include "store_testutil.h"
 
@@ -36,6 +42,16 @@ typedef struct worker_t {
 } worker_t;
 
 static int open_flags;
+
+static apr_status_t open_store(af_store_t **st, const char *where, int threads, apr_pool_t *p)
+{
+    af_store_opts_t o;
+
+    memset(&o, 0, sizeof(o));
+    o.flags = open_flags;
+    o.pool_size = (unsigned int) threads;
+    return af_store_open(st, where, &o, p);
+}
 
 static double now_s(void)
 {
@@ -93,7 +109,7 @@ static long run_child(const char *dir, double seconds, int threads, int id, long
     int i;
 
     apr_pool_create(&p, NULL);
-    if (af_store_lmdb_open(&st, dir, 0, 0, open_flags, p) != APR_SUCCESS) {
+    if (open_store(&st, dir, threads, p) != APR_SUCCESS) { /* after fork */
         return -1;
     }
     for (i = 0; i < threads; i++) {
@@ -112,7 +128,7 @@ static long run_child(const char *dir, double seconds, int threads, int id, long
         }
         n += w[i].n;
     }
-    *commits = (long) af_store_rotation_batches(st);
+    *commits = af_store_is_uri(dir) ? n : (long) af_store_rotation_batches(st);
     return n;
 }
 
@@ -126,7 +142,7 @@ static void revocation_check_rate(const char *dir)
     long n = 0, i;
 
     apr_pool_create(&p, NULL);
-    if (af_store_lmdb_open(&st, dir, 0, 0, 0, p) != APR_SUCCESS ||
+    if (open_store(&st, dir, 1, p) != APR_SUCCESS ||
         af_test_family_create(&fam, &rt, st, "rev-check", "bench", "{}", 1700000000, 14 * 86400, 0,
                               p) != APR_SUCCESS) {
         fprintf(stderr, "store_bench: open failed\n");
@@ -144,6 +160,28 @@ static void revocation_check_rate(const char *dir)
         dt = now_s() - t0;
     } while (dt < 1.0);
     printf("revocation_check per_second=%.0f ns_per_check=%.0f\n", n / dt, dt * 1e9 / n);
+    if (af_store_is_uri(dir)) { /* the gate's way with a shared store: the per-process view */
+        af_revview_t *v;
+        apr_int64_t now = 1700000000;
+        if (af_revview_create(&v, 1, 900, p) != APR_SUCCESS) {
+            return;
+        }
+        n = 0;
+        t0 = now_s();
+        do {
+            for (i = 0; i < 10000; i++) {
+                if (af_revview_check(v, st, fam->sid, now + (apr_int64_t) (now_s() - t0)) !=
+                    APR_SUCCESS) {
+                    fprintf(stderr, "store_bench: revview check failed\n");
+                    return;
+                }
+            }
+            n += 10000;
+            dt = now_s() - t0;
+        } while (dt < 1.0);
+        printf("revview_check (AuthFlowRevocationDelay 1s) per_second=%.0f ns_per_check=%.0f\n",
+               n / dt, dt * 1e9 / n);
+    }
 }
 
 int main(int argc, char **argv)
@@ -154,7 +192,7 @@ int main(int argc, char **argv)
     int procs, threads, i, status;
 
     if (argc < 4) {
-        fprintf(stderr, "usage: store_bench DIR SECONDS PROCS [THREADS [nometasync]]\n");
+        fprintf(stderr, "usage: store_bench DIR|URI SECONDS PROCS [THREADS [nometasync]]\n");
         return 2;
     }
     dir = argv[1];
@@ -193,7 +231,10 @@ int main(int argc, char **argv)
     }
     printf("rotations%s procs=%d threads=%d rotations=%ld seconds=%.2f per_second=%.0f "
            "commits=%ld\n",
-           open_flags ? "_nometasync" : "", procs, threads, total, dt, total / dt, commits);
+           af_store_is_uri(dir) ? "_postgresql"
+           : open_flags         ? "_nometasync"
+                                : "",
+           procs, threads, total, dt, total / dt, commits);
     if (procs == 1 && threads == 1 && !open_flags) {
         revocation_check_rate(dir);
     }

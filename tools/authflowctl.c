@@ -1,10 +1,11 @@
 /* authflowctl.c -- operator CLI over the mod_authflow store (links the core library only).
  *
- *   authflowctl [--store DIR] [--json] list [--user SUB]
- *   authflowctl [--store DIR] [--json] show SID
- *   authflowctl [--store DIR] [--json] revoke --sid SID | --user SUB
- *   authflowctl [--store DIR] [--json] sweep
- *   authflowctl [--store DIR] [--json] stats
+ *   authflowctl [--store DIR|URI] [--json] list [--user SUB]
+ *   authflowctl [--store DIR|URI] [--json] show SID
+ *   authflowctl [--store DIR|URI] [--json] revoke --sid SID | --user SUB
+ *   authflowctl [--store DIR|URI] [--json] sweep
+ *   authflowctl [--store DIR|URI] [--json] stats
+ *   authflowctl [--store DIR|URI] [--json] migrate
  *   authflowctl [--json] check [--server-root DIR] CONF
  *
  * Exit codes: 0 ok, 1 not found, 2 usage, 3 store error, 4 a check failed.
@@ -29,6 +30,7 @@
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc.h"
 #include "store/af_store.h"
+#include "store/af_store_pg.h"
 
 #include "authflowctl.h"
 
@@ -39,18 +41,20 @@ static const char usage_text[] =
     "    authflowctl - inspect and manage the mod_authflow login store\n"
     "\n"
     "SYNOPSIS\n"
-    "    authflowctl [--store DIR] [--json] list [--user SUB]\n"
-    "    authflowctl [--store DIR] [--json] show SID\n"
-    "    authflowctl [--store DIR] [--json] revoke --sid SID | --user SUB\n"
-    "    authflowctl [--store DIR] [--json] sweep\n"
-    "    authflowctl [--store DIR] [--json] stats\n"
+    "    authflowctl [--store DIR|URI] [--json] list [--user SUB]\n"
+    "    authflowctl [--store DIR|URI] [--json] show SID\n"
+    "    authflowctl [--store DIR|URI] [--json] revoke --sid SID | --user SUB\n"
+    "    authflowctl [--store DIR|URI] [--json] sweep\n"
+    "    authflowctl [--store DIR|URI] [--json] stats\n"
+    "    authflowctl [--store DIR|URI] [--json] migrate\n"
     "    authflowctl [--json] check [--server-root DIR] CONF\n"
     "    authflowctl --help\n"
     "\n"
     "DESCRIPTION\n"
     "    mod_authflow keeps one record per login (a refresh-token family, named by its\n"
-    "    SID, the \"sid\" claim of the access tokens) in an LMDB store. Refresh tokens are\n"
-    "    stored only as SHA-256 hashes; this tool never shows or accepts a token.\n"
+    "    SID, the \"sid\" claim of the access tokens) in an LMDB store (one host) or a\n"
+    "    PostgreSQL store shared by several hosts (a postgresql:// URI). Refresh tokens\n"
+    "    are stored only as SHA-256 hashes; this tool never shows or accepts a token.\n"
     "\n"
     "COMMANDS\n"
     "    list [--user SUB]\n"
@@ -88,7 +92,9 @@ static const char usage_text[] =
     "        never printed. The store is not read.\n"
     "\n"
     "OPTIONS\n"
-    "    --store DIR   the LMDB environment (AuthFlowStore); default " DEFAULT_STORE "\n"
+    "    --store DIR|URI  the store (AuthFlowStore): an LMDB directory, default " DEFAULT_STORE
+    ",\n"
+    "                  or a libpq URI postgresql://... (a password in it is never printed)\n"
     "    --server-root DIR  (check) the ServerRoot for relative paths, when CONF sets none\n"
     "    --json        machine-readable output on stdout\n"
     "    -h, --help    this text\n"
@@ -122,9 +128,9 @@ int af_ctl_usage(const char *why)
     if (why != NULL) {
         fprintf(stderr, "authflowctl: %s\n", why);
     }
-    fprintf(stderr, "usage: authflowctl [--store DIR] [--json] "
+    fprintf(stderr, "usage: authflowctl [--store DIR|URI] [--json] "
                     "list [--user SUB] | show SID | revoke --sid SID | revoke --user SUB | "
-                    "sweep | stats | check [--server-root DIR] CONF\n"
+                    "sweep | stats | migrate | check [--server-root DIR] CONF\n"
                     "       authflowctl --help for the manual\n");
     return EX_USAGE;
 }
@@ -403,7 +409,7 @@ static int cmd_stats(ctl_t *c, int argc)
         print_json(o);
         return EX_OK;
     }
-    printf("store:             %s\n", c->store_dir);
+    printf("store:             %s\n", af_store_pg_redact(c->store_dir, c->p));
     printf("logins:            %" APR_UINT64_T_FMT " (%" APR_UINT64_T_FMT " active now)\n",
            s.logins, s.active_families);
     printf("rotations:         %" APR_UINT64_T_FMT "\n", s.rotations);
@@ -413,12 +419,47 @@ static int cmd_stats(ctl_t *c, int argc)
     printf("records:           %" APR_UINT64_T_FMT " logins, %" APR_UINT64_T_FMT
            " tokens, %" APR_UINT64_T_FMT " flows\n",
            s.families, s.tokens, s.flows);
+    if (af_store_is_uri(c->store_dir)) {
+        printf("database:          %.1f MiB on disk (tables and indexes)\n",
+               s.map_used / 1048576.0);
+        return EX_OK;
+    }
     printf("map:               %.1f MiB in use of %.1f MiB (%.0f%%); file %.1f MiB, "
            "%.1f MiB of it free for reuse\n",
            (s.map_used - s.map_free) / 1048576.0, s.map_size / 1048576.0,
            s.map_size ? 100.0 * (s.map_used - s.map_free) / s.map_size : 0.0,
            s.map_used / 1048576.0, s.map_free / 1048576.0);
     printf("reader slots:      %u used of %u\n", s.readers_used, s.max_readers);
+    return EX_OK;
+}
+
+static int cmd_migrate(ctl_t *c, int argc)
+{
+    af_store_opts_t opts;
+    apr_status_t rv;
+    int v = 0;
+
+    if (argc != 0) {
+        return af_ctl_usage("migrate takes no arguments");
+    }
+    memset(&opts, 0, sizeof(opts));
+    rv = af_store_migrate(&v, c->store_dir, &opts, c->p);
+    if (rv != APR_SUCCESS) {
+        fprintf(stderr, "authflowctl: migrate failed: %s\n",
+                AF_IS_AF_ERROR(rv) ? af_strerror(rv) : strerror(APR_TO_OS_ERROR(rv)));
+        return EX_STORE;
+    }
+    if (c->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "backend",
+                            json_string(af_store_is_uri(c->store_dir) ? "postgresql" : "lmdb"));
+        json_object_set_new(o, "schema_version", json_integer(v));
+        print_json(o);
+    } else if (af_store_is_uri(c->store_dir)) {
+        printf("schema version %d\n", v);
+    } else {
+        printf("nothing to migrate (LMDB)\n");
+    }
     return EX_OK;
 }
 
@@ -458,7 +499,7 @@ int main(int argc, char **argv)
         return af_ctl_check(c.json, argc - i, argv + i);
     }
     if (strcmp(cmd, "list") && strcmp(cmd, "show") && strcmp(cmd, "revoke") &&
-        strcmp(cmd, "sweep") && strcmp(cmd, "stats")) {
+        strcmp(cmd, "sweep") && strcmp(cmd, "stats") && strcmp(cmd, "migrate")) {
         return af_ctl_usage("unknown command");
     }
     if (apr_initialize() != APR_SUCCESS || apr_pool_create(&c.p, NULL) != APR_SUCCESS) {
@@ -466,7 +507,14 @@ int main(int argc, char **argv)
     }
     af_log_set(af_ctl_log_stderr, NULL, AF_LOG_WARNING);
     c.now = (apr_int64_t) time(NULL);
-    if (stat(apr_pstrcat(c.p, c.store_dir, "/data.mdb", NULL), &sb) != 0) {
+    if (strcmp(cmd, "migrate") == 0) {
+        ex = cmd_migrate(&c, argc - i);
+        apr_pool_destroy(c.p);
+        apr_terminate();
+        return ex;
+    }
+    if (!af_store_is_uri(c.store_dir) &&
+        stat(apr_pstrcat(c.p, c.store_dir, "/data.mdb", NULL), &sb) != 0) {
         fprintf(stderr, "authflowctl: no store in %s (see --store)\n", c.store_dir);
         return EX_STORE;
     }
@@ -475,7 +523,8 @@ int main(int argc, char **argv)
     opts.flags = AF_STORE_ADOPT_MAPSIZE; /* one thread: it may adopt a grown map */
     rv = af_store_open(&c.st, c.store_dir, &opts, c.p);
     if (rv != APR_SUCCESS) {
-        fprintf(stderr, "authflowctl: cannot open the store in %s: %s\n", c.store_dir,
+        fprintf(stderr, "authflowctl: cannot open the store in %s: %s\n",
+                af_store_pg_redact(c.store_dir, c.p),
                 AF_IS_AF_ERROR(rv) ? af_strerror(rv) : strerror(APR_TO_OS_ERROR(rv)));
         return EX_STORE;
     }

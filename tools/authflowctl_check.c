@@ -27,6 +27,7 @@
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc.h"
 #include "store/af_store.h"
+#include "store/af_store_pg.h"
 
 #include "authflowctl.h"
 
@@ -165,6 +166,38 @@ static void check_key(chk_t *k, const char *what, apr_array_header_t *w, const c
     }
 }
 
+/* A shared store: reachable, and its schema version (the store is not otherwise read). */
+static void check_shared_store(chk_t *k, const char *uri, const char *where)
+{
+    const char *safe = af_store_pg_redact(uri, k->p);
+    af_store_t *st = NULL;
+    apr_status_t rv;
+    int v = 0;
+
+    rv = af_store_open(&st, uri, NULL, k->p);
+    if (rv == APR_SUCCESS) {
+        rv = af_store_schema_version(&v, st);
+        af_store_close(st);
+    }
+    if (rv != APR_SUCCESS) {
+        report(k, 0, "store", safe,
+               apr_psprintf(k->p,
+                            "unreachable, or no schema yet (authflowctl --store URI migrate): %s",
+                            AF_IS_AF_ERROR(rv) ? af_strerror(rv) : os_reason(rv, k->p)),
+               where);
+    } else if (v > AF_STORE_PG_SCHEMA) {
+        report(k, 0, "store", safe,
+               apr_psprintf(k->p, "reachable, schema version %d is newer than this module's %d", v,
+                            AF_STORE_PG_SCHEMA),
+               where);
+    } else {
+        report(k, 1, "store", safe,
+               apr_psprintf(k->p, "reachable, schema version %d%s", v,
+                            v < AF_STORE_PG_SCHEMA ? " (upgraded at start)" : ""),
+               where);
+    }
+}
+
 static void check_store(chk_t *k, const char *dir, const char *where)
 {
     af_store_t *st = NULL;
@@ -173,7 +206,9 @@ static void check_store(chk_t *k, const char *dir, const char *where)
     apr_status_t rv;
     int ok;
 
-    if (stat(apr_pstrcat(k->p, dir, "/data.mdb", NULL), &sb) == 0) {
+    if (af_store_is_uri(dir)) {
+        check_shared_store(k, dir, where);
+    } else if (stat(apr_pstrcat(k->p, dir, "/data.mdb", NULL), &sb) == 0) {
         rv = af_store_open(&st, dir, NULL, k->p); /* read/write, like a child */
         report(k, rv == APR_SUCCESS, "store", dir,
                rv == APR_SUCCESS ? "opened read/write" : os_reason(rv, k->p), where);
@@ -306,7 +341,8 @@ static void check_line(chk_t *k, const char *line, const char *file, int lineno)
     } else if (strcasecmp(d, "AuthFlowVerifyKey") == 0) {
         check_key(k, "verify_key", w, file, where);
     } else if (strcasecmp(d, "AuthFlowStore") == 0 && w->nelts > 1) {
-        check_store(k, resolve(k, APR_ARRAY_IDX(w, 1, const char *), file), where);
+        const char *v = APR_ARRAY_IDX(w, 1, const char *);
+        check_store(k, af_store_is_uri(v) ? v : resolve(k, v, file), where);
     }
 }
 

@@ -8,7 +8,9 @@ PKGS=(
   # build
   build-essential pkg-config apache2 apache2-dev libssl-dev libcurl4-openssl-dev
   libjansson-dev liblmdb-dev lmdb-utils check clang clang-format libclang-rt-14-dev
-  libpcre2-dev
+  libpcre2-dev libpq-dev
+  # the shared store's tests and benchmarks (a throw-away cluster: tools/pg-test.sh)
+  postgresql-15
   # integration tests
   python3-pytest python3-requests python3-jwcrypto curl
   # identity provider and browser tests

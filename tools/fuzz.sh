@@ -35,7 +35,9 @@ APR_CFLAGS="$(apr-1-config --cflags --cppflags --includes) $(apu-1-config --incl
 APR_LIBS="$(apr-1-config --link-ld --libs) $(apu-1-config --link-ld --libs)"
 DEP_LIBS="-lcurl -ljansson -llmdb -lssl -lcrypto"
 DEP_LIBS="$DEP_LIBS -lpcre2-8"  # src/policy (PCRE2)
-CFLAGS_F="-std=gnu11 -g -O1 -fPIC $SAN -fsanitize=fuzzer-no-link -Isrc $APR_CFLAGS \
+DEP_LIBS="$DEP_LIBS -lpq"       # src/store PostgreSQL backend (libpq)
+PG_CFLAGS="$(pkg-config --cflags libpq 2>/dev/null || echo -I/usr/include/postgresql)"
+CFLAGS_F="-std=gnu11 -g -O1 -fPIC $SAN -fsanitize=fuzzer-no-link -Isrc $APR_CFLAGS $PG_CFLAGS \
   -Wall -Wextra -Wno-unused-parameter"
 
 mkdir -p "$OBJ" "$FINDINGS"

@@ -12,7 +12,9 @@
  * number of failures not logged since: callers should not log them again per request.
  *
  * Backends: LMDB (af_store_lmdb.h, one host, the default) -- anything that is not a URI;
- * the backend vtable is in store_backend.h (for backends only).
+ * PostgreSQL (af_store_pg.h, several hosts sharing one store) -- a libpq connection URI
+ * (af_store_is_uri).  Both keep the same semantics; the backend vtable is in
+ * store_backend.h (for backends only).
  */
 #ifndef AF_STORE_H
 #define AF_STORE_H
@@ -111,14 +113,39 @@ typedef struct af_store_opts_t {
     int flags;               /* AF_STORE_* */
     apr_size_t mapsize;      /* LMDB: bytes (0: an existing environment's, else the default) */
     unsigned int maxreaders; /* LMDB: reader slots (0: 126) */
+    unsigned int pool_size;  /* PostgreSQL: connections per process at most, opened lazily (never
+                                more than threads using the store at once; 0: 8) */
+    unsigned int timeout_ms; /* PostgreSQL: bound of one query (statement_timeout, and the
+                                client's own wait), of one connection attempt per host
+                                (connect_timeout, whole seconds, at least 2); a thread waits at
+                                most half of it for a free pooled connection (then
+                                AF_ESTORE_BUSY); 0: 5000 */
 } af_store_opts_t;
 
+/** Callback of af_store_revocations: one revoked login; return non-zero to stop. */
+typedef int af_store_sid_fn(void *baton, const char *sid, apr_int64_t revoked_at);
+
 /* ---- lifecycle ---------------------------------------------------------------------------- */
+
+/** Does where name a shared store (a libpq URI: "postgresql://" or "postgres://")?
+ *  Anything else is an LMDB directory. */
+int af_store_is_uri(const char *where);
+
+/**
+ * Create or upgrade the schema of a shared store (idempotent; hosts starting at once are
+ * serialised by an advisory lock).  LMDB: nothing to do, APR_SUCCESS with *version 0.
+ * @param version the schema version afterwards (may be NULL)
+ * @return APR_SUCCESS, APR_EINVAL (a malformed URI), AF_ESTORE_*
+ */
+apr_status_t af_store_migrate(int *version, const char *where, const af_store_opts_t *opts,
+                              apr_pool_t *p);
 
 /**
  * Once, in the parent before fork: create the store where it does not exist yet, owned by
  * uid/gid (-1: leave as is).  LMDB: the directory (0700) and the environment (0600).
- * @return APR_SUCCESS, errno codes, AF_ESTORE_*
+ * PostgreSQL: connect once, create a missing schema (af_store_migrate), close what it
+ * opened (connections never cross fork).
+ * @return APR_SUCCESS, errno codes, APR_EINVAL (a malformed URI), AF_ESTORE_*
  */
 apr_status_t af_store_prepare(const char *where, long uid, long gid, const af_store_opts_t *opts,
                               apr_pool_t *p);
@@ -133,7 +160,7 @@ apr_status_t af_store_open(af_store_t **st, const char *where, const af_store_op
 /** Close now (idempotent); the pool cleanup then does nothing. */
 void af_store_close(af_store_t *st);
 
-/** The backend: "lmdb". */
+/** The backend: "lmdb" or "postgresql". */
 const char *af_store_backend(const af_store_t *st);
 
 /**
@@ -240,6 +267,22 @@ apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id
  */
 apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                             apr_int64_t interval);
+
+/**
+ * Revocations recorded after *cursor, oldest first, for a per-process view (af_revview.h):
+ * with *cursor 0, those of the last horizon seconds before now; fn is called once per revoked
+ * login, and *cursor is set past what was returned (it only grows; a store reset to an older
+ * state starts it again from 0 on the next call).  Each call returns at most 10000.
+ * @return APR_SUCCESS, APR_ENOTIMPL (LMDB: af_store_family_is_revoked is a local read),
+ *         AF_ESTORE_* (*cursor unchanged)
+ */
+apr_status_t af_store_revocations(apr_uint64_t *cursor, af_store_t *st, apr_int64_t now,
+                                  apr_int64_t horizon, af_store_sid_fn *fn, void *baton,
+                                  apr_pool_t *p);
+
+/** The schema version of a shared store (authflowctl check).
+ *  @return APR_SUCCESS, APR_ENOTIMPL (LMDB), AF_ESTORE_* */
+apr_status_t af_store_schema_version(int *version, af_store_t *st);
 
 /** Is the family active at now (not revoked, not expired absolutely or by idle)? */
 int af_store_family_active(const af_store_family_t *fam, apr_int64_t now);

@@ -8,6 +8,7 @@
 #include "common/af_log.h"
 #include "store/af_store_lmdb.h"
 #include "store/store_backend.h"
+#include "store/store_seal.h"
 #include "token/af_token.h"
 
 #define LM_SID_LEN 22 /* base64url of 16 random bytes */
@@ -36,7 +37,7 @@ typedef struct lm_t {
 
 /* token record */
 #define TOK_HDR        88
-#define TOK_SEALED_MAX (AF_SEAL_NONCE + AF_RT_LEN + AF_SEAL_TAG)
+#define TOK_SEALED_MAX AF_STORE_SEALED_LEN
 /* token record flags (byte 54, a padding byte of record version 1) */
 #define LM_TOK_PENDING 0x01 /* rotated; the successor has not reached the browser yet */
 

@@ -6,10 +6,9 @@
  * the ring deletes it and its by_expiry entry, so a login's records stay bounded however
  * often it refreshes.  A token that old is then unknown (401) rather than a detected reuse.
  *
- * The successor kept for the grace window is sealed under
- *   K = HKDF-SHA256(ikm = old token, salt = SUCC_SALT, info = "successor")
- * with AAD = SUCC_AAD || 0x00 || version || SHA-256(old token), so the stored blob is
- * useless without the old token itself, and cannot be moved to another record.
+ * The successor kept for the grace window is sealed under a key derived from the old
+ * token (store_seal.h: the one scheme every backend uses), so the stored blob is useless
+ * without the old token itself, and cannot be moved to another record.
  */
 #include <pthread.h>
 #include <string.h>
@@ -19,20 +18,7 @@
 
 #include "common/af_log.h"
 #include "store/lmdb_int.h"
-
-#define SUCC_SALT "authflow-rt-successor-v1"
-#define SUCC_AAD  "authflow-rt-successor"
-
-static apr_size_t succ_aad(unsigned char *aad, const unsigned char *old_hash)
-{
-    apr_size_t n = sizeof(SUCC_AAD) - 1;
-
-    memcpy(aad, SUCC_AAD, n);
-    aad[n] = 0;
-    aad[n + 1] = 1; /* version */
-    memcpy(aad + n + 2, old_hash, AF_RT_HASH_LEN);
-    return n + 2 + AF_RT_HASH_LEN;
-}
+#include "store/store_seal.h"
 
 static int put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
                       apr_size_t key_len)
@@ -258,7 +244,7 @@ typedef struct lm_req_t {
 static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_fam_t *f,
                          const MDB_val *famkey)
 {
-    unsigned char nh[AF_RT_HASH_LEN], aad[64], tbuf[TOK_HDR + TOK_SEALED_MAX];
+    unsigned char nh[AF_RT_HASH_LEN], tbuf[TOK_HDR + TOK_SEALED_MAX];
     const char *nrt = NULL;
     lm_tok_t nt;
     MDB_val k, v;
@@ -282,8 +268,7 @@ static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_
         old->flags = r->pending ? LM_TOK_PENDING : 0;
         memcpy(old->succ, nh, AF_RT_HASH_LEN);
         old->sealed_len = TOK_SEALED_MAX;
-        r->rv = af_token_gcm_seal(old->sealed, r->k_old, aad, succ_aad(aad, r->h),
-                                  (const unsigned char *) nrt, AF_RT_LEN);
+        r->rv = af_store_succ_seal(old->sealed, r->k_old, r->h, nrt);
     }
     if (r->rv != APR_SUCCESS) {
         return MDB_SUCCESS; /* nothing written */
@@ -349,20 +334,13 @@ static int mark_delivered(lm_t *lm, MDB_txn *txn, lm_tok_t *t, const unsigned ch
 /* The grace path: unseal the successor kept in the rotated record. */
 static apr_status_t replay_successor(lm_req_t *r, const lm_tok_t *old)
 {
-    unsigned char aad[64], pt[TOK_SEALED_MAX], chk[AF_RT_HASH_LEN];
-    apr_size_t n = 0;
     apr_status_t rv;
 
-    rv =
-        af_token_gcm_open(pt, &n, r->k_old, aad, succ_aad(aad, r->h), old->sealed, old->sealed_len);
-    if (rv != APR_SUCCESS || n != AF_RT_LEN ||
-        af_token_refresh_hash(chk, (const char *) pt, n) != APR_SUCCESS ||
-        CRYPTO_memcmp(chk, old->succ, AF_RT_HASH_LEN) != 0) {
-        OPENSSL_cleanse(pt, sizeof(pt));
-        return AF_ESTORE_CORRUPT;
+    rv = af_store_succ_open(&r->res->refresh_token, r->k_old, r->h, old->sealed, old->sealed_len,
+                            old->succ, r->p);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
-    r->res->refresh_token = apr_pstrmemdup(r->p, (const char *) pt, n);
-    OPENSSL_cleanse(pt, sizeof(pt));
     r->res->generation = old->generation + 1;
     r->res->replayed = 1;
     return APR_SUCCESS;
@@ -508,8 +486,7 @@ apr_status_t af_lm_rotate(af_store_rotation_t **out, af_store_t *st, const af_st
     req.rv = AF_EINTERNAL;
     /* the key derivations need no lock: do them in the caller's thread */
     if ((rv = af_token_refresh_hash(req.h, rt, rt_len)) != APR_SUCCESS ||
-        (rv = af_token_hkdf(req.k_old, (const unsigned char *) rt, rt_len, SUCC_SALT,
-                            "successor")) != APR_SUCCESS) {
+        (rv = af_store_succ_key(req.k_old, rt, rt_len)) != APR_SUCCESS) {
         return rv;
     }
     pthread_mutex_lock(&lm->mu);

@@ -3,12 +3,34 @@
 #include <string.h>
 
 #include "store/af_store_lmdb.h"
+#include "store/af_store_pg.h"
 #include "store/store_backend.h"
+
+int af_store_is_uri(const char *where)
+{
+    return where != NULL &&
+           (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
+}
 
 apr_status_t af_store_prepare(const char *where, long uid, long gid, const af_store_opts_t *opts,
                               apr_pool_t *p)
 {
+    if (af_store_is_uri(where)) {
+        return af_store_pg_prepare(where, opts, p);
+    }
     return af_store_lmdb_prepare(where, uid, gid, opts ? opts->mapsize : 0, p);
+}
+
+apr_status_t af_store_migrate(int *version, const char *where, const af_store_opts_t *opts,
+                              apr_pool_t *p)
+{
+    if (version != NULL) {
+        *version = 0;
+    }
+    if (af_store_is_uri(where)) {
+        return af_store_pg_migrate(version, where, opts, p);
+    }
+    return APR_SUCCESS; /* LMDB: the environment has no schema to upgrade */
 }
 
 apr_status_t af_store_open(af_store_t **st, const char *where, const af_store_opts_t *opts,
@@ -20,7 +42,29 @@ apr_status_t af_store_open(af_store_t **st, const char *where, const af_store_op
         memset(&none, 0, sizeof(none));
         opts = &none;
     }
+    if (af_store_is_uri(where)) {
+        return af_store_pg_open(st, where, opts, p);
+    }
     return af_store_lmdb_open(st, where, opts->mapsize, opts->maxreaders, opts->flags, p);
+}
+
+apr_status_t af_store_revocations(apr_uint64_t *cursor, af_store_t *st, apr_int64_t now,
+                                  apr_int64_t horizon, af_store_sid_fn *fn, void *baton,
+                                  apr_pool_t *p)
+{
+    if (st->ops->revocations == NULL) {
+        return APR_ENOTIMPL;
+    }
+    return st->ops->revocations(cursor, st, now, horizon, fn, baton, p);
+}
+
+apr_status_t af_store_schema_version(int *version, af_store_t *st)
+{
+    *version = 0;
+    if (st->ops->schema_version == NULL) {
+        return APR_ENOTIMPL;
+    }
+    return st->ops->schema_version(version, st);
 }
 
 const char *af_store_backend(const af_store_t *st)

@@ -31,6 +31,11 @@ typedef struct af_store_ops_t {
     apr_status_t (*lease)(int *got, af_store_t *st, const char *name, apr_int64_t now,
                           apr_int64_t interval);
     apr_status_t (*usage)(apr_uint64_t *size, apr_uint64_t *used, af_store_t *st);
+    /* NULL: APR_ENOTIMPL */
+    apr_status_t (*revocations)(apr_uint64_t *cursor, af_store_t *st, apr_int64_t now,
+                                apr_int64_t horizon, af_store_sid_fn *fn, void *baton,
+                                apr_pool_t *p);
+    apr_status_t (*schema_version)(int *version, af_store_t *st);
 } af_store_ops_t;
 
 struct af_store_t {

@@ -386,7 +386,9 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_delivered,
                                         af_lm_token_family,
                                         af_lm_lease,
-                                        af_store_map_use};
+                                        af_store_map_use,
+                                        NULL,
+                                        NULL};
 
 static int env_exists(const char *dir)
 {

@@ -1,7 +1,7 @@
 /* test_hardening.c -- issue 10 (hardening) at the core layer:
  *   item 2  a rotation whose successor has not reached the browser (pending) is never held
  *           against the old token; delivery starts the grace; real reuse still revokes (G06,
- *           G03, against real LMDB)
+ *           G03, against real LMDB, or PostgreSQL with AF_TEST_STORE=URI)
  *   item 8  one mint path: claims left out until the token fits a cookie (F04)
  *   item 9  our subject is the IdP's namespaced by the provider (H05) */
 #include <check.h>
@@ -14,6 +14,7 @@
 #include "jose/af_jwk.h"
 #include "store/af_store.h"
 #include "token/af_token.h"
+#include "af_teststore.h"
 #include "af_testutil.h"
 #include "store_testutil.h"
 
@@ -24,17 +25,19 @@
 static apr_pool_t *pool;
 static char dir[64];
 static af_store_t *st;
+static const char *where;
 
 static void setup(void)
 {
     pool = af_test_pool();
     af_test_tmpdir(dir, sizeof(dir), "af_hard");
-    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    st = af_test_store_fresh(&where, dir, pool);
 }
 
 static void teardown(void)
 {
     af_store_close(st);
+    af_test_store_drop(where);
     af_test_rmtree(dir);
     apr_pool_destroy(pool);
 }
@@ -212,7 +215,8 @@ END_TEST
 
 static Suite *suite(void)
 {
-    Suite *s = suite_create("test_hardening");
+    Suite *s =
+        suite_create(apr_psprintf(af_test_pool(), "test_hardening (%s)", af_test_store_kind()));
     TCase *tc = tcase_create("store");
     TCase *tt = tcase_create("token");
 

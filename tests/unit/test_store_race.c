@@ -1,4 +1,5 @@
-/* test_store_race.c -- the store under concurrent processes and crashes, real LMDB:
+/* test_store_race.c -- the store under concurrent processes and crashes, real LMDB or (second
+ * pass, AF_TEST_STORE=URI) real PostgreSQL -- H07/H08 for the shared store:
  * G04 (N processes rotate the same refresh token at once: one successor, all get it,
  * no revocation; repeated 200 times for N = 8 and N = 32) and G11 (kill -9 in the
  * middle of a rotation storm: every family rotated or not, never consumed without a
@@ -20,8 +21,10 @@
 #include "store/af_store.h"
 #include "store/lmdb_int.h"
 #include "token/af_token.h"
+#include "af_teststore.h"
 #include "af_testutil.h"
 #include "store_testutil.h"
+#include "store/af_store_pg.h"
 
 #define T0    1700000000LL
 #define TTL   (14 * 86400LL)
@@ -30,16 +33,19 @@
 
 static apr_pool_t *pool;
 static char dir[64];
+static const char *where; /* the store under test (af_teststore.h) */
 
 static void setup(void)
 {
     apr_initialize();
     apr_pool_create(&pool, NULL);
     af_test_tmpdir(dir, sizeof(dir), "af_race");
+    af_store_close(af_test_store_fresh(&where, dir, pool)); /* created (PostgreSQL: migrated) */
 }
 
 static void teardown(void)
 {
+    af_test_store_drop(where);
     af_test_rmtree(dir);
     apr_pool_destroy(pool);
     apr_terminate();
@@ -74,6 +80,8 @@ typedef struct race_t {
     race_slot_t slot[64];
 } race_t;
 
+static void check_invariants_pg(const af_store_family_t **fams);
+
 static void race_worker(race_t *race, int i, int go, int done)
 {
     apr_pool_t *cp, *it;
@@ -83,7 +91,7 @@ static void race_worker(race_t *race, int i, int go, int done)
     char c = 0;
 
     apr_pool_create(&cp, NULL);
-    if (af_store_lmdb_open(&cs, dir, 0, 0, 0, cp) != APR_SUCCESS) { /* after fork */
+    if (af_test_store_open(&cs, where, cp) != APR_SUCCESS) { /* after fork */
         _exit(3);
     }
     while (read(go, &c, 1) == 1 && c == 'g') {
@@ -127,8 +135,8 @@ static void g04(int n, int reps)
         }
         close(go[i][0]);
     }
-    /* the parent opens its own environment only after every fork */
-    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    /* the parent opens its own handle only after every fork */
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
     for (rep = 0; rep < reps; rep++) {
         apr_pool_create(&rp, pool);
         ck_assert_int_eq(
@@ -171,6 +179,9 @@ static void g04(int n, int reps)
         apr_pool_destroy(rp);
     }
     af_store_close(st);
+    if (af_test_store_is_pg()) { /* the store's invariants after all the races, in SQL */
+        check_invariants_pg(NULL);
+    }
     for (i = 0; i < n; i++) {
         ck_assert_int_eq(write(go[i][1], "q", 1), 1);
         close(go[i][1]);
@@ -247,7 +258,7 @@ START_TEST(test_G04_race_32_threads_same_token)
     const char *rt;
     int i, rep, rotated;
 
-    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
     for (rep = 0; rep < 50; rep++) {
         ck_assert_int_eq(
             af_test_family_create(&fam, &rt, st, "alice", "p", NULL, T0, TTL, IDLE, pool),
@@ -286,7 +297,7 @@ START_TEST(test_G04_threads_group_commit_many_families)
     unsigned long b0;
     int i;
 
-    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
     pthread_barrier_init(&bar, NULL, G04_THREADS);
     for (i = 0; i < G04_THREADS; i++) {
         memset(&t[i], 0, sizeof(t[i]));
@@ -298,7 +309,7 @@ START_TEST(test_G04_threads_group_commit_many_families)
         t[i].now = T0 + 1;
         apr_pool_create(&t[i].p, pool);
     }
-    b0 = af_store_rotation_batches(st);
+    b0 = af_test_store_is_pg() ? 0 : af_store_rotation_batches(st);
     run_threads(t, G04_THREADS);
     pthread_barrier_destroy(&bar);
     for (i = 0; i < G04_THREADS; i++) {
@@ -307,6 +318,13 @@ START_TEST(test_G04_threads_group_commit_many_families)
         ck_assert_str_eq(t[i].r->family->sid, fams[i]->sid);
         ck_assert_int_eq(af_store_family_get(&after, st, fams[i]->sid, pool), APR_SUCCESS);
         ck_assert_uint_eq(after->generation, 2);
+    }
+    if (af_test_store_is_pg()) { /* the pool: lazily opened, never more than its size */
+        ck_assert_uint_ge(af_store_pg_connections(st), 1);
+        ck_assert_uint_le(af_store_pg_connections(st), AF_STORE_PG_POOL_DEFAULT);
+        fprintf(stderr, "pool: %d threads used %u connection(s)\n", G04_THREADS,
+                af_store_pg_connections(st));
+        return;
     }
     /* at most one transaction per rotation; usually far fewer (printed for the record) */
     ck_assert_uint_le(af_store_rotation_batches(st) - b0, G04_THREADS);
@@ -336,7 +354,7 @@ static void storm_child(storm_slot_t *slots, int k, const char *d)
     int i;
 
     apr_pool_create(&cp, NULL);
-    if (af_store_lmdb_open(&cs, d, 0, 0, 0, cp) != APR_SUCCESS) {
+    if (af_test_store_open(&cs, d, cp) != APR_SUCCESS) {
         _exit(3);
     }
     for (;;) {
@@ -360,7 +378,7 @@ static void storm_child(storm_slot_t *slots, int k, const char *d)
  * rotated token's successor exists, and the family keeps exactly its last
  * AF_STORE_KEEP_ROTATED + 1 generations (all of them while it has fewer), each once: the
  * rotations that pushed older ones out of the ring deleted them in the same transaction. */
-static void check_invariants(const af_store_family_t **fams)
+static void check_invariants_lmdb(const af_store_family_t **fams)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -434,6 +452,62 @@ static void check_invariants(const af_store_family_t **fams)
     mdb_env_close(env);
 }
 
+/* The same invariants on PostgreSQL, in SQL: counts that must all be zero. */
+static void check_invariants_pg(const af_store_family_t **fams)
+{
+    static const char *const rules[][2] = {
+        {"families without exactly one active token",
+         "SELECT count(*) FROM af_families f WHERE (SELECT count(*) FROM af_tokens t "
+         "WHERE t.sid = f.sid AND t.state = 1) <> 1"},
+        {"active tokens that are not their family's current one",
+         "SELECT count(*) FROM af_tokens t JOIN af_families f ON f.sid = t.sid "
+         "WHERE t.state = 1 AND (t.hash <> f.cur OR t.generation <> f.generation)"},
+        {"rotated tokens without a successor",
+         "SELECT count(*) FROM af_tokens t WHERE t.state = 2 AND NOT EXISTS "
+         "(SELECT 1 FROM af_tokens s WHERE s.hash = t.succ AND s.generation = t.generation + 1)"},
+        {"rotated tokens without a full sealed successor",
+         "SELECT count(*) FROM af_tokens WHERE state = 2 AND length(sealed) <> 71"},
+        {"two records of one generation (two successors)",
+         "SELECT count(*) FROM (SELECT sid, generation FROM af_tokens GROUP BY sid, generation "
+         "HAVING count(*) > 1) x"},
+        {"revoked tokens or families (nothing is revoked in a storm)",
+         "SELECT (SELECT count(*) FROM af_tokens WHERE state = 3) + "
+         "(SELECT count(*) FROM af_families WHERE revoked)"},
+        {"families keeping other than their last min(generation, K + 1) generations",
+         "SELECT count(*) FROM af_families f WHERE (SELECT count(*) FROM af_tokens t "
+         "WHERE t.sid = f.sid AND t.generation > f.generation - 17) <> least(f.generation, 17) "
+         "OR EXISTS (SELECT 1 FROM af_tokens t WHERE t.sid = f.sid AND "
+         "t.generation <= f.generation - 17)"},
+        {"tokens of unknown families", "SELECT count(*) FROM af_tokens t WHERE NOT EXISTS "
+                                       "(SELECT 1 FROM af_families f WHERE f.sid = t.sid)"},
+    };
+    unsigned int i;
+
+    for (i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+        const char *n = af_test_pg_query(where, rules[i][1], pool);
+        ck_assert_msg(strcmp(n, "0") == 0, "invariant: %s: %s", rules[i][0], n);
+    }
+    if (fams == NULL) {
+        return;
+    }
+    fprintf(stderr, "storm: generations up to %s (family 0)\n",
+            af_test_pg_query(where,
+                             apr_psprintf(pool,
+                                          "SELECT generation FROM af_families WHERE sid = "
+                                          "'%s'",
+                                          fams[0]->sid),
+                             pool));
+}
+
+static void check_invariants(const af_store_family_t **fams)
+{
+    if (af_test_store_is_pg()) {
+        check_invariants_pg(fams);
+    } else {
+        check_invariants_lmdb(fams);
+    }
+}
+
 static long storm_total(const storm_slot_t *slots)
 {
     long n = 0;
@@ -458,7 +532,7 @@ START_TEST(test_G11_kill9_rotation_storm)
     long total = 0;
     int i, round, status, stale_seen = 0;
 
-    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
     for (i = 0; i < G11_FAMILIES; i++) {
         ck_assert_int_eq(
             af_test_family_create(&fam, &rt, st, "storm", "p", NULL, T0, TTL, IDLE, pool),
@@ -475,7 +549,7 @@ START_TEST(test_G11_kill9_rotation_storm)
             pids[i] = fork();
             ck_assert_int_ge(pids[i], 0);
             if (pids[i] == 0) {
-                storm_child(slots, i, dir);
+                storm_child(slots, i, where);
             }
         }
         /* wait until the storm is really running (forks are slow on a loaded machine),
@@ -492,16 +566,17 @@ START_TEST(test_G11_kill9_rotation_storm)
             ck_assert_msg(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
                           "a storm child failed (exit %d)", WEXITSTATUS(status));
         }
-        /* a restart: the next child_init reclaims stale reader slots */
-        ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
-        stale_seen += af_store_stale_readers(st);
+        /* a restart: the next child_init reclaims stale reader slots (LMDB); PostgreSQL rolled
+         * the killed clients' open transactions back when their connections dropped */
+        ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
+        stale_seen += af_test_store_is_pg() ? 0 : af_store_stale_readers(st);
         af_store_close(st);
     }
     total = storm_total(slots);
     ck_assert_msg(total > 50, "storm too small: %ld rotations", total);
     check_invariants(fams);
     /* the token each client holds still works: active, or within grace its successor */
-    ck_assert_int_eq(af_store_lmdb_open(&st, dir, 0, 0, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
     for (i = 0; i < G11_FAMILIES; i++) {
         ck_assert_int_eq(
             af_test_rotate(&r, st, slots[i].rt[slots[i].which], AF_RT_LEN, T0 + 200, 3600, 0, pool),
@@ -511,21 +586,23 @@ START_TEST(test_G11_kill9_rotation_storm)
     ck_assert_int_eq(af_store_stats(&stats, st, T0 + 200), APR_SUCCESS);
     ck_assert_uint_eq(stats.reuse_detections, 0);
     af_store_close(st);
-    ck_assert_int_eq(system(apr_psprintf(pool, "mdb_stat -e '%s' >/dev/null", dir)), 0);
-    ck_assert_int_eq(system(apr_psprintf(pool, "mdb_stat -a '%s' >/dev/null", dir)), 0);
+    if (!af_test_store_is_pg()) {
+        ck_assert_int_eq(system(apr_psprintf(pool, "mdb_stat -e '%s' >/dev/null", dir)), 0);
+        ck_assert_int_eq(system(apr_psprintf(pool, "mdb_stat -a '%s' >/dev/null", dir)), 0);
+    }
     (void) stale_seen; /* killed writers/readers may or may not leave slots: both are fine */
 }
 END_TEST
 
 int main(void)
 {
-    Suite *s = suite_create("store_race");
+    Suite *s = suite_create(apr_psprintf(af_test_pool(), "store_race (%s)", af_test_store_kind()));
     TCase *tc = tcase_create("race");
     SRunner *sr;
     int failed;
 
     tcase_add_checked_fixture(tc, setup, teardown);
-    tcase_set_timeout(tc, 120);
+    tcase_set_timeout(tc, af_test_store_is_pg() ? 600 : 120);
     tcase_add_test(tc, test_G04_race_8_processes_200_times);
     tcase_add_test(tc, test_G04_race_32_processes_200_times);
     tcase_add_test(tc, test_G04_race_32_threads_same_token);
