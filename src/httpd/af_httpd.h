@@ -34,33 +34,39 @@ extern module AP_MODULE_DECLARE_DATA authflow_module;
 
 #define AF_UNSET (-1)
 
-#define AF_DEFAULT_ENDPOINT      "/auth"
-#define AF_DEFAULT_COOKIE_PREFIX "__Host-authflow"
-#define AF_DEFAULT_CLOCK_SKEW    60
-#define AF_MAX_CLOCK_SKEW        300
-#define AF_DEFAULT_ACCESS_TTL    600
-#define AF_DEFAULT_REFRESH_TTL   (14 * 86400)
-#define AF_DEFAULT_REFRESH_IDLE  (3 * 86400)
-#define AF_DEFAULT_REUSE_GRACE   10
-#define AF_DEFAULT_SWEEP         600
-#define AF_DEFAULT_CLAIMS        "sub email email_verified name preferred_username groups"
-#define AF_MAP_WARN_PERCENT      80
-#define AF_REQUEST_KEY           "authflow-request" /* r->pool userdata: the request */
+#define AF_DEFAULT_ENDPOINT         "/auth"
+#define AF_DEFAULT_COOKIE_PREFIX    "__Host-authflow"
+#define AF_DEFAULT_CLOCK_SKEW       60
+#define AF_MAX_CLOCK_SKEW           300
+#define AF_DEFAULT_ACCESS_TTL       600
+#define AF_DEFAULT_REFRESH_TTL      (14 * 86400)
+#define AF_DEFAULT_REFRESH_IDLE     (3 * 86400)
+#define AF_DEFAULT_REUSE_GRACE      10
+#define AF_DEFAULT_SWEEP            600
+#define AF_DEFAULT_REVOCATION_DELAY 1
+#define AF_DEFAULT_CLAIMS           "sub email email_verified name preferred_username groups"
+#define AF_MAP_WARN_PERCENT         80
+#define AF_REQUEST_KEY              "authflow-request" /* r->pool userdata: the request */
 
 /* ---- configuration ---------------------------------------------------------------------- */
 
 /** One store, shared by the servers naming it (however the directory is spelled). */
 typedef struct af_store_slot_t {
-    const char *where;           /* the directory */
-    apr_size_t mapsize;          /* the largest AuthFlowStoreMapSize of its servers */
-    unsigned int maxreaders;     /* post_config, from the MPM */
-    int want_key;                /* a server needs the default signing key */
-    int configured;              /* named by AuthFlowStore (else the default directory) */
-    int ready;                   /* post_config made it (this configuration cycle) */
-    af_key_t *key;               /* the default signing key, or NULL */
-    const unsigned char *secret; /* secret.key (AF_SECRET_LEN bytes) */
-    af_store_t *st;              /* per child; NULL when it could not be opened (atomic:
-                                    the sweep thread reads it too) */
+    const char *where;              /* the directory */
+    apr_size_t mapsize;             /* the largest AuthFlowStoreMapSize of its servers */
+    unsigned int maxreaders;        /* post_config, from the MPM */
+    int want_key;                   /* a server needs the default signing key */
+    int configured;                 /* named by AuthFlowStore (else the default directory) */
+    int ready;                      /* post_config made it (this configuration cycle) */
+    af_key_t *key;                  /* the default signing key, or NULL */
+    const unsigned char *secret;    /* secret.key (AF_SECRET_LEN bytes); NULL for a shared store */
+    int shared;                     /* a PostgreSQL URI (where is the URI) */
+    const char *shown;              /* where, for messages (a URI's password removed) */
+    apr_int64_t revocation_delay;   /* the shortest AuthFlowRevocationDelay of its servers */
+    apr_int64_t revocation_horizon; /* the longest access-token lifetime + skew + delay */
+    af_revview_t *revview;          /* per child (shared store, delay > 0) */
+    af_store_t *st;                 /* per child; NULL when it could not be opened (atomic:
+                                       the sweep thread reads it too) */
     apr_status_t open_rv;
     /* the sweep (sweep.c): the shortest interval of its servers, the first one's clock */
     apr_int64_t sweep_interval;
@@ -92,7 +98,11 @@ typedef struct af_srv_conf_t {
     /* logins */
     apr_array_header_t *providers;  /* af_oidc_provider_t *, in order */
     apr_array_header_t *prov_where; /* "file:line", parallel to providers */
-    const char *store;              /* AuthFlowStore */
+    const char *store;              /* AuthFlowStore: a directory or a postgresql:// URI */
+    const char *secret_file;        /* AuthFlowSecretFile */
+    const unsigned char *secret;    /* its bytes (read when the directive is parsed) */
+    apr_size_t secret_len;
+    apr_int64_t revocation_delay; /* AuthFlowRevocationDelay */
     apr_uint64_t mapsize;
     apr_array_header_t *token_claims;
     apr_array_header_t *return_to;

@@ -31,6 +31,7 @@ void *af_config_srv_create(apr_pool_t *p, server_rec *s)
     c->clock_skew = c->access_ttl = AF_UNSET;
     c->token_cache = AF_UNSET;
     c->refresh_ttl = c->refresh_idle = c->reuse_grace = c->sweep_interval = AF_UNSET;
+    c->revocation_delay = AF_UNSET;
     c->scrub = apr_hash_make(p);
     return c;
 }
@@ -92,6 +93,10 @@ void *af_config_srv_merge(apr_pool_t *p, void *basev, void *addv)
     c->scrub = apr_hash_overlay(p, add->scrub, base->scrub);
     merge_providers(p, c, base, add);
     MERGE_PTR(store);
+    MERGE_PTR(secret_file);
+    c->secret = add->secret != NULL ? add->secret : base->secret;
+    c->secret_len = add->secret != NULL ? add->secret_len : base->secret_len;
+    MERGE_INT(revocation_delay);
     c->mapsize = add->mapsize ? add->mapsize : base->mapsize;
     MERGE_PTR(token_claims);
     c->return_to = append(p, base->return_to, add->return_to);
@@ -341,7 +346,40 @@ static const char *set_test_clock(cmd_parms *cmd, void *d, const char *arg)
 
 static const char *set_store(cmd_parms *cmd, void *d, const char *arg)
 {
+    if (af_store_is_uri(arg)) { /* checked whole by resolve.c (the store's URI parser) */
+        if (af_parse_has_ctl(arg) || strlen(arg) > 4096) {
+            return apr_psprintf(cmd->pool, "%s: not a connection URI", dname(cmd));
+        }
+        af_config_srv(cmd)->store = arg;
+        return NULL;
+    }
     return path_arg(cmd, &af_config_srv(cmd)->store, arg);
+}
+
+static const char *set_secret_file(cmd_parms *cmd, void *d, const char *arg)
+{
+    af_srv_conf_t *sc = af_config_srv(cmd);
+    const char *err, *why = NULL;
+    apr_status_t rv;
+
+    if ((err = path_arg(cmd, &sc->secret_file, arg)) != NULL) {
+        return err;
+    }
+    rv = af_token_secret_file(&sc->secret, &sc->secret_len, sc->secret_file, &why, cmd->pool);
+    if (rv != APR_SUCCESS) {
+        return apr_psprintf(cmd->pool,
+                            "%s: %s: %s (at least %d random bytes, not readable by others, "
+                            "the same file on every host)",
+                            dname(cmd), sc->secret_file, why ? why : af_strerror(rv),
+                            AF_SECRET_LEN);
+    }
+    return NULL;
+}
+
+static const char *set_revocation_delay(cmd_parms *cmd, void *d, const char *arg)
+{
+    return duration(cmd, &af_config_srv(cmd)->revocation_delay, arg, 0, 3600,
+                    "must be 0 (ask the store every time) or between 1s and 1h");
 }
 
 static const char *set_template_dir(cmd_parms *cmd, void *d, const char *arg)
@@ -757,7 +795,14 @@ const command_rec af_config_cmds[] = {
     AP_INIT_RAW_ARGS("<AuthFlowProvider", provider_block, NULL, RSRC_CONF,
                      "<AuthFlowProvider NAME> ... </AuthFlowProvider>: one identity provider"),
     AP_INIT_TAKE1("AuthFlowStore", set_store, NULL, RSRC_CONF,
-                  "LMDB directory (default: authflow under the runtime dir)"),
+                  "LMDB directory (default: authflow under the runtime dir), or a "
+                  "postgresql:// URI (a store shared by several hosts)"),
+    AP_INIT_TAKE1("AuthFlowSecretFile", set_secret_file, NULL, RSRC_CONF,
+                  "the server secret (>= 32 random bytes, the same on every host); default: "
+                  "secret.key in the LMDB store directory"),
+    AP_INIT_TAKE1("AuthFlowRevocationDelay", set_revocation_delay, NULL, RSRC_CONF,
+                  "shared store: how long a revocation may take to reach this host (default "
+                  "1s, 0 = ask the store on every request)"),
     AP_INIT_TAKE1("AuthFlowStoreMapSize", set_mapsize, NULL, RSRC_CONF,
                   "LMDB map size (default 4G on 64-bit hosts)"),
     AP_INIT_TAKE1("AuthFlowSweepInterval", set_sweep_interval, NULL, RSRC_CONF,

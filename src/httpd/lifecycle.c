@@ -116,6 +116,39 @@ static void warn_if_volatile(server_rec *s, const char *dir)
     }
 }
 
+/* Connections a child's pool of a shared store may open: never more than its threads that
+ * use the store at once (the workers, plus the sweep), at most 8. */
+static unsigned int pool_size(void)
+{
+    int threads = 0;
+
+    if (ap_mpm_query(AP_MPMQ_MAX_THREADS, &threads) != APR_SUCCESS || threads < 1) {
+        threads = 1;
+    }
+    return threads + 1 < 8 ? (unsigned int) threads + 1 : 8;
+}
+
+/* A shared store: create a missing schema.  A database that cannot be reached now does not
+ * stop httpd (a graceful restart during an outage would take the site down): the gate goes
+ * on serving issued tokens, logins answer 503 until the database is back. */
+static void make_shared_store(af_store_slot_t *slot, server_rec *s, apr_pool_t *p)
+{
+    af_store_opts_t opts;
+    apr_status_t rv;
+
+    memset(&opts, 0, sizeof(opts));
+    opts.pool_size = 1;
+    rv = af_store_prepare(slot->where, -1, -1, &opts, p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "AF08008: AuthFlowStore %s: cannot check the schema now (%s); starting "
+                     "anyway: logins answer 503 until the database answers (create the schema "
+                     "with authflowctl --store URI migrate)",
+                     slot->shown, errtext(rv, p));
+    }
+    slot->ready = 1;
+}
+
 /* Make one store: directory, secret, default key, environment (owner: the child user). */
 static const char *make_store(af_store_slot_t *slot, server_rec *s, apr_pool_t *p)
 {
@@ -124,6 +157,10 @@ static const char *make_store(af_store_slot_t *slot, server_rec *s, apr_pool_t *
     af_store_opts_t opts;
     apr_status_t rv;
 
+    if (slot->shared) {
+        make_shared_store(slot, s, p);
+        return NULL;
+    }
     rv = apr_dir_make_recursive(slot->where,
                                 APR_FPROT_UREAD | APR_FPROT_UWRITE | APR_FPROT_UEXECUTE, p);
     if (rv != APR_SUCCESS && !APR_STATUS_IS_EEXIST(rv)) {
@@ -152,20 +189,24 @@ static const char *make_store(af_store_slot_t *slot, server_rec *s, apr_pool_t *
 static const char *complete_site(af_site_t *site, af_srv_conf_t *sc, apr_pool_t *p)
 {
     af_store_slot_t *slot = sc->slot;
+    const unsigned char *secret;
+    apr_size_t len = AF_SECRET_LEN;
 
     if (slot == NULL) {
         return NULL;
     }
+    secret = slot->secret;
     if (sc->signing_key == NULL && slot->key != NULL) {
         site->signing_key = slot->key;
         af_keyset_add(site->own_keys, slot->key);
     }
-    if (af_token_seal_key(&site->flow_key, slot->secret, AF_SECRET_LEN, site->cookie_flow, p) !=
-            APR_SUCCESS ||
-        af_token_seal_key(&site->logout_key, slot->secret, AF_SECRET_LEN, site->cookie_logout, p) !=
-            APR_SUCCESS ||
-        af_token_seal_key(&site->idt_key, slot->secret, AF_SECRET_LEN, "id_token_hint", p) !=
-            APR_SUCCESS) {
+    if (sc->secret != NULL) { /* AuthFlowSecretFile */
+        secret = sc->secret, len = sc->secret_len;
+    }
+    if (secret == NULL ||
+        af_token_seal_key(&site->flow_key, secret, len, site->cookie_flow, p) != APR_SUCCESS ||
+        af_token_seal_key(&site->logout_key, secret, len, site->cookie_logout, p) != APR_SUCCESS ||
+        af_token_seal_key(&site->idt_key, secret, len, "id_token_hint", p) != APR_SUCCESS) {
         return "cannot derive the keys of sealed cookies";
     }
     return NULL;
@@ -201,12 +242,12 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
                 continue;
             }
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, "AF08002: AuthFlowStore %s: %s",
-                         sc->slot->where, err);
+                         sc->slot->shown, err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
         if ((err = complete_site(sc->site, sc, pconf)) != NULL) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, v, "AF08002: AuthFlowStore %s: %s",
-                         sc->slot->where, err);
+                         sc->slot->shown, err);
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
@@ -227,19 +268,28 @@ static void open_store(af_store_slot_t *slot, server_rec *v, apr_pool_t *pchild)
     memset(&opts, 0, sizeof(opts));
     opts.mapsize = slot->mapsize;
     opts.maxreaders = slot->maxreaders;
+    opts.pool_size = pool_size();
     slot->open_rv = af_store_open(&st, slot->where, &opts, pchild);
     if (slot->open_rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
                      "AF08004: AuthFlowStore %s cannot be opened in this process: %s; logins "
                      "answer 503",
-                     slot->where,
+                     slot->shown,
                      AF_IS_AF_ERROR(slot->open_rv) ? af_strerror(slot->open_rv)
                                                    : apr_strerror(slot->open_rv, buf, sizeof(buf)));
         return;
     }
     af_sweep_child_init(slot, pchild);                 /* before the store's close cleanup */
     __atomic_store_n(&slot->st, st, __ATOMIC_RELEASE); /* the sweep thread reads it */
-    if (af_store_stale_readers(st) > 0) {
+    if (slot->shared && slot->revocation_delay > 0 &&
+        af_revview_create(&slot->revview, slot->revocation_delay, slot->revocation_horizon,
+                          pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, v,
+                     "AF08009: AuthFlowStore %s: no revocation view in this process; every "
+                     "request asks the store",
+                     slot->shown);
+    }
+    if (!slot->shared && af_store_stale_readers(st) > 0) {
         ap_log_error(APLOG_MARK, APLOG_NOTICE, 0, v,
                      "AF08005: AuthFlowStore %s: %d stale reader slot(s) reclaimed", slot->where,
                      af_store_stale_readers(st));
@@ -278,6 +328,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
             }
             site->rt->store = sc->slot->st;
             site->rt->store_rv = sc->slot->open_rv;
+            site->rt->revview = sc->slot->revview;
         }
     }
 }

@@ -134,7 +134,7 @@ static af_store_slot_t *store_slot(const char *dir, apr_pool_t *p)
 {
     apr_hash_t *reg = NULL;
     af_store_slot_t *slot;
-    const char *key = canonical(dir, p);
+    const char *key = af_store_is_uri(dir) ? dir : canonical(dir, p);
 
     apr_pool_userdata_get((void **) &reg, REGISTRY_KEY, p);
     if (reg == NULL) {
@@ -145,6 +145,9 @@ static af_store_slot_t *store_slot(const char *dir, apr_pool_t *p)
     if (slot == NULL) {
         slot = apr_pcalloc(p, sizeof(*slot));
         slot->where = apr_pstrdup(p, dir);
+        slot->shared = af_store_is_uri(dir);
+        slot->shown = slot->shared ? af_store_shown(dir, p) : slot->where;
+        slot->revocation_delay = -1;
         apr_hash_set(reg, apr_pstrdup(p, key), APR_HASH_KEY_STRING, slot);
     }
     return slot;
@@ -286,6 +289,74 @@ static const char *providers(af_site_t *site, const af_srv_conf_t *sc, const cha
     return NULL;
 }
 
+/* The settings of a store several servers name: the first server's clock, the shortest
+ * sweep interval and revocation delay, the longest token lifetime. */
+static void slot_settings(af_store_slot_t *slot, const af_site_t *site, af_srv_conf_t *sc,
+                          server_rec *s)
+{
+    apr_int64_t delay =
+        sc->revocation_delay != AF_UNSET ? sc->revocation_delay : AF_DEFAULT_REVOCATION_DELAY;
+    apr_int64_t horizon = site->access_ttl + site->clock_skew + delay + 60;
+
+    if (sc->mapsize > slot->mapsize) {
+        slot->mapsize = (apr_size_t) sc->mapsize;
+    }
+    if (slot->s == NULL) { /* the sweep runs on the clock of the first server */
+        slot->s = s;
+        slot->clock_offset = site->clock_offset;
+    }
+    if (sc->sweep_interval != 0) {
+        apr_int64_t iv = sc->sweep_interval == AF_UNSET ? AF_DEFAULT_SWEEP : sc->sweep_interval;
+
+        if (slot->sweep_interval == 0 || iv < slot->sweep_interval) {
+            slot->sweep_interval = iv;
+        }
+    }
+    if (slot->revocation_delay < 0 || delay < slot->revocation_delay) {
+        slot->revocation_delay = delay;
+    }
+    if (horizon > slot->revocation_horizon) {
+        slot->revocation_horizon = horizon;
+    }
+}
+
+/* A store shared by several hosts (PostgreSQL): every host must seal and sign alike, so the
+ * server secret and the signing key are files the operator copies to each -- never made
+ * per host. */
+static const char *shared_store(af_site_t *site, af_srv_conf_t *sc, server_rec *s,
+                                const char *where, apr_pool_t *p)
+{
+    const char *shown = af_store_shown(sc->store, p);
+    af_store_opts_t opts;
+    af_store_t *st = NULL;
+    apr_status_t rv;
+
+    memset(&opts, 0, sizeof(opts));
+    if ((rv = af_store_open(&st, sc->store, &opts, p)) != APR_SUCCESS) { /* parses, no I/O */
+        return apr_psprintf(p, "AuthFlowStore: %s is not a usable connection URI (%s)%s", shown,
+                            af_strerror(rv), where);
+    }
+    af_store_close(st);
+    if (sc->secret == NULL) {
+        return apr_psprintf(p,
+                            "AuthFlowSecretFile: required with a shared store (%s): the same "
+                            "secret file on every host%s",
+                            shown, where);
+    }
+    if (sc->signing_key == NULL) {
+        return apr_psprintf(p,
+                            "AuthFlowSigningKey: required with a shared store (%s): the same key "
+                            "on every host (a key generated per host would refuse every other "
+                            "host's tokens)%s",
+                            shown, where);
+    }
+    sc->slot = store_slot(sc->store, p);
+    site->has_store = 1;
+    sc->slot->configured = 1;
+    slot_settings(sc->slot, site, sc, s);
+    return NULL;
+}
+
 /* The store, the server secret and the default signing key: planned here, made in
  * post_config. */
 static const char *store(af_site_t *site, af_srv_conf_t *sc, server_rec *s, int gate,
@@ -301,6 +372,9 @@ static const char *store(af_site_t *site, af_srv_conf_t *sc, server_rec *s, int 
     if (!(nprov > 0 || sc->store != NULL || want_key)) {
         return NULL;
     }
+    if (sc->store != NULL && af_store_is_uri(sc->store)) {
+        return shared_store(site, sc, s, where, p);
+    }
     dir = sc->store ? sc->store : ap_runtime_dir_relative(p, "authflow");
     if (stat(dir, &sb) == 0 ? !S_ISDIR(sb.st_mode) : !creatable(dir, p)) {
         if (sc->store != NULL || nprov > 0) {
@@ -315,20 +389,7 @@ static const char *store(af_site_t *site, af_srv_conf_t *sc, server_rec *s, int 
     sc->slot = slot;
     site->has_store = 1;
     slot->configured |= sc->store != NULL;
-    if (sc->mapsize > slot->mapsize) {
-        slot->mapsize = (apr_size_t) sc->mapsize;
-    }
-    if (slot->s == NULL) { /* the sweep runs on the clock of the first server */
-        slot->s = s;
-        slot->clock_offset = site->clock_offset;
-    }
-    if (sc->sweep_interval != 0) {
-        apr_int64_t iv = sc->sweep_interval == AF_UNSET ? AF_DEFAULT_SWEEP : sc->sweep_interval;
-
-        if (slot->sweep_interval == 0 || iv < slot->sweep_interval) {
-            slot->sweep_interval = iv;
-        }
-    }
+    slot_settings(slot, site, sc, s);
     if (want_key) {
         slot->want_key = 1;
         if (slot->key == NULL && (err = existing_default_key(&slot->key, dir, p)) != NULL) {

@@ -48,7 +48,7 @@ static void check_map(af_store_slot_t *slot, af_store_t *st)
                      "AF08052: AuthFlowStore %s: map %u%% used (%" APR_UINT64_T_FMT
                      " of %" APR_UINT64_T_FMT " bytes); when it is full, logins and "
                      "refreshes answer 503: raise AuthFlowStoreMapSize",
-                     slot->where, (unsigned) (used * 100 / size), used, size);
+                     slot->shown, (unsigned) (used * 100 / size), used, size);
     }
 }
 
@@ -69,11 +69,11 @@ static void sweep(af_store_slot_t *slot, af_store_t *st)
     rv = af_store_sweep(&purged, st, now);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, af_store_loglevel(rv), 0, slot->s,
-                     "AF08051: AuthFlowStore %s: sweep failed: %s", slot->where, af_strerror(rv));
+                     "AF08051: AuthFlowStore %s: sweep failed: %s", slot->shown, af_strerror(rv));
     } else {
         ap_log_error(APLOG_MARK, purged > 0 ? APLOG_INFO : APLOG_DEBUG, 0, slot->s,
                      "AF08050: AuthFlowStore %s: %" APR_UINT64_T_FMT " expired record(s) swept",
-                     slot->where, purged);
+                     slot->shown, purged);
     }
     check_map(slot, st);
 }

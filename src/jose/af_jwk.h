@@ -98,6 +98,10 @@ apr_status_t af_key_load_file(af_key_t **out, const char *path, af_alg_t alg, co
 apr_status_t af_key_load_pem(af_key_t **out, const char *pem, apr_size_t len, af_alg_t alg,
                              const char *kid, const char **why, apr_pool_t *p);
 
+/** Does data look like a key (PEM, DER or a JWK)?  Such bytes are never used as a secret
+ *  (A02: public key bytes as an HMAC secret).  1 or 0. */
+int af_key_is_key_material(const char *data, apr_size_t len);
+
 /** A symmetric key from raw bytes (policy: length >= hash length of alg). */
 apr_status_t af_key_from_secret(af_key_t **out, const unsigned char *secret, apr_size_t len,
                                 af_alg_t alg, const char *kid, const char **why, apr_pool_t *p);

@@ -24,7 +24,7 @@ static const char *no_why;
 /* Does this "secret" look like a key in PEM, DER or JWK form?  Then alg=HS* would make
  * public key bytes an HMAC secret (A02: the algorithm confusion from one configuration
  * word), so the secret is refused. */
-static int secret_is_a_key(const char *data, apr_size_t len)
+int af_key_is_key_material(const char *data, apr_size_t len)
 {
     static const int selections[] = {EVP_PKEY_KEYPAIR, EVP_PKEY_PUBLIC_KEY};
     apr_size_t i;
@@ -77,7 +77,7 @@ apr_status_t af_key_load_pem(af_key_t **out, const char *pem, apr_size_t len, af
     *why = NULL;
     *out = NULL;
     if (AF_ALG_IS_HMAC(alg)) {
-        if (secret_is_a_key(pem, len)) {
+        if (af_key_is_key_material(pem, len)) {
             *why = "hmac_secret_is_a_key";
             return AF_EKEY_INVALID;
         }

@@ -22,6 +22,7 @@
 #include "oidc/af_oidc.h"
 #include "policy/af_policy.h"
 #include "session/af_session_errors.h"
+#include "store/af_revview.h"
 #include "store/af_store.h"
 #include "token/af_token.h"
 
@@ -32,6 +33,7 @@
 #define AF_SESSION_RETURN_TO_MAX  1024
 #define AF_SESSION_LOGOUT_MAX_AGE 600
 #define AF_SESSION_CODE_MAX       4096 /* bytes of an authorization code */
+#define AF_SESSION_RETRY_AFTER    5    /* seconds: Retry-After of a 503 without its own */
 
 /** Another issuer whose JWTs the gate accepts (AuthFlowTrustIssuer). */
 typedef struct af_site_trust_t {
@@ -50,6 +52,8 @@ typedef struct af_site_rt_t {
     af_store_t *store;             /* NULL: not open in this process (see store_rv) */
     apr_status_t store_rv;         /* why not */
     af_tcache_t *tcache;           /* NULL: no cache */
+    af_revview_t *revview;         /* a shared store's view of revoked logins (NULL: LMDB,
+                                      or AuthFlowRevocationDelay 0: ask the store) */
     af_log_throttle_t unavailable; /* "store not open" lines: one per minute */
 } af_site_rt_t;
 
@@ -92,6 +96,19 @@ typedef struct af_site_t {
 
 /** The site's store in this process, or NULL. */
 af_store_t *af_site_store(const af_site_t *site);
+
+/**
+ * Is the login sid revoked?  Through the site's revocation view when it has one (no store
+ * round trip; AuthFlowRevocationDelay), else asked of the store.
+ * @return APR_SUCCESS, AF_ESTORE_REVOKED, AF_ESTORE_UNKNOWN, AF_ESTORE_*
+ */
+apr_status_t af_session_is_revoked(const af_site_t *site, af_store_t *st, const char *sid,
+                                   apr_int64_t now);
+
+/** Revoke the login sid in the store and, at once, in this process's view of revocations.
+ *  @return as af_store_family_revoke */
+apr_status_t af_session_revoke(const af_site_t *site, af_store_t *st, const char *sid,
+                               apr_int64_t now, apr_pool_t *p);
 
 /* ---- one request, as plain values ---------------------------------------------------------- */
 

@@ -40,3 +40,24 @@ af_store_t *af_site_store(const af_site_t *site)
 {
     return site->rt != NULL ? site->rt->store : NULL;
 }
+
+apr_status_t af_session_is_revoked(const af_site_t *site, af_store_t *st, const char *sid,
+                                   apr_int64_t now)
+{
+    if (site->rt != NULL && site->rt->revview != NULL) {
+        return af_revview_check(site->rt->revview, st, sid, now);
+    }
+    return af_store_family_is_revoked(st, sid);
+}
+
+apr_status_t af_session_revoke(const af_site_t *site, af_store_t *st, const char *sid,
+                               apr_int64_t now, apr_pool_t *p)
+{
+    apr_status_t rv = af_store_family_revoke(st, sid, now, p);
+
+    if ((rv == APR_SUCCESS || rv == AF_ENOTFOUND) && site->rt != NULL &&
+        site->rt->revview != NULL) {
+        af_revview_note(site->rt->revview, sid, now);
+    }
+    return rv;
+}

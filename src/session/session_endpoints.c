@@ -118,7 +118,7 @@ void af_session_info(af_effects_t *eff, const af_site_t *site, const af_req_in_t
             af_session_json_error(eff, AF_ESESS_STORE, p);
             return;
         }
-        rv = af_store_family_is_revoked(st, sid);
+        rv = af_session_is_revoked(site, st, sid, in->now);
         if (rv == AF_ESTORE_REVOKED || rv == AF_ESTORE_UNKNOWN) {
             af_session_json_error(eff, AF_ESESS_SESSION_REVOKED, p);
             return;

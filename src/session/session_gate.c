@@ -79,7 +79,8 @@ static const char *user_of(const json_t *claims, const af_policy_path_t *path,
 
 /* Our logins: known and not revoked in the store.  Tokens without sid, and sites without
  * a store, are not checked.  A store failure denies (fail closed, 503). */
-static apr_status_t check_revoked(const af_site_t *site, const json_t *claims, apr_pool_t *p)
+static apr_status_t check_revoked(const af_site_t *site, const json_t *claims, apr_int64_t now,
+                                  apr_pool_t *p)
 {
     const char *sid = json_string_value(json_object_get(claims, "sid"));
     af_store_t *st;
@@ -100,7 +101,7 @@ static apr_status_t check_revoked(const af_site_t *site, const json_t *claims, a
         }
         return AF_ESESS_STORE;
     }
-    rv = af_store_family_is_revoked(st, sid);
+    rv = af_session_is_revoked(site, st, sid, now);
     if (rv == APR_SUCCESS) {
         return APR_SUCCESS;
     }
@@ -213,7 +214,7 @@ apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_ga
         }
     }
     if (rv == APR_SUCCESS && trust == NULL && opts->check_revocation) {
-        rv = check_revoked(site, g->claims, p);
+        rv = check_revoked(site, g->claims, in->now, p);
     }
     if (rv == APR_SUCCESS && (g->user = user_of(g->claims, opts->user_path, trust, p)) == NULL) {
         rv = AF_ESESS_USER_CLAIM;
@@ -240,7 +241,7 @@ void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gat
     eff->reason = reason;
     if (af_session_status(reason) == 503) {
         /* G10: the store failed: neither let through nor sent to the IdP (a loop) */
-        eff->retry_after = 5;
+        eff->retry_after = AF_SESSION_RETRY_AFTER;
         if (af_session_is_navigation(in)) {
             af_session_error(eff, site, reason, NULL, p);
         } else {

@@ -178,7 +178,7 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
     if (af_cookie_get(&v, in->cookie, site->cookie_at, p) == APR_SUCCESS && *v != '\0' &&
         af_session_verify_own(&claims, site, v, strlen(v), in->now, p) == APR_SUCCESS &&
         (sid = json_string_value(json_object_get(claims, "sid"))) != NULL) {
-        rv = af_store_family_revoke(st, sid, in->now, p);
+        rv = af_session_revoke(site, st, sid, in->now, p);
         if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
             return rv;
         }
@@ -189,7 +189,7 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
         /* a read-only lookup of the refresh token's login: nothing rotates */
         rv = af_store_token_family(&sid, st, v, strlen(v), p);
         if (rv == APR_SUCCESS) {
-            rv = af_store_family_revoke(st, sid, in->now, p);
+            rv = af_session_revoke(site, st, sid, in->now, p);
             if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
                 return rv;
             }
@@ -292,7 +292,7 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
         af_log_p(p, AF_LOG_ERR, "AF08023",
                  "callback: cannot mint the access token: %s (see AuthFlowTokenClaims)",
                  af_strerror(rv));
-        af_store_family_revoke(st, fam->sid, in->now, p);
+        af_session_revoke(site, st, fam->sid, in->now, p);
         return rv;
     }
     af_effects_cookie(eff,

@@ -169,6 +169,9 @@ void af_session_error(af_effects_t *eff, const af_site_t *site, apr_status_t rea
     eff->reason = reason;
     eff->body_kind = AF_BODY_HTML;
     eff->body = af_session_error_page(site, eff->status, af_strerror(reason), idp_error, p);
+    if (eff->status == 503 && eff->retry_after == 0) {
+        eff->retry_after = AF_SESSION_RETRY_AFTER;
+    }
 }
 
 void af_session_json_error(af_effects_t *eff, apr_status_t reason, apr_pool_t *p)
@@ -181,5 +184,8 @@ void af_session_json_error(af_effects_t *eff, apr_status_t reason, apr_pool_t *p
     eff->body = j ? af_json_dump(j, p) : NULL;
     if (eff->body == NULL) {
         eff->body = "{\"error\":\"internal_error\"}";
+    }
+    if (eff->status == 503 && eff->retry_after == 0) {
+        eff->retry_after = AF_SESSION_RETRY_AFTER;
     }
 }

@@ -111,7 +111,7 @@ apr_status_t af_session_rotate(af_rotated_t **out, af_effects_t *eff, const af_s
     }
     fam = rot->family;
     if (foreign_access_token(site, in->cookie, fam->sid, in->now, p)) {
-        rv = af_store_family_revoke(st, fam->sid, in->now, p);
+        rv = af_session_revoke(site, st, fam->sid, in->now, p);
         af_log_p(p, AF_LOG_NOTICE, "AF09007",
                  "refresh token of login %s presented with another login's access token: "
                  "login revoked%s",

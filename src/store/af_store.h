@@ -131,6 +131,9 @@ typedef int af_store_sid_fn(void *baton, const char *sid, apr_int64_t revoked_at
  *  Anything else is an LMDB directory. */
 int af_store_is_uri(const char *where);
 
+/** where as it may be logged or shown: a URI's password removed. */
+const char *af_store_shown(const char *where, apr_pool_t *p);
+
 /**
  * Create or upgrade the schema of a shared store (idempotent; hosts starting at once are
  * serialised by an advisory lock).  LMDB: nothing to do, APR_SUCCESS with *version 0.

@@ -12,6 +12,11 @@ int af_store_is_uri(const char *where)
            (strncmp(where, "postgresql://", 13) == 0 || strncmp(where, "postgres://", 11) == 0);
 }
 
+const char *af_store_shown(const char *where, apr_pool_t *p)
+{
+    return af_store_is_uri(where) ? af_store_pg_redact(where, p) : where;
+}
+
 apr_status_t af_store_prepare(const char *where, long uid, long gid, const af_store_opts_t *opts,
                               apr_pool_t *p)
 {

@@ -114,6 +114,20 @@ apr_status_t af_token_unseal(unsigned char **data, apr_size_t *len, const af_sea
 apr_status_t af_token_secret_load_or_create(const unsigned char **secret, const char *dir,
                                             apr_pool_t *p);
 
+#define AF_SECRET_FILE_MAX 4096 /* bytes of an AuthFlowSecretFile */
+
+/**
+ * Read a configured server secret (AuthFlowSecretFile, the same on every host of a site):
+ * the file's bytes as they are, at least AF_SECRET_LEN and at most AF_SECRET_FILE_MAX; a
+ * regular file others cannot read or write; not a key (PEM, DER, JWK).  Keys of sealed
+ * cookies are derived from all of it (HKDF).
+ * @param why on failure, a stable reason (secret_unreadable, secret_too_short,
+ *        secret_too_long, secret_file_permissions, secret_is_a_key)
+ * @return APR_SUCCESS, AF_ETOKEN_SECRET, errno codes
+ */
+apr_status_t af_token_secret_file(const unsigned char **secret, apr_size_t *len, const char *path,
+                                  const char **why, apr_pool_t *p);
+
 /**
  * The default signing key: dir/signing-key.pem, a P-256 key (ES256) generated once
  * (PKCS#8 PEM, 0600). kid defaults to the RFC 7638 thumbprint.

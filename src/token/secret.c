@@ -14,6 +14,8 @@
 #include <apr_strings.h>
 #include <openssl/crypto.h>
 
+#include "common/af_error.h"
+#include "common/af_file.h"
 #include "jose/af_jose_errors.h"
 #include "jose/af_jwk.h"
 #include "token/af_token.h"
@@ -110,6 +112,39 @@ static apr_status_t read_secret(unsigned char *out, const char *path)
 leave:
     close(fd);
     return rv;
+}
+
+apr_status_t af_token_secret_file(const unsigned char **secret, apr_size_t *len, const char *path,
+                                  const char **why, apr_pool_t *p)
+{
+    struct stat st;
+    char *buf = NULL;
+    apr_size_t n = 0;
+    apr_status_t rv;
+
+    *secret = NULL;
+    *len = 0;
+    if (stat(path, &st) != 0) {
+        *why = "secret_unreadable";
+        return APR_FROM_OS_ERROR(errno);
+    }
+    if (!S_ISREG(st.st_mode) || (st.st_mode & 007) != 0) {
+        *why = "secret_file_permissions";
+        return AF_ETOKEN_SECRET;
+    }
+    rv = af_file_read(&buf, &n, path, AF_SECRET_FILE_MAX, p);
+    if (rv != APR_SUCCESS) {
+        *why = rv == AF_ETOOBIG ? "secret_too_long" : "secret_unreadable";
+        return rv == AF_ETOOBIG ? AF_ETOKEN_SECRET : rv;
+    }
+    if (n < AF_SECRET_LEN || af_key_is_key_material(buf, n)) {
+        *why = n < AF_SECRET_LEN ? "secret_too_short" : "secret_is_a_key";
+        OPENSSL_cleanse(buf, n);
+        return AF_ETOKEN_SECRET;
+    }
+    *secret = (const unsigned char *) buf;
+    *len = n;
+    return APR_SUCCESS;
 }
 
 apr_status_t af_token_secret_load_or_create(const unsigned char **secret, const char *dir,
