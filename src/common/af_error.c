@@ -11,22 +11,21 @@ extern const af_errdesc_t af_oidc_errors[];
 extern const af_errdesc_t af_http_errors[];
 extern const af_errdesc_t af_session_errors[];
 
-const af_errdesc_t af_common_errors[] = {
-    {AF_EBASE64, "base64url_invalid", "not strict, canonical base64url"},
-    {AF_EJSON, "json_invalid", "malformed or non-canonical JSON"},
-    {AF_EJSON_DEPTH, "json_too_deep", "JSON nested too deeply"},
-    {AF_ETOOBIG, "input_too_large", "input exceeds a size limit"},
-    {AF_EDURATION, "duration_invalid", "not a duration like 90s, 10m, 12h, 14d"},
-    {AF_ESIZE, "size_invalid", "not a size like 256M or 1G"},
-    {AF_ECOOKIE, "cookie_invalid", "malformed Cookie header"},
-    {AF_ENOTFOUND, "not_found", "no such item"},
-    {AF_EINTERNAL, "internal_error", "internal error"},
-    {AF_ECRYPTO, "crypto_error", "a cryptographic operation failed"},
-    {AF_EFORM_LIMIT, "too_many_parameters", "too many query or form parameters"},
-    {AF_EFORM_EMPTY, "empty_parameter", "an empty query or form parameter"},
-    {AF_EFORM_ESCAPE, "bad_escape", "a bad percent-escape or a NUL byte"},
-    {AF_EFORM_DUP, "duplicate_parameter", "a parameter given twice"},
-    {0, NULL, NULL}};
+const af_errdesc_t af_common_errors[] = {{AF_EBASE64, "base64url_invalid"},
+                                         {AF_EJSON, "json_invalid"},
+                                         {AF_EJSON_DEPTH, "json_too_deep"},
+                                         {AF_ETOOBIG, "input_too_large"},
+                                         {AF_EDURATION, "duration_invalid"},
+                                         {AF_ESIZE, "size_invalid"},
+                                         {AF_ECOOKIE, "cookie_invalid"},
+                                         {AF_ENOTFOUND, "not_found"},
+                                         {AF_EINTERNAL, "internal_error"},
+                                         {AF_ECRYPTO, "crypto_error"},
+                                         {AF_EFORM_LIMIT, "too_many_parameters"},
+                                         {AF_EFORM_EMPTY, "empty_parameter"},
+                                         {AF_EFORM_ESCAPE, "bad_escape"},
+                                         {AF_EFORM_DUP, "duplicate_parameter"},
+                                         {0, NULL}};
 
 static const af_errdesc_t *find(apr_status_t rv)
 {
@@ -63,14 +62,4 @@ const char *af_strerror(apr_status_t rv)
         return d->reason;
     }
     return AF_IS_AF_ERROR(rv) ? "unknown_error" : "system_error";
-}
-
-const char *af_strerror_text(apr_status_t rv)
-{
-    const af_errdesc_t *d = find(rv);
-
-    if (rv == APR_SUCCESS) {
-        return "success";
-    }
-    return d != NULL ? d->text : "unexpected error";
 }

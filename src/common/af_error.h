@@ -47,7 +47,6 @@
 typedef struct af_errdesc_t {
     apr_status_t code;
     const char *reason; /* stable, lower_snake_case, no spaces */
-    const char *text;   /* one short English sentence for humans */
 } af_errdesc_t;
 
 /**
@@ -55,9 +54,6 @@ typedef struct af_errdesc_t {
  * Never NULL: APR/errno codes give "system_error", unknown AF codes "unknown_error".
  */
 const char *af_strerror(apr_status_t rv);
-
-/** A short human sentence for an error code (never NULL). */
-const char *af_strerror_text(apr_status_t rv);
 
 /** Is rv one of ours? */
 #define AF_IS_AF_ERROR(rv) ((rv) > AF_E_BASE && (rv) < AF_E_END)

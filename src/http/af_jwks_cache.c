@@ -143,11 +143,6 @@ apr_status_t af_jwks_cache_create(af_jwks_cache_t **out, const char *url,
     return APR_SUCCESS;
 }
 
-unsigned af_jwks_cache_fetches(const af_jwks_cache_t *c)
-{
-    return c->fetches;
-}
-
 /* Under c->lock. */
 static void gen_release(gen_t *g)
 {

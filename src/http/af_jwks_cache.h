@@ -58,9 +58,6 @@ apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, cons
 apr_status_t af_jwks_cache_keys_via(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
                                     const af_http_via_t *via, apr_pool_t *p);
 
-/** Number of fetch attempts so far (tests, status). */
-unsigned af_jwks_cache_fetches(const af_jwks_cache_t *c);
-
 /**
  * Parse a JWKS text into a filtered key set: keys whose pinned alg is not in alg_mask are
  * dropped (alg_mask 0: any asymmetric alg; oct keys only with AF_JWK_ALLOW_OCT in flags),

@@ -8,26 +8,26 @@
 #include "store/af_store_errors.h"
 #include "token/af_token_errors.h"
 
-const af_errdesc_t af_session_errors[] = {{AF_ESESS_NO_TOKEN, "no_token", NULL},
-                                          {AF_ESESS_BEARER, "bearer_malformed", NULL},
-                                          {AF_ESESS_TOKEN_TOO_LARGE, "token_too_large", NULL},
-                                          {AF_ESESS_USER_CLAIM, "user_claim_invalid", NULL},
-                                          {AF_ESESS_LOGIN_REVOKED, "login_revoked", NULL},
-                                          {AF_ESESS_STORE, "store_unavailable", NULL},
-                                          {AF_ESESS_REFRESH_STORE, "refresh_unavailable", NULL},
-                                          {AF_ESESS_CROSS_SITE, "cross_site", NULL},
-                                          {AF_ESESS_NO_REFRESH, "no_refresh_token", NULL},
-                                          {AF_ESESS_BODY_TOO_LARGE, "body_too_large", NULL},
-                                          {AF_ESESS_METHOD, "method_not_allowed", NULL},
-                                          {AF_ESESS_NOT_FOUND, "not_found", NULL},
-                                          {AF_ESESS_NO_PROVIDER, "no_provider", NULL},
-                                          {AF_ESESS_UNKNOWN_PROVIDER, "unknown_provider", NULL},
-                                          {AF_ESESS_SUBJECT, "subject_invalid", NULL},
-                                          {AF_ESESS_NO_SESSION, "no_session", NULL},
-                                          {AF_ESESS_INVALID_SESSION, "invalid_session", NULL},
-                                          {AF_ESESS_SESSION_REVOKED, "session_revoked", NULL},
-                                          {AF_ESESS_LOGOUT_STATE, "logout_state_mismatch", NULL},
-                                          {0, NULL, NULL}};
+const af_errdesc_t af_session_errors[] = {{AF_ESESS_NO_TOKEN, "no_token"},
+                                          {AF_ESESS_BEARER, "bearer_malformed"},
+                                          {AF_ESESS_TOKEN_TOO_LARGE, "token_too_large"},
+                                          {AF_ESESS_USER_CLAIM, "user_claim_invalid"},
+                                          {AF_ESESS_LOGIN_REVOKED, "login_revoked"},
+                                          {AF_ESESS_STORE, "store_unavailable"},
+                                          {AF_ESESS_REFRESH_STORE, "refresh_unavailable"},
+                                          {AF_ESESS_CROSS_SITE, "cross_site"},
+                                          {AF_ESESS_NO_REFRESH, "no_refresh_token"},
+                                          {AF_ESESS_BODY_TOO_LARGE, "body_too_large"},
+                                          {AF_ESESS_METHOD, "method_not_allowed"},
+                                          {AF_ESESS_NOT_FOUND, "not_found"},
+                                          {AF_ESESS_NO_PROVIDER, "no_provider"},
+                                          {AF_ESESS_UNKNOWN_PROVIDER, "unknown_provider"},
+                                          {AF_ESESS_SUBJECT, "subject_invalid"},
+                                          {AF_ESESS_NO_SESSION, "no_session"},
+                                          {AF_ESESS_INVALID_SESSION, "invalid_session"},
+                                          {AF_ESESS_SESSION_REVOKED, "session_revoked"},
+                                          {AF_ESESS_LOGOUT_STATE, "logout_state_mismatch"},
+                                          {0, NULL}};
 
 static const struct {
     apr_status_t code;

@@ -404,7 +404,6 @@ START_TEST(test_H09_jwks_interval_from_end_of_fetch)
     /* a fetch refused before it was sent is no attempt: the next one is not throttled */
     ck_assert_int_eq(af_jwks_cache_keys_via(&ks, c, "k1", &via, p), AF_EJWS_NOKEY);
     ck_assert_int_eq(refuse_calls, 1);
-    ck_assert_int_eq(af_jwks_cache_fetches(c), 0);
 
     af_http_set_impl(&slow_impl);
     slow_delay = apr_time_from_msec(1300); /* longer than the interval */
@@ -415,7 +414,6 @@ START_TEST(test_H09_jwks_interval_from_end_of_fetch)
      * than the interval after it ended -- not asked again */
     ck_assert_int_eq(af_jwks_cache_keys(&ks, c, "k1", p), AF_EJWS_NOKEY);
     ck_assert_int_eq(slow_calls, 1);
-    ck_assert_int_eq(af_jwks_cache_fetches(c), 1);
     apr_sleep(apr_time_from_msec(1100));
     ck_assert_int_eq(af_jwks_cache_keys(&ks, c, "k1", p), AF_EJWS_NOKEY);
     ck_assert_int_eq(slow_calls, 2);
