@@ -12,6 +12,7 @@
 # wrk runs each scenario BENCH_SECONDS (5) per round for BENCH_ROUNDS (5) rounds, interleaved;
 # the table shows the median req/s, the median p99 and the ratio to proxy-noauth.
 #   BENCH_SECONDS BENCH_ROUNDS BENCH_CONNS (32) BENCH_THREADS (2) BENCH_KEEP=1 (keep temp dir)
+#   BENCH_MODULE (default build/mod_authflow.so)  BENCH_OUT (default build/bench)
 #   BENCH_ONLY=REGEX (scenarios to run besides proxy-noauth)  BENCH_PIN=1 (httpd on core 0, wrk on core 1; worse on a shared machine)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,11 +28,11 @@ if [ "${BENCH_PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev
   HTTPD_PIN=(taskset -c 0); WRK_PIN=(taskset -c 1)
 fi
 THREADS=${BENCH_THREADS:-$([ ${#WRK_PIN[@]} -gt 0 ] && echo 1 || echo 2)}
-MODULE=$ROOT/build/mod_authflow.so
+MODULE=${BENCH_MODULE:-$ROOT/build/mod_authflow.so}
 MODDIR=/usr/lib/apache2/modules
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 PY=/usr/bin/python3
-OUT=$ROOT/build/bench
+OUT=${BENCH_OUT:-$ROOT/build/bench}
 mkdir -p "$OUT"
 
 for bin in "$HTTPD" wrk curl openssl "$PY"; do

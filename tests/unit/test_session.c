@@ -422,6 +422,32 @@ START_TEST(test_gate_revocation_and_store_failure)
 }
 END_TEST
 
+/* Issue 12: a revocation this process makes (logout, D14, G08) is in its revocation view at
+ * once; the gate's check goes through the view when the site has one. */
+START_TEST(test_revocation_view_notes_own_revocations)
+{
+    af_revview_t *v = NULL;
+    af_revview_stats_t st;
+    af_gate_opts_t o = opts();
+    af_gate_t *g;
+    const char *sid, *other;
+    af_req_in_t in = req(T0, login_cookies(&sid, NULL, NULL, T0));
+
+    login_cookies(&other, NULL, NULL, T0);
+    ck_assert_int_eq(af_revview_create(&v, 60, 3600, pool), APR_SUCCESS);
+    rt.revview = v;
+    rt.tcache = NULL;
+    ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_session_revoke(site, rt.store, sid, T0, pool), APR_SUCCESS);
+    af_revview_stats(&st, v);
+    ck_assert_uint_eq(st.entries, 1);
+    ck_assert_int_eq(af_session_is_revoked(site, rt.store, sid, T0), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_session_is_revoked(site, rt.store, other, T0), APR_SUCCESS);
+    ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), AF_ESESS_LOGIN_REVOKED);
+    rt.revview = NULL;
+}
+END_TEST
+
 START_TEST(test_gate_fail_answers)
 {
     af_gate_opts_t o = opts();
@@ -729,6 +755,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gate_accepts_and_caches);
     tcase_add_test(tc, test_gate_deny_reasons);
     tcase_add_test(tc, test_gate_revocation_and_store_failure);
+    tcase_add_test(tc, test_revocation_view_notes_own_revocations);
     tcase_add_test(tc, test_gate_fail_answers);
     tcase_add_test(tc, test_gate_inline_refresh_pending);
     tcase_add_test(tc, test_gate_expired_token_refreshes_bearer_does_not);
