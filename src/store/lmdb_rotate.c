@@ -18,6 +18,7 @@
 
 #include "common/af_log.h"
 #include "store/lmdb_int.h"
+#include "store/store_policy.h"
 #include "store/store_seal.h"
 
 static int put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
@@ -352,6 +353,8 @@ static int rotate_one(lm_t *lm, MDB_txn *txn, lm_req_t *r)
 {
     MDB_val k = {AF_RT_HASH_LEN, r->h}, v, fk;
     apr_int64_t idle = r->idle;
+    af_rot_facts_t facts;
+    af_rot_action_t action;
     lm_tok_t t;
     lm_fam_t f;
     int rc, changed = 0;
@@ -390,15 +393,26 @@ static int rotate_one(lm_t *lm, MDB_txn *txn, lm_req_t *r)
     }
     r->gen_presented = t.generation;
     r->gen_current = f.generation;
-    if (f.revoked || t.state == LM_REVOKED || r->now >= f.expires ||
-        (idle > 0 && r->now - f.last_used > idle)) {
+    facts.now = r->now;
+    facts.grace = r->grace;
+    facts.idle = idle;
+    facts.family_revoked = f.revoked;
+    facts.expires = f.expires;
+    facts.last_used = f.last_used;
+    facts.token_revoked = t.state == LM_REVOKED;
+    facts.token_active = t.state == LM_ACTIVE;
+    facts.has_successor = t.sealed_len > 0;
+    facts.successor_is_current = memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0;
+    facts.pending = (t.flags & LM_TOK_PENDING) != 0;
+    facts.rotated_at = t.rotated_at;
+    action = af_store_rotation_decide(&facts);
+    if (action == AF_ROT_EXPIRED) {
         r->rv = AF_ESTORE_EXPIRED;
         return MDB_SUCCESS;
     }
-    if (t.state == LM_ACTIVE) {
+    if (action == AF_ROT_ROTATE) {
         rc = rotate_active(r, lm, txn, &t, &f, &fk);
-    } else if (t.sealed_len > 0 && memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0 &&
-               ((t.flags & LM_TOK_PENDING) || r->now - t.rotated_at <= r->grace)) {
+    } else if (action == AF_ROT_REPLAY) {
         /* the immediate predecessor, inside the window or while the answer that carried its
          * successor has not reached the browser: the same successor again */
         r->rv = replay_successor(r, &t);

@@ -19,6 +19,7 @@
 #include <openssl/crypto.h>
 
 #include "store/pg_int.h"
+#include "store/store_policy.h"
 
 apr_status_t af_pg_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const af_store_login_in_t *in, apr_pool_t *p)
@@ -236,6 +237,8 @@ static apr_status_t rotate_txn(af_store_rotation_t *res, pg_t *pg, pg_conn_t *c,
     const af_store_rotate_in_t *in = q->in;
     PGresult *r = NULL;
     apr_int64_t idle = in->idle;
+    af_rot_facts_t facts;
+    af_rot_action_t action;
     pg_args_t a;
     pg_fam_t f;
     pg_tok_t t;
@@ -275,16 +278,27 @@ static apr_status_t rotate_txn(af_store_rotation_t *res, pg_t *pg, pg_conn_t *c,
     }
     q->gen_presented = t.generation;
     q->gen_current = f.generation;
-    if (f.revoked || t.state == PG_REVOKED || in->now >= f.expires ||
-        (idle > 0 && in->now - f.last_used > idle)) {
+    facts.now = in->now;
+    facts.grace = in->grace;
+    facts.idle = idle;
+    facts.family_revoked = f.revoked;
+    facts.expires = f.expires;
+    facts.last_used = f.last_used;
+    facts.token_revoked = t.state == PG_REVOKED;
+    facts.token_active = t.state == PG_ACTIVE;
+    facts.has_successor = t.sealed_len > 0 && t.succ_len == AF_RT_HASH_LEN;
+    facts.successor_is_current =
+        t.succ_len == AF_RT_HASH_LEN && memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0;
+    facts.pending = (t.flags & PG_TOK_PENDING) != 0;
+    facts.rotated_at = t.rotated_at;
+    action = af_store_rotation_decide(&facts);
+    if (action == AF_ROT_EXPIRED) {
         return AF_ESTORE_EXPIRED;
     }
-    if (t.state == PG_ACTIVE) {
+    if (action == AF_ROT_ROTATE) {
         rv = rotate_active(res, pg, c, q, &t, &f, p);
         *wrote = rv == APR_SUCCESS;
-    } else if (t.sealed_len > 0 && t.succ_len == AF_RT_HASH_LEN &&
-               memcmp(t.succ, f.cur, AF_RT_HASH_LEN) == 0 &&
-               ((t.flags & PG_TOK_PENDING) || in->now - t.rotated_at <= in->grace)) {
+    } else if (action == AF_ROT_REPLAY) {
         /* the immediate predecessor, inside the window or while the answer that carried its
          * successor has not reached the browser: the same successor again */
         rv = af_store_succ_open(&res->refresh_token, q->k_old, q->h, t.sealed, t.sealed_len, t.succ,
