@@ -5,6 +5,7 @@
 #   make test       deps + build + check + fuzz smoke + integration + browser tests
 #   make check      unit tests, layering check, clang-format check, config drift check
 #   make demo       start IdP + Apache + demo backend on 127.0.0.1 and print the URL
+#   make demo-shared  the same with two Apache hosts on one PostgreSQL store behind a balancer
 #   make install    apxs -i + conf/authflow.{load,conf} into mods-available
 #   make bench      side-by-side load benchmarks (see bench/README.md)
 
@@ -49,8 +50,8 @@ TOOLS_SRC  := tools/authflowctl.c tools/authflowctl_check.c
 TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
-        fuzz fuzz-smoke install demo demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login clean
+        fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
+        bench-store bench-login bench-shared clean
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -130,6 +131,9 @@ test: deps
 demo: deps all
 	@tools/demo_login.sh start
 
+demo-shared: deps all
+	@DEMO_SHARED=1 tools/demo_login.sh start
+
 demo-stop:
 	@tools/demo_login.sh stop
 
@@ -147,6 +151,7 @@ bench: deps all
 	@bench/run.sh
 	@bench/refresh.sh
 	@bench/store.sh
+	@bench/shared.sh
 	@if [ -x bench/login.sh ]; then bench/login.sh; fi
 
 bench-refresh: deps all
@@ -157,6 +162,9 @@ bench-store: deps all
 
 bench-login: deps all
 	@bench/login.sh
+
+bench-shared: deps all
+	@bench/shared.sh
 
 bench-jose: deps all
 	@bench/jose.sh
