@@ -6,6 +6,8 @@
 #     directory per run, so concurrent runs do not stop each other's servers);
 #   - a second instance with AuthFlowCookieSameSite Strict, a third with AuthFlowReuseGrace 1s
 #     (a slow XHR must not log the other tab out, hardening item 2);
+#   - a fourth in shared mode (issue 12): hosts A and B on one PostgreSQL store behind a
+#     round-robin mod_proxy_balancer on http://localhost:R (tools/demo_login.sh, DEMO_SHARED=1);
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
 # Every server is stopped by its pid (trap), also on failure.
@@ -32,10 +34,12 @@ trap cleanup EXIT INT TERM
 
 state() { /usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1/state.json" "$2"; }
 
-start_instance() {  # start_instance NAME EXTRA_CONF
-  local d=$ART/run-$$-$1
+start_instance() {  # start_instance NAME EXTRA_CONF [shared]
+  local d=$ART/run-$$-$1 shared=
+  if [ "${3:-}" = shared ]; then shared=1; fi
   instances+=("$d")
-  if ! DEMO_RUN=$d DEMO_EXTRA_CONF=$2 tools/demo_login.sh start >"$d.start.log" 2>&1; then
+  if ! DEMO_RUN=$d DEMO_EXTRA_CONF=$2 DEMO_SHARED=$shared tools/demo_login.sh start \
+      >"$d.start.log" 2>&1; then
     cat "$d.start.log"; rc=1; exit 1
   fi
   rm -f "$d.start.log" 
@@ -44,6 +48,7 @@ start_instance() {  # start_instance NAME EXTRA_CONF
 start_instance lax 'AuthFlowCookieSameSite Lax'
 start_instance strict 'AuthFlowCookieSameSite Strict'
 start_instance slow 'AuthFlowReuseGrace 1s'
+start_instance shared '' shared
 
 export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_SLOW_APP E2E_SLOW_IDP E2E_ARTIFACTS=$ART
 E2E_APP=$(state "$ART/run-$$-lax" app)
@@ -52,12 +57,21 @@ E2E_STRICT_APP=$(state "$ART/run-$$-strict" app)
 E2E_STRICT_IDP=$(state "$ART/run-$$-strict" idp)
 E2E_SLOW_APP=$(state "$ART/run-$$-slow" app)
 E2E_SLOW_IDP=$(state "$ART/run-$$-slow" idp)
+export E2E_SHARED_APP E2E_SHARED_IDP E2E_SHARED_PORT_A E2E_SHARED_PORT_B
+E2E_SHARED_APP=$(state "$ART/run-$$-shared" app)
+E2E_SHARED_IDP=$(state "$ART/run-$$-shared" idp)
+E2E_SHARED_PORT_A=$(state "$ART/run-$$-shared" port_a)
+E2E_SHARED_PORT_B=$(state "$ART/run-$$-shared" port_b)
 echo "e2e: app $E2E_APP, IdP $E2E_IDP; Strict variant app $E2E_STRICT_APP"
+echo "e2e: shared store: balancer $E2E_SHARED_APP over hosts :$E2E_SHARED_PORT_A and :$E2E_SHARED_PORT_B"
 
 NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap tests/e2e/ || rc=$?
 if [ $rc -ne 0 ]; then
   for d in "${instances[@]}"; do
-    echo "---- $d/logs/error.log (tail)"; tail -n 30 "$d/logs/error.log" || true
+    for f in "$d"/logs/error.log "$d"/*/logs/error.log; do
+      [ -f "$f" ] || continue
+      echo "---- $f (tail)"; tail -n 30 "$f" || true
+    done
   done
 fi
 echo "e2e: screenshots in ${ART#$REPO/}/"
