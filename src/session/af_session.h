@@ -379,10 +379,11 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
 /**
  * Revoke the login(s) behind the request's -at / -rt cookies (D14 at the callback, and
  * logout): the access token's sid when it verifies, the refresh token's login (a
- * read-only lookup).  @return APR_SUCCESS, or a store failure
+ * read-only lookup), each login once.  why ("logout", "new login") goes into the log line.
+ * @return APR_SUCCESS, or a store failure
  */
 apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t *in, af_store_t *st,
-                                       apr_pool_t *p);
+                                       const char *why, apr_pool_t *p);
 
 /** The unsealed IdP id_token of login sid (for id_token_hint), or NULL. */
 const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,

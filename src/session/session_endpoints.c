@@ -307,7 +307,7 @@ void af_session_logout(af_effects_t *eff, const af_site_t *site, const af_req_in
         if (pv != NULL) {
             hint = af_session_idt_hint(site, st, sid, in->now, p);
         }
-        if ((rv = af_session_revoke_current(site, in, st, p)) != APR_SUCCESS) {
+        if ((rv = af_session_revoke_current(site, in, st, "logout", p)) != APR_SUCCESS) {
             af_log_p(p, af_session_store_loglevel(rv), "AF09032", "logout: store error: %s",
                      af_strerror(rv));
             af_session_error(eff, site, AF_ESESS_STORE, NULL, p);

@@ -166,9 +166,9 @@ static void cb_store_failed(af_effects_t *eff, const af_site_t *site, apr_status
 }
 
 apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t *in, af_store_t *st,
-                                       apr_pool_t *p)
+                                       const char *why, apr_pool_t *p)
 {
-    const char *v = NULL, *sid = NULL;
+    const char *v = NULL, *sid = NULL, *first = NULL;
     json_t *claims = NULL;
     apr_status_t rv;
 
@@ -182,18 +182,21 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
         if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
             return rv;
         }
-        af_log_p(p, AF_LOG_INFO, "AF08022", "previous login %s revoked", sid);
+        af_log_p(p, AF_LOG_INFO, "AF08022", "login %s revoked (%s)", sid, why);
+        first = sid;
     }
     if (af_cookie_get(&v, in->cookie, site->cookie_rt, p) == APR_SUCCESS &&
         af_token_refresh_check(v, strlen(v)) == APR_SUCCESS) {
         /* a read-only lookup of the refresh token's login: nothing rotates */
         rv = af_store_token_family(&sid, st, v, strlen(v), p);
-        if (rv == APR_SUCCESS) {
+        if (rv == APR_SUCCESS && (first == NULL || strcmp(sid, first) != 0)) {
             rv = af_session_revoke(site, st, sid, in->now, p);
             if (rv != APR_SUCCESS && rv != AF_ENOTFOUND) {
                 return rv;
             }
-            af_log_p(p, AF_LOG_INFO, "AF08022", "previous login %s revoked", sid);
+            af_log_p(p, AF_LOG_INFO, "AF08022", "login %s revoked (%s)", sid, why);
+        } else if (rv == APR_SUCCESS) {
+            /* the same login as the access cookie's: revoked once */
         } else if (af_session_store_failed(rv)) {
             return rv;
         }
@@ -259,7 +262,7 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
     if (af_token_subject(&sub, id->sub, pv->name, p) != APR_SUCCESS) {
         return AF_ESESS_SUBJECT;
     }
-    if ((rv = af_session_revoke_current(site, in, st, p)) != APR_SUCCESS) {
+    if ((rv = af_session_revoke_current(site, in, st, "new login", p)) != APR_SUCCESS) {
         return rv;
     }
     /* the snapshot with the sealed id_token; without it when too large, then empty */

@@ -634,12 +634,30 @@ START_TEST(test_D14_revoke_current_reads_only)
     af_store_family_t *fam;
     af_req_in_t in;
 
+    af_store_stats_t before, after;
+    const char *both;
+    int i, n;
+
     login_cookies(&sid, NULL, &rtok, T0);
     in = req(T0 + 5, apr_psprintf(pool, "%s=%s", site->cookie_rt, rtok));
-    ck_assert_int_eq(af_session_revoke_current(site, &in, rt.store, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_session_revoke_current(site, &in, rt.store, "logout", pool), APR_SUCCESS);
     ck_assert_int_eq(af_store_family_get(&fam, rt.store, sid, pool), APR_SUCCESS);
     ck_assert_int_eq(fam->revoked, 1);
     ck_assert_uint_eq(fam->generation, 1); /* nothing rotated to find the login */
+    /* both cookies of one login: it is revoked once, not twice */
+    both = login_cookies(&sid, NULL, NULL, T0);
+    in = req(T0 + 5, both);
+    ck_assert_int_eq(af_store_stats(&before, rt.store, T0 + 5), APR_SUCCESS);
+    af_test_log_capture(AF_LOG_DEBUG);
+    ck_assert_int_eq(af_session_revoke_current(site, &in, rt.store, "logout", pool), APR_SUCCESS);
+    for (i = 0, n = 0; i < af_test_log_count(); i++) {
+        n += strstr(af_test_log_line(i), "AF08022 login") != NULL &&
+             strstr(af_test_log_line(i), "revoked (logout)") != NULL;
+    }
+    ck_assert_int_eq(n, 1); /* one line: the login was revoked once */
+    af_log_set(NULL, NULL, 0);
+    ck_assert_int_eq(af_store_stats(&after, rt.store, T0 + 5), APR_SUCCESS);
+    ck_assert_uint_eq(after.revocations, before.revocations + 1);
 }
 END_TEST
 
