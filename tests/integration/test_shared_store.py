@@ -29,9 +29,9 @@ import pytest
 import afharness
 import tokens
 from backends import header_values
-from loginhelp import (AUTHFLOWCTL, BASIC_CLIENT, Browser, FixedHttpd, OidcProvider, describe,
+from loginhelp import (AUTHFLOWCTL, BASIC_CLIENT, Browser, OidcProvider, describe,
                        get, have_node, idp_redirect, login_path, login_site, provider_block,
-                       set_cookies, unverified_claims)
+                       set_cookies, start_fixed, unverified_claims)
 from pghelp import pg_cluster  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
@@ -74,11 +74,8 @@ class Site:
                           store=uri, server_extra=server_extra)
         self.hosts = []
         for i in range(hosts):
-            h = FixedHttpd('%s-%s' % (name, 'AB'[i]), body, afharness.free_port(),
-                           allow=DB_DOWN_LOG)
-            request.addfinalizer(h.stop)
-            h.start()
-            self.hosts.append(h)
+            self.hosts.append(start_fixed(request, '%s-%s' % (name, 'AB'[i]), body,
+                                          afharness.free_port(), allow=DB_DOWN_LOG))
         members = '\n'.join('    BalancerMember "http://127.0.0.1:%d"' % h.port
                             for h in self.hosts)
         lb_body = '''
@@ -91,9 +88,7 @@ ProxyPassReverse "/" "balancer://site/"
 ''' % members
         mods = afharness.DEFAULT_MODULES + ('slotmem_shm', 'proxy_balancer',
                                             'lbmethod_byrequests')
-        self.lb = FixedHttpd(name + '-lb', lb_body, self.lb_port, modules=mods)
-        request.addfinalizer(self.lb.stop)
-        self.lb.start()
+        self.lb = start_fixed(request, name + '-lb', lb_body, self.lb_port, modules=mods)
 
     @property
     def a(self):
