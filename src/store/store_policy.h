@@ -10,16 +10,16 @@
 /** What a backend read about the presented token and its login. */
 typedef struct af_rot_facts_t {
     apr_int64_t now;
-    apr_int64_t grace;         /* AuthFlowReuseGrace */
-    apr_int64_t idle;          /* the request's idle timeout, else the login's (0: none) */
-    int family_revoked;        /* the login is revoked */
-    apr_int64_t expires;       /* the login's absolute expiry */
-    apr_int64_t last_used;     /* the login's last rotation (or creation) */
-    int token_revoked;         /* the token's own state is revoked */
-    int token_active;          /* the token is the login's active one */
-    int has_successor;         /* a rotated token with a sealed successor kept */
-    int successor_is_current;  /* ... which is the login's active token (immediate predecessor) */
-    int pending;               /* the rotation that made it is pending (answer not delivered) */
+    apr_int64_t grace;        /* AuthFlowReuseGrace */
+    apr_int64_t idle;         /* the request's idle timeout, else the login's (0: none) */
+    int family_revoked;       /* the login is revoked */
+    apr_int64_t expires;      /* the login's absolute expiry */
+    apr_int64_t last_used;    /* the login's last rotation (or creation) */
+    int token_revoked;        /* the token's own state is revoked */
+    int token_active;         /* the token is the login's active one */
+    int has_successor;        /* a rotated token with a sealed successor kept */
+    int successor_is_current; /* ... which is the login's active token (immediate predecessor) */
+    int pending;              /* the rotation that made it is pending (answer not delivered) */
     apr_int64_t rotated_at;
 } af_rot_facts_t;
 
