@@ -11,12 +11,15 @@
 #               L   AuthFlowStore DIR (LMDB, full durability)
 #               P   AuthFlowStore postgresql://... schema 1, AuthFlowRevocationDelay 1s
 #               Z   AuthFlowStore postgresql://... schema 2, AuthFlowRevocationDelay 0
+#             plus N: /gate without any store (no revocation check, as bench/run.sh), same
+#             issuer and key as P
 #   httpd B   the sites P and Z again (same URIs, secret file and signing key): a second host
 #
 # Measured, every scenario interleaved in rounds (medians and ratios, no timing asserted):
-#   1. gate req/s, cache warm: proxy-noauth vs gate on L, on P (delay 1s: the per-process
-#      revocation view, no round trip) and on Z (delay 0: one round trip per request; for
-#      comparison).  Tokens: access cookies of real logins (the sid exists in the store).
+#   1. gate req/s, cache warm: proxy-noauth vs gate on N (no store), on L, on P (delay 1s: the
+#      per-process revocation view, no round trip) and on Z (delay 0: one round trip per
+#      request; for comparison); the order rotates each round.  Tokens: access cookies of real
+#      logins (the sid exists in the store).
 #   2. durable rotations/s through httpd: wrk POSTs /auth/refresh, one connection and one
 #      fresh login each (a Lua script carries each successor cookie into the next request);
 #      L vs P.  Every 204 is a committed rotation; non-204 and reuse detections must be 0.
@@ -25,7 +28,8 @@
 #      and to the last 200 B still gave (any child); delay 1s (site P) and 0 (site Z).
 #
 # Output: a markdown table on stdout and in build/bench/shared.md.  Tokens are never printed.
-#   BENCH_SECONDS (5) BENCH_ROUNDS (5, gate) ROT_ROUNDS (3) BENCH_CONNS (32) REV_SAMPLES (20)
+#   GATE_SECONDS (3) BENCH_ROUNDS (11, gate) BENCH_SECONDS (5, rotations) ROT_ROUNDS (3)
+#   BENCH_CONNS (32) REV_SAMPLES (20)
 #   BENCH_KEEP=1 (keep the httpd roots)
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -25,8 +25,9 @@ import afharness  # noqa: E402
 import tokens  # noqa: E402
 from loginhelp import BASIC_CLIENT, OidcProvider, full_login, provider_block  # noqa: E402
 
-SECS = int(os.environ.get('BENCH_SECONDS', '5'))
-GATE_ROUNDS = int(os.environ.get('BENCH_ROUNDS', '7'))
+SECS = int(os.environ.get('BENCH_SECONDS', '5'))          # per rotation round
+GATE_SECS = int(os.environ.get('GATE_SECONDS', '3'))      # per gate scenario and round
+GATE_ROUNDS = int(os.environ.get('BENCH_ROUNDS', '11'))
 ROT_ROUNDS = int(os.environ.get('ROT_ROUNDS', '3'))
 CONNS = int(os.environ.get('BENCH_CONNS', '32'))
 SAMPLES = int(os.environ.get('REV_SAMPLES', '20'))
@@ -35,6 +36,8 @@ PG_SCRIPT = os.path.join(REPO, 'tools', 'pg-test.sh')
 CTL = os.path.join(REPO, 'build', 'authflowctl')
 OUT_MD = os.path.join(REPO, 'build', 'bench', 'shared.md')
 POLL = 0.010  # seconds between two polls of host B
+NOSTORE = 'gate, no store (no revocation check: as bench/run.sh)'
+PGVIEW = 'gate, PostgreSQL, delay 1s (view)'
 
 # wrk: one connection per thread, one login per connection; each 204's successor refresh
 # cookie is carried into the next request, so every request is a durable rotation.
@@ -139,6 +142,26 @@ def site_vhost(port, base, store, key, prov, back, extra=''):
 ''' % dict(port=port, base=base, store=store, key=key, prov=prov, back=back, extra=extra)
 
 
+def nostore_vhost(port, base, issuer, key, back):
+    """The gate as bench/run.sh measures it: no AuthFlowStore, so no revocation check; it
+    accepts site P's tokens (same issuer and key)."""
+    return '''
+<VirtualHost 127.0.0.1:%(port)d>
+    AuthFlowBaseURL %(base)s
+    AuthFlowIssuer %(issuer)s
+    AuthFlowSigningKey "%(key)s" kid=bench
+    AuthFlowAccessTTL 1h
+    ProxyPass /gate/ http://127.0.0.1:%(back)d/f/
+    <Location /gate/>
+        AuthType AuthFlow
+        AuthFlowTokenFrom cookie
+        AuthFlowUnauthenticated 401
+        Require valid-user
+    </Location>
+</VirtualHost>
+''' % dict(port=port, base=base, issuer=issuer, key=key, back=back)
+
+
 def run(cmd, **kw):
     return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           timeout=kw.pop('timeout', 120), **kw)
@@ -237,7 +260,7 @@ def bench_gate(scen):
     for r in range(GATE_ROUNDS):
         k = r % len(scen)
         for name, url, hdr in scen[k:] + scen[:k]:
-            w = wrk(url, SECS, CONNS, 2, headers=[hdr] if hdr else [])
+            w = wrk(url, GATE_SECS, CONNS, 2, headers=[hdr] if hdr else [])
             if w['bad'] or w['rps'] <= 0:
                 raise SystemExit('bench/shared: %s: %d non-2xx, %.0f req/s %s' % (
                     name, w['bad'], w['rps'], w['errs']))
@@ -353,6 +376,12 @@ def loadavg():
         return ' '.join(f.read().split()[:3])
 
 
+def paired(gate, name, ref):
+    """The median over the rounds of name's req/s / ref's req/s in the same round."""
+    r = {w['round']: w['rps'] for w in gate[ref]}
+    return med([w['rps'] / r[w['round']] for w in gate[name]])
+
+
 def report(info, gate, rot, rev):
     L = []
     L.append('### Results (%s)' % info['date'])
@@ -365,18 +394,22 @@ def report(info, gate, rot, rev):
     L.append('')
     base = med([w['rps'] for w in gate['proxy-noauth']])
     L.append('Gate, verified-token cache warm (cookie ES256, real logins), wrk -t2 -c%d, %d '
-             'rounds x %d s, interleaved:' % (CONNS, GATE_ROUNDS, SECS))
+             'rounds x %d s, interleaved (the order rotates each round):' % (CONNS, GATE_ROUNDS,
+                                                                            GATE_SECS))
     L.append('')
     L.append('| scenario | median req/s | median p99 ms | / proxy-noauth (medians) | '
              '/ proxy-noauth (median of the rounds\' ratios) | rounds (req/s) |')
     L.append('|---|---:|---:|---:|---:|---|')
-    per_round = {w['round']: w['rps'] for w in gate['proxy-noauth']}
     for name, ws in gate.items():
         m = med([w['rps'] for w in ws])
         L.append('| %s | %.0f | %.2f | %.3f | %.3f | %s |' % (
-            name, m, med([w['p99'] for w in ws]), m / base,
-            med([w['rps'] / per_round[w['round']] for w in ws]),
+            name, m, med([w['p99'] for w in ws]), m / base, paired(gate, name, 'proxy-noauth'),
             ' '.join('%.0f' % w['rps'] for w in ws)))
+    L.append('')
+    L.append('What the store adds to the gate (medians of the rounds\' ratios): PostgreSQL '
+             'delay 1s / no store %.3f, / LMDB %.3f; LMDB / no store %.3f.' % (
+                 paired(gate, PGVIEW, NOSTORE), paired(gate, PGVIEW, 'gate, LMDB'),
+                 paired(gate, 'gate, LMDB', NOSTORE)))
     L.append('')
     L.append('Durable rotations through httpd (POST /auth/refresh, %d connections, one fresh '
              'login each per round, %d rounds x %d s, interleaved):' % (CONNS, ROT_ROUNDS, SECS))
@@ -415,10 +448,13 @@ def report(info, gate, rot, rev):
              % info['b_children'])
     L.append('')
     g = info['goal']
-    L.append('Goals: gate (PostgreSQL, delay 1s) / proxy-noauth = %.3f (>= 0.97: %s); durable '
-             'rotations/s on PostgreSQL = %.0f (>= 1000: %s); non-204 %d, reuse detections %d.'
-             % (g['ratio'], 'met' if g['ratio'] >= 0.97 else 'missed', g['pg_rot'],
-                'met' if g['pg_rot'] >= 1000 else 'missed', g['bad'], g['reuse']))
+    L.append('Goals: gate (PostgreSQL, delay 1s) / proxy-noauth = %.3f as a ratio of medians, '
+             '%.3f as the median of the rounds\' ratios (>= 0.97: %s); durable rotations/s on '
+             'PostgreSQL = %.0f (>= 1000: %s); non-204 %d, reuse detections %d.'
+             % (g['ratio'], g['paired'],
+                'met' if min(g['ratio'], g['paired']) >= 0.97 else
+                'met by one measure' if max(g['ratio'], g['paired']) >= 0.97 else 'missed',
+                g['pg_rot'], 'met' if g['pg_rot'] >= 1000 else 'missed', g['bad'], g['reuse']))
     return '\n'.join(L) + '\n'
 
 
@@ -467,8 +503,8 @@ def main():
         uri_p = new_schema(uri, 'bench_p')   # site P: delay 1s
         uri_z = new_schema(uri, 'bench_z')   # site Z: delay 0
 
-        back, pl, pp, pz, b0, bp, bz = (afharness.free_port() for _ in range(7))
-        sl, sp, sz = Site(pl), Site(pp), Site(pz)
+        back, pl, pp, pz, pn, b0, bp, bz = (afharness.free_port() for _ in range(8))
+        sl, sp, sz, sn = Site(pl), Site(pp), Site(pz), Site(pn)
         idp = OidcProvider(alg='ES256', redirect_uris=[s.url('/auth/callback')
                                                        for s in (sl, sp, sz)])
         prov = provider_block('idp', idp.issuer, client=BASIC_CLIENT)
@@ -480,8 +516,10 @@ def main():
                                      shared + 'AuthFlowRevocationDelay 0')
         small = 'hello from the backend: a small static file of about one hundred bytes....\n'
         a = MultiHttpd('bench-shared-A', MPM + site_vhost(pl, sl.base, '@ROOT@/store', key,
-                                                          prov, back) + vp(pp) + vz(pz),
-                       [back, pl, pp, pz], loglevel='warn', files={'htdocs/f/small.txt': small})
+                                                          prov, back) + vp(pp) + vz(pz) +
+                       nostore_vhost(pn, sn.base, sp.base, key, back),
+                       [back, pl, pp, pz, pn], loglevel='warn',
+                       files={'htdocs/f/small.txt': small})
         a.start()
         # B logs the pid of the child that answered each poll: were several children asked?
         b = MultiHttpd('bench-shared-B', 'CustomLog "@ROOT@/logs/access.log" "%P %>s"\n' +
@@ -500,8 +538,9 @@ def main():
 
         gate = bench_gate([
             ('proxy-noauth', sl, '/noauth/small.txt', None),
+            (NOSTORE, sn, '/gate/small.txt', cookie_of(gp, 'at')),
             ('gate, LMDB', sl, '/gate/small.txt', cookie_of(gl, 'at')),
-            ('gate, PostgreSQL, delay 1s (view)', sp, '/gate/small.txt', cookie_of(gp, 'at')),
+            (PGVIEW, sp, '/gate/small.txt', cookie_of(gp, 'at')),
             ('gate, PostgreSQL, delay 0 (a query per request)', sz, '/gate/small.txt',
              cookie_of(gz, 'at'))])
         rot = bench_rotations(work, [('LMDB', sl, store_l, rot_l),
@@ -510,7 +549,8 @@ def main():
 
         base = med([w['rps'] for w in gate['proxy-noauth']])
         info['goal'] = dict(
-            ratio=med([w['rps'] for w in gate['gate, PostgreSQL, delay 1s (view)']]) / base,
+            ratio=med([w['rps'] for w in gate[PGVIEW]]) / base,
+            paired=paired(gate, PGVIEW, 'proxy-noauth'),
             pg_rot=med([w['rps'] for w in rot['PostgreSQL']]),
             bad=sum(w['bad'] for ws in rot.values() for w in ws),
             reuse=sum(w['reuse'] for ws in rot.values() for w in ws))
