@@ -27,6 +27,8 @@
 #      request, every 10 ms) until 401: the time from the logout's response to B's first 401,
 #      and to the last 200 B still gave (any child); delay 1s (site P) and 0 (site Z).
 #
+# Each wrk run also records the CPU other processes used (/proc/stat less our process trees)
+# and the hypervisor's steal time: the load average counts the benchmark's own threads.
 # Output: a markdown table on stdout and in build/bench/shared.md.  Tokens are never printed.
 #   GATE_SECONDS (3) BENCH_ROUNDS (11, gate) BENCH_SECONDS (5, rotations) ROT_ROUNDS (3)
 #   BENCH_CONNS (32) REV_SAMPLES (20)

@@ -191,7 +191,57 @@ def store_stats(store):
     return int(d.get('rotations', 0)), int(d.get('reuse_detections', 0))
 
 
+# ---- what else used the machine ---------------------------------------------------------------
+# The load average counts the benchmark's own runnable threads (32 connections keep dozens of
+# httpd threads busy), so it says nothing about other jobs.  Instead, per wrk run: the CPU time
+# the machine spent (/proc/stat) less what our processes spent (the httpd, PostgreSQL and IdP
+# process trees, this script and its waited children: wrk, psql, authflowctl), and the
+# hypervisor's steal time.  Our processes that exit during a run (rare) count as others.
+OURS = []  # root pids of our process trees
+HZ = os.sysconf('SC_CLK_TCK')
+
+
+def _tree_ticks(roots):
+    ppid, ticks = {}, {}
+    for d in os.listdir('/proc'):
+        if not d.isdigit():
+            continue
+        try:
+            with open('/proc/%s/stat' % d) as f:
+                st = f.read().rsplit(')', 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ppid[int(d)] = int(st[1])
+        ticks[int(d)] = int(st[11]) + int(st[12])  # utime + stime
+    total = 0
+    for pid in ticks:
+        p, seen = pid, 0
+        while p > 1 and seen < 64:
+            if p in roots:
+                total += ticks[pid]
+                break
+            p, seen = ppid.get(p, 0), seen + 1
+    return total
+
+
+def cpu_mark():
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    t = os.times()
+    ours = _tree_ticks(set(OURS)) + (t[0] + t[1] + t[2] + t[3]) * HZ
+    return dict(busy=v[0] + v[1] + v[2] + v[5] + v[6], total=sum(v), steal=v[7], ours=ours)
+
+
+def cpu_since(m0):
+    """Percent of the machine's CPU (all cores) used by other processes, and stolen."""
+    m1 = cpu_mark()
+    total = max(1, m1['total'] - m0['total'])
+    others = (m1['busy'] - m0['busy']) - (m1['ours'] - m0['ours'])
+    return max(0.0, 100.0 * others / total), 100.0 * (m1['steal'] - m0['steal']) / total
+
+
 def wrk(url, secs, conns, threads, script=None, env=None, headers=()):
+    m0 = cpu_mark()
     cmd = ['wrk', '-t%d' % threads, '-c%d' % conns, '-d%ds' % secs, '--latency']
     for h in headers:
         cmd += ['-H', h]
@@ -206,7 +256,8 @@ def wrk(url, secs, conns, threads, script=None, env=None, headers=()):
     errs = re.search(r'Socket errors:.*', out)
     p99 = re.search(r'^\s+99%\s+([\d.]+)(us|ms|s)\b', out, re.M)
     mult = {'us': 0.001, 'ms': 1.0, 's': 1000.0}
-    return dict(rps=float(m.group(1)) if m else 0.0, n=int(n.group(1)) if n else 0,
+    others, steal = cpu_since(m0)
+    return dict(others=others, steal=steal,rps=float(m.group(1)) if m else 0.0, n=int(n.group(1)) if n else 0,
                 bad=int(bad.group(1)) if bad else 0, errs=errs.group(0) if errs else '',
                 p99=float(p99.group(1)) * mult[p99.group(2)] if p99 else 0.0)
 
@@ -266,8 +317,9 @@ def bench_gate(scen):
                     name, w['bad'], w['rps'], w['errs']))
             w['round'] = r
             res[name].append(w)
-            print('gate  round %d  %-48s %8.0f req/s  p99 %6.2f ms  (load %s)' % (
-                r + 1, name, w['rps'], w['p99'], loadavg()), flush=True)
+            print('gate  round %d  %-48s %8.0f req/s  p99 %6.2f ms  (others %4.1f%% of the '
+                  'CPU, steal %4.1f%%)' % (r + 1, name, w['rps'], w['p99'], w['others'],
+                                           w['steal']), flush=True)
     return res
 
 
@@ -294,9 +346,10 @@ def bench_rotations(work, stores):
             w.update(rotations=rot1 - rot0, reuse=reuse1 - reuse0)
             res[name].append(w)
             print('rot   round %d  %-10s %8.0f rotations/s  non-204 %d  reuse detections %d  '
-                  '(%d requests, %d rotations counted by the store) %s' % (
-                      r + 1, name, w['rps'], w['bad'], w['reuse'], w['n'], w['rotations'],
-                      w['errs']), flush=True)
+                  '(%d requests, %d rotations counted by the store; others %.1f%% of the CPU, '
+                  'steal %.1f%%) %s' % (r + 1, name, w['rps'], w['bad'], w['reuse'], w['n'],
+                                        w['rotations'], w['others'], w['steal'], w['errs']),
+                  flush=True)
     return res
 
 
@@ -388,7 +441,7 @@ def report(info, gate, rot, rev):
     L.append('')
     L.append('%s, nproc %d, %s event MPM, %s (fsync=%s, synchronous_commit=%s, '
              'full_page_writes=%s), over TCP to 127.0.0.1; load average %s at the start, %s at '
-             'the end; %.0f s in all.' % (info['cpu'], info['nproc'], info['httpd'], info['pg'],
+             'the end (the end includes the benchmark\'s own threads); %.0f s in all.' % (info['cpu'], info['nproc'], info['httpd'], info['pg'],
                                           info['fsync'], info['sync'], info['fpw'],
                                           info['load0'], info['load1'], info['wall']))
     L.append('')
@@ -406,6 +459,12 @@ def report(info, gate, rot, rev):
             name, m, med([w['p99'] for w in ws]), m / base, paired(gate, name, 'proxy-noauth'),
             ' '.join('%.0f' % w['rps'] for w in ws)))
     L.append('')
+    allw = [w for ws in gate.values() for w in ws]
+    L.append('CPU used by other processes during these runs: median %.1f %%, max %.1f %% of the '
+             'machine; hypervisor steal: median %.1f %%, max %.1f %%.' % (
+                 med([w['others'] for w in allw]), max(w['others'] for w in allw),
+                 med([w['steal'] for w in allw]), max(w['steal'] for w in allw)))
+    L.append('')
     L.append('What the store adds to the gate (medians of the rounds\' ratios): PostgreSQL '
              'delay 1s / no store %.3f, / LMDB %.3f; LMDB / no store %.3f.' % (
                  paired(gate, PGVIEW, NOSTORE), paired(gate, PGVIEW, 'gate, LMDB'),
@@ -415,15 +474,16 @@ def report(info, gate, rot, rev):
              'login each per round, %d rounds x %d s, interleaved):' % (CONNS, ROT_ROUNDS, SECS))
     L.append('')
     L.append('| store | median rotations/s | rounds | non-204 | reuse detections | rotations '
-             'counted by the store / requests |')
-    L.append('|---|---:|---|---:|---:|---|')
+             'counted by the store / requests | other processes / steal, % CPU (median) |')
+    L.append('|---|---:|---|---:|---:|---|---|')
     meds = {}
     for name, ws in rot.items():
         meds[name] = med([w['rps'] for w in ws])
-        L.append('| %s | %.0f | %s | %d | %d | %d / %d |' % (
+        L.append('| %s | %.0f | %s | %d | %d | %d / %d | %.1f / %.1f |' % (
             name, meds[name], ' '.join('%.0f' % w['rps'] for w in ws),
             sum(w['bad'] for w in ws), sum(w['reuse'] for w in ws),
-            sum(w['rotations'] for w in ws), sum(w['n'] for w in ws)))
+            sum(w['rotations'] for w in ws), sum(w['n'] for w in ws),
+            med([w['others'] for w in ws]), med([w['steal'] for w in ws])))
     names = list(rot)
     if len(names) == 2 and meds[names[0]]:
         L.append('')
@@ -525,6 +585,8 @@ def main():
         b = MultiHttpd('bench-shared-B', 'CustomLog "@ROOT@/logs/access.log" "%P %>s"\n' +
                        vp(bp) + vz(bz), [b0, bp, bz], loglevel='warn')
         b.start()
+        with open(os.path.join(pgdir, 'data', 'postmaster.pid')) as f:
+            OURS.extend([a.proc.pid, b.proc.pid, int(f.readline()), idp.proc.pid])
         store_l = os.path.join(a.root, 'store')
 
         print('bench/shared: %s; logging in %d users through the IdP...' % (
