@@ -7,9 +7,14 @@
  * other threads answer from the current set meanwhile, without waiting.  A revocation made on
  * any host is so honoured everywhere within `delay` (plus the time of one refresh).
  *
+ * A login not in the set is asked of the store once per process (then remembered for a
+ * horizon): one the store does not know -- a host configured with another store, a login
+ * swept -- is refused (AF_ESTORE_UNKNOWN), as with LMDB or delay 0.
+ *
  * When the store cannot be read, the set is kept as it is: revocations already seen stay in
- * force, every other login passes -- access tokens already issued keep working while the
- * database is down (they expire by themselves; refresh, login and logout fail with 503).
+ * force, every other login passes (nothing is asked while the last refresh failed) -- access
+ * tokens already issued keep working while the database is down (they expire by themselves;
+ * refresh, login and logout fail with 503).
  *
  * Memory is bounded: an entry is forgotten `horizon` seconds after the revocation (choose it at
  * least as long as the longest access-token lifetime plus clock skew: a token of a revoked

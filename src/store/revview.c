@@ -10,10 +10,13 @@
 
 struct af_revview_t {
     apr_int64_t delay, horizon;
-    pthread_rwlock_t rw;  /* set, setpool, full */
-    pthread_mutex_t poll; /* one refresher at a time; cursor, last_prune */
-    apr_pool_t *setpool;  /* unmanaged: owns set and its keys; rebuilt when pruning */
-    apr_hash_t *set;      /* sid -> apr_int64_t: forget at */
+    pthread_rwlock_t rw;   /* set, setpool, full */
+    pthread_mutex_t poll;  /* one refresher at a time; cursor, last_prune */
+    apr_pool_t *setpool;   /* unmanaged: owns set and its keys; rebuilt when pruning */
+    apr_hash_t *set;       /* sid -> apr_int64_t: forget at */
+    apr_pool_t *knownpool; /* unmanaged: owns known and its keys; dropped when full */
+    apr_hash_t *known;     /* sid -> apr_int64_t: the store knew this login (forget at) */
+    int healthy;           /* the last refresh succeeded: unknown logins may be asked */
     apr_size_t max;
     int full; /* the set reached max: logins not in it are asked of the store */
     int nolog;
@@ -41,6 +44,10 @@ static apr_status_t view_cleanup(void *data)
         apr_pool_destroy(v->setpool);
         v->setpool = NULL;
     }
+    if (v->knownpool != NULL) {
+        apr_pool_destroy(v->knownpool);
+        v->knownpool = NULL;
+    }
     pthread_rwlock_destroy(&v->rw);
     pthread_mutex_destroy(&v->poll);
     return APR_SUCCESS;
@@ -63,6 +70,11 @@ apr_status_t af_revview_create(af_revview_t **out, apr_int64_t delay, apr_int64_
         return APR_ENOMEM;
     }
     v->set = apr_hash_make(v->setpool);
+    if (apr_pool_create_unmanaged_ex(&v->knownpool, NULL, NULL) != APR_SUCCESS) {
+        apr_pool_destroy(v->setpool);
+        return APR_ENOMEM;
+    }
+    v->known = apr_hash_make(v->knownpool);
     pthread_rwlock_init(&v->rw, NULL);
     pthread_mutex_init(&v->poll, NULL);
     v->next_poll = APR_INT64_MIN;
@@ -123,6 +135,22 @@ static void prune(af_revview_t *v, apr_int64_t now)
     v->setpool = np;
     v->set = nh;
     v->full = apr_hash_count(nh) >= v->max;
+    /* the logins known to the store: only those still remembered */
+    if (apr_pool_create_unmanaged_ex(&np, NULL, NULL) != APR_SUCCESS) {
+        return;
+    }
+    nh = apr_hash_make(np);
+    for (hi = apr_hash_first(NULL, v->known); hi != NULL; hi = apr_hash_next(hi)) {
+        apr_hash_this(hi, &k, NULL, &val);
+        if (*(apr_int64_t *) val > now) {
+            apr_int64_t *t = apr_palloc(np, sizeof(*t));
+            *t = *(apr_int64_t *) val;
+            apr_hash_set(nh, apr_pstrdup(np, k), APR_HASH_KEY_STRING, t);
+        }
+    }
+    apr_pool_destroy(v->knownpool);
+    v->knownpool = np;
+    v->known = nh;
 }
 
 static int collect(void *baton, const char *sid, apr_int64_t revoked_at)
@@ -161,6 +189,7 @@ static void refresh(af_revview_t *v, af_store_t *st, apr_int64_t now)
     } else if (rv != APR_SUCCESS) {
         unsigned int known;
         v->failures++;
+        __atomic_store_n(&v->healthy, 0, __ATOMIC_RELEASE);
         pthread_rwlock_rdlock(&v->rw);
         known = apr_hash_count(v->set);
         pthread_rwlock_unlock(&v->rw);
@@ -185,8 +214,59 @@ static void refresh(af_revview_t *v, af_store_t *st, apr_int64_t now)
         v->cursor = cursor;
         v->refreshes++;
         v->refreshed_at = now;
+        __atomic_store_n(&v->healthy, 1, __ATOMIC_RELEASE);
     }
     apr_pool_destroy(tp);
+}
+
+/* Under the write lock: remember that the store knew sid (forgotten a horizon from now). */
+static void put_known(af_revview_t *v, const char *sid, apr_int64_t now)
+{
+    apr_int64_t *t;
+
+    if (apr_hash_count(v->known) >= v->max) {
+        /* full: start again (each login costs one more question, nothing is lost) */
+        apr_pool_clear(v->knownpool);
+        v->known = apr_hash_make(v->knownpool);
+    }
+    t = apr_palloc(v->knownpool, sizeof(*t));
+    *t = now + v->horizon;
+    apr_hash_set(v->known, apr_pstrdup(v->knownpool, sid), APR_HASH_KEY_STRING, t);
+}
+
+/* A login not revoked as far as the view knows: is it one the store knows at all?  Asked once
+ * per login and process (then remembered), so that a token whose login never reached this
+ * store -- a host configured with another store, a login swept -- is refused as with LMDB or
+ * delay 0.  Not asked while the last refresh failed (the database is down or unreachable):
+ * issued tokens keep working, and no request waits for a connection timeout. */
+static apr_status_t check_known(af_revview_t *v, af_store_t *st, const char *sid, apr_int64_t now)
+{
+    apr_int64_t *t;
+    apr_status_t rv;
+    int hit;
+
+    pthread_rwlock_rdlock(&v->rw);
+    t = apr_hash_get(v->known, sid, APR_HASH_KEY_STRING);
+    hit = t != NULL && *t > now;
+    pthread_rwlock_unlock(&v->rw);
+    if (hit || !__atomic_load_n(&v->healthy, __ATOMIC_ACQUIRE)) {
+        return APR_SUCCESS;
+    }
+    rv = af_store_family_is_revoked(st, sid);
+    if (rv == APR_SUCCESS) {
+        pthread_rwlock_wrlock(&v->rw);
+        put_known(v, sid, now);
+        pthread_rwlock_unlock(&v->rw);
+        return APR_SUCCESS;
+    }
+    if (rv == AF_ESTORE_REVOKED) {
+        af_revview_note(v, sid, now);
+        return rv;
+    }
+    if (rv == AF_ESTORE_UNKNOWN) {
+        return rv;
+    }
+    return APR_SUCCESS; /* the store failed just now: as while it is down */
 }
 
 apr_status_t af_revview_check(af_revview_t *v, af_store_t *st, const char *sid, apr_int64_t now)
@@ -223,7 +303,7 @@ apr_status_t af_revview_check(af_revview_t *v, af_store_t *st, const char *sid, 
     if (full) { /* the set could not hold every revocation: ask the store (fail closed) */
         return af_store_family_is_revoked(st, sid);
     }
-    return APR_SUCCESS;
+    return check_known(v, st, sid, now);
 }
 
 void af_revview_note(af_revview_t *v, const char *sid, apr_int64_t now)

@@ -288,6 +288,19 @@ def test_balancer_round_robin_serves_one_login(site, echo):
     assert served == {str(h.port) for h in site.hosts}, served
 
 
+def test_G09_a_login_the_store_does_not_know_is_refused(site, keys):
+    """A token signed with the site's key whose login never reached this store (a host wrongly
+    configured with a store of its own issued it) is refused, as on LMDB: the view asks the
+    store about a login it has not seen (once per child)."""
+    claims = tokens.claims(site.base, site.base, sub='alice@idp', idp='idp',
+                           sid=tokens.b64u(os.urandom(16)))
+    tok = tokens.mint(keys.ec256, claims)
+    for h in site.hosts:
+        r = afharness.http('GET', site.at(h, '/api/ghost'),
+                           headers={'Authorization': 'Bearer ' + tok, **JSON})
+        assert r.status_code == 401, 'host %s: %s' % (h.name, describe(r))
+
+
 def test_the_database_holds_no_token(site, pg_cluster):  # noqa: F811
     b = login(site, site.a)
     r = refresh(site, site.b, rt_header(b))

@@ -82,6 +82,9 @@ static apr_status_t fake_is_revoked(af_store_t *st, const char *sid)
             rv = AF_ESTORE_REVOKED;
         }
     }
+    if (strncmp(sid, "ghost", 5) == 0) {
+        rv = AF_ESTORE_UNKNOWN; /* a login this store never had */
+    }
     if (f->fail) {
         rv = AF_ESTORE_IO;
     }
@@ -160,9 +163,12 @@ START_TEST(test_G09_view_polls_once_per_delay)
         ck_assert_int_eq(af_revview_check(v, st, "a", T0), AF_ESTORE_REVOKED);
         ck_assert_int_eq(af_revview_check(v, st, "b", T0 + DELAY - 1), APR_SUCCESS);
     }
-    ck_assert_int_eq(af_revview_check(v, st, "old", T0), APR_SUCCESS);
     ck_assert_int_eq(fake->polls, 1);
-    ck_assert_int_eq(fake->asks, 0); /* no round trip per check */
+    ck_assert_int_eq(fake->asks, 1); /* "b": one question per login, not per check */
+    /* revoked before the horizon: not in the view, but the store says so (one question) */
+    ck_assert_int_eq(af_revview_check(v, st, "old", T0), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_revview_check(v, st, "old", T0), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(fake->asks, 2);
     /* revoked elsewhere at T0 + 1: honoured here within the delay, not before the next poll */
     fake_revoke("b", T0 + 1);
     ck_assert_int_eq(af_revview_check(v, st, "b", T0 + DELAY - 1), APR_SUCCESS);
@@ -230,9 +236,46 @@ START_TEST(test_G09_view_forgets_after_horizon_bounded)
     }
     ck_assert_int_le(max_entries, (HORIZON + HORIZON / 4 + 2 * DELAY) / DELAY * 10);
     ck_assert_int_ge(max_entries, HORIZON / DELAY * 10);
-    /* an entry older than the horizon is forgotten; a recent one is not */
-    ck_assert_int_eq(af_revview_check(v, st, "s0", now), APR_SUCCESS);
+    /* an entry older than the horizon is forgotten by the view (the store still refuses it);
+     * a recent one is not */
+    fake->asks = 0;
+    ck_assert_int_eq(af_revview_check(v, st, "s0", now), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(fake->asks, 1);
     ck_assert_int_eq(af_revview_check(v, st, "s9999", now), AF_ESTORE_REVOKED);
+}
+END_TEST
+
+/* A login this store never had (a host configured with another store; a swept login) is
+ * refused as with LMDB or delay 0: each login is asked of the store once per process, then
+ * remembered.  While the store is down, logins never seen pass without a question. */
+START_TEST(test_G09_view_refuses_logins_the_store_does_not_know)
+{
+    af_store_t *st = fake_store();
+    af_revview_t *v;
+    int i;
+
+    ck_assert_int_eq(af_revview_create(&v, DELAY, HORIZON, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_revview_check(v, st, "ghost1", T0), AF_ESTORE_UNKNOWN);
+    for (i = 0; i < 50; i++) {
+        ck_assert_int_eq(af_revview_check(v, st, "live", T0 + i), APR_SUCCESS);
+    }
+    ck_assert_int_eq(fake->asks, 2); /* ghost1 once, live once */
+    /* remembered for a horizon, then asked again */
+    ck_assert_int_eq(af_revview_check(v, st, "live", T0 + HORIZON + 1), APR_SUCCESS);
+    ck_assert_int_eq(fake->asks, 3);
+    /* the database goes down: the next refresh fails, then nothing is asked */
+    af_test_log_capture(AF_LOG_ERR);
+    fake->fail = 1;
+    ck_assert_int_eq(af_revview_check(v, st, "other", T0 + HORIZON + 2 * DELAY), APR_SUCCESS);
+    fake->asks = 0;
+    ck_assert_int_eq(af_revview_check(v, st, "ghost2", T0 + HORIZON + 2 * DELAY), APR_SUCCESS);
+    ck_assert_int_eq(af_revview_check(v, st, "new", T0 + HORIZON + 2 * DELAY), APR_SUCCESS);
+    ck_assert_int_eq(fake->asks, 0);
+    /* back: unknown logins are refused again after the next good refresh */
+    fake->fail = 0;
+    ck_assert_int_eq(af_revview_check(v, st, "ghost2", T0 + HORIZON + 4 * DELAY),
+                     AF_ESTORE_UNKNOWN);
+    af_log_set(NULL, NULL, 0);
 }
 END_TEST
 
@@ -396,6 +439,7 @@ int main(void)
     tcase_add_test(tc, test_G09_view_polls_once_per_delay);
     tcase_add_test(tc, test_G10_view_keeps_known_set_when_store_fails);
     tcase_add_test(tc, test_G09_view_forgets_after_horizon_bounded);
+    tcase_add_test(tc, test_G09_view_refuses_logins_the_store_does_not_know);
     tcase_add_test(tc, test_G09_view_full_asks_the_store);
     tcase_add_test(tc, test_G09_view_note_and_no_log);
     tcase_add_test(tc, test_H08_view_threads_one_poller);
