@@ -113,6 +113,12 @@ static authz_status authflow_check(request_rec *r, const char *require_line,
     int allowed = 0;
 
     if (r->user == NULL) {
+        if (af_request_preflight_passes(r)) {
+            /* AuthFlowPreflight pass: a CORS preflight never carries credentials */
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                          "AF04005: CORS preflight to %s passed unauthenticated", r->uri);
+            return AUTHZ_GRANTED;
+        }
         return AUTHZ_DENIED_NO_USER;
     }
     if (pol == NULL) { /* cannot happen: parse_require_line always sets it */

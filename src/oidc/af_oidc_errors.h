@@ -45,5 +45,9 @@
 /* the outbound guard refused the call without sending it (503 + Retry-After) */
 #define AF_EOIDC_IDP_BUSY        (AF_E_OIDC + 34) /* "oidc_idp_busy" */
 #define AF_EOIDC_IDP_UNAVAILABLE (AF_E_OIDC + 35) /* "oidc_idp_unavailable" */
+/* step-up: what the login asked for (max_age, acr_values) was not met (401) */
+#define AF_EOIDC_AUTH_TIME_MISSING (AF_E_OIDC + 36) /* "oidc_auth_time_missing" */
+#define AF_EOIDC_AUTH_TIME_OLD     (AF_E_OIDC + 37) /* "oidc_auth_time_too_old" */
+#define AF_EOIDC_ACR               (AF_E_OIDC + 38) /* "oidc_acr_not_satisfied" */
 
 #endif

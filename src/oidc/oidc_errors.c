@@ -38,4 +38,7 @@ const af_errdesc_t af_oidc_errors[] = {{AF_EOIDC_CONFIG, "oidc_config_invalid"},
                                        {AF_EOIDC_IDP_FAILED, "oidc_idp_server_error"},
                                        {AF_EOIDC_IDP_BUSY, "oidc_idp_busy"},
                                        {AF_EOIDC_IDP_UNAVAILABLE, "oidc_idp_unavailable"},
+                                       {AF_EOIDC_AUTH_TIME_MISSING, "oidc_auth_time_missing"},
+                                       {AF_EOIDC_AUTH_TIME_OLD, "oidc_auth_time_too_old"},
+                                       {AF_EOIDC_ACR, "oidc_acr_not_satisfied"},
                                        {0, NULL}};

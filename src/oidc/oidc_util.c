@@ -37,7 +37,8 @@ int af_oidc_status(apr_status_t rv)
     if (rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) {
         return 400;
     }
-    if (rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) {
+    if ((rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) ||
+        (rv >= AF_EOIDC_AUTH_TIME_MISSING && rv <= AF_EOIDC_ACR)) {
         return 401;
     }
     return 500;
