@@ -33,6 +33,9 @@ With no mode everything is correct.  Each mode breaks one thing:
   claims:    google_legacy_iss (id_token iss "accounts.google.com", no https)
              email_unverified (email_verified false in id_token and userinfo)
              hd (Google Workspace "hd": "example.org" in id_token and userinfo)
+  step-up:   missing_auth_time, old_auth_time (an hour ago); acr: the id_token's acr is
+             the first of the request's acr_values (none without them), or "weak" with
+             wrong_acr; amr is ["pwd"] (["pwd","otp"] when acr_values were asked)
 Prints "READY {json}" on stdout when listening; SIGTERM stops it.
 """
 import argparse
@@ -61,6 +64,7 @@ discovery_not_json discovery_http_endpoint iss_param_mismatch iss_param_missing 
 duplicate_state duplicate_code duplicate_iss hang_token hang_userinfo hang_jwks hang_discovery
 github github_no_verified_email
 google_legacy_iss email_unverified hd
+missing_auth_time old_auth_time wrong_acr
 """.split())
 
 USER = {"email": "alice@example.com", "email_verified": True, "name": "Alice Example",
@@ -353,7 +357,15 @@ class Handler(BaseHTTPRequestHandler):
             "wrong_at_hash": lambda: c.update(at_hash=b64url(b"\0" * 16)),
             "no_at_hash": lambda: c.pop("at_hash"),
             "google_legacy_iss": lambda: c.update(iss="accounts.google.com"),
+            "missing_auth_time": lambda: c.pop("auth_time"),
+            "old_auth_time": lambda: c.update(auth_time=now - 3600),
+            "wrong_acr": lambda: c.update(acr="weak"),
         }
+        acr_values = (req.get("acr_values") or "").split()
+        c["amr"] = ["pwd"]
+        if acr_values:
+            c["acr"] = acr_values[0]
+            c["amr"] = ["pwd", "otp"]
         c.update(self.claim_edits())
         for mode, edit in edits.items():
             if st.has(mode):
