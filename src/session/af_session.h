@@ -388,8 +388,9 @@ apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_ga
  * which would only come back here); navigations (auto) or redirect mode: 302 to the login
  * URL with return_to; else 401 with WWW-Authenticate: Bearer (error="invalid_token" when a
  * token was presented, RFC 6750 3.1) and JSON {"error": reason, "login_url": url}.
- * A CORS preflight or a WebSocket handshake is never redirected (401).  A step-up reason:
- * the login URL asks for the location's max_age / acr_values, and the 401 says
+ * A CORS preflight or a WebSocket handshake is never redirected (401).  At a step-up
+ * location the login URL asks for its max_age / acr_values (for any reason: the first login
+ * there is already strong enough); a step-up reason's 401 says
  * error="insufficient_user_authentication" with max_age / acr_values (RFC 9470).
  */
 void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gate_opts_t *opts,

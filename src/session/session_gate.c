@@ -279,9 +279,10 @@ void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gat
         return;
     }
     step_up = reason == AF_ESESS_STEP_UP_MAX_AGE || reason == AF_ESESS_STEP_UP_ACR;
-    login = af_session_login_url_stepup(site, opts->login, af_session_request_target(in, p),
-                                        step_up && opts->max_age > 0 ? opts->max_age : -1,
-                                        step_up ? opts->acr_values : NULL, p);
+    /* a location with a step-up asks for it at the first login too (one login, not two) */
+    login =
+        af_session_login_url_stepup(site, opts->login, af_session_request_target(in, p),
+                                    opts->max_age > 0 ? opts->max_age : -1, opts->acr_values, p);
     /* a preflight or a WebSocket handshake cannot follow a redirect to a login page */
     if (!af_session_is_preflight(in) && !af_session_is_websocket(in) &&
         (opts->unauth == AF_UNAUTH_REDIRECT ||

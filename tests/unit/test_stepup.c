@@ -286,12 +286,19 @@ START_TEST(test_stepup_answers_rfc9470)
                      "error_description=\"A different authentication level is required\", "
                      "acr_values=\"mfa hwk\"");
     ck_assert_ptr_nonnull(strstr(eff->body, "acr_values=mfa%20hwk"));
-    /* not a step-up: the login URL asks for nothing more, the challenge is RFC 6750's */
+    /* no token at a step-up location: the first login asks for it already, the challenge
+     * is RFC 6750's */
     o.max_age = 300;
     eff = af_effects_make(pool);
     af_session_gate_fail(eff, site, &o, &in, AF_ESESS_NO_TOKEN, pool);
     ck_assert_str_eq(eff->www_authenticate, "Bearer");
+    ck_assert_ptr_nonnull(strstr(eff->body, "max_age=300&acr_values=mfa%20hwk"));
+    o.max_age = 0;
+    o.acr_values = NULL;
+    eff = af_effects_make(pool);
+    af_session_gate_fail(eff, site, &o, &in, AF_ESESS_NO_TOKEN, pool);
     ck_assert_ptr_null(strstr(eff->body, "max_age"));
+    ck_assert_ptr_null(strstr(eff->body, "acr_values"));
 }
 END_TEST
 
