@@ -7,9 +7,11 @@
  * stops with "Syntax error on line N of FILE: Require authflow: column C: ...".
  * mod_authz_core does the combining (RequireAll/RequireAny/RequireNone, AuthMerging).
  * Per request: no user yet -> AUTHZ_DENIED_NO_USER (mod_authz_core then asks for
- * authentication); a user but no claims from our gate -> denied; otherwise the
- * compiled tree is evaluated over the verified claims with r->request_time as now().
- * Denials are logged at INFO with a stable tag and a reason code; never a claim value.
+ * authentication), except a CORS preflight that AuthFlowPreflight pass lets through
+ * (granted: it then skips check_user_id and auth_checker, other Require rules still apply); a user
+ * but no claims from our gate -> denied; otherwise the compiled tree is evaluated over the verified
+ * claims with r->request_time as now(). Denials are logged at INFO with a stable tag and a reason
+ * code; never a claim value.
  */
 #include <apr_lib.h>
 #include <apr_strings.h>
