@@ -171,6 +171,7 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     const char *why = NULL;
     gen_t *g;
     apr_status_t rv;
+    int sent = 0;
 
     if ((rv = apr_pool_create_unmanaged_ex(&gp, NULL, NULL)) != APR_SUCCESS) {
         return rv;
@@ -190,6 +191,7 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     if (rv == AF_EHTTP_REFUSED) {
         goto leave; /* not sent: the caller knows why */
     }
+    sent = 1;
     if (rv != APR_SUCCESS) {
         af_log_p(rp, AF_LOG_WARNING, "AF06012", "jwks: fetch of %s failed: %s", c->url,
                  af_strerror(rv));
@@ -207,9 +209,13 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     g->fetched = apr_time_now();
     g->refs = 1; /* the cache's own reference */
     *out = g;
+    af_metrics_jwks(c->opts.metrics, 0);
     af_log_p(rp, AF_LOG_INFO, "AF06014", "jwks: %d key(s) loaded from %s", ks->keys->nelts, c->url);
     return APR_SUCCESS;
 leave:
+    if (sent) {
+        af_metrics_jwks(c->opts.metrics, 1);
+    }
     apr_pool_destroy(gp);
     return rv;
 }

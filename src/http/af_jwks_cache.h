@@ -19,6 +19,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "common/af_metrics.h"
 #include "http/af_http.h"
 #include "jose/af_jwk.h"
 
@@ -33,6 +34,7 @@ typedef struct af_jwks_opts_t {
     int max_keys;                     /* 0: 50 */
     const char *ca_file;              /* NULL: system trust store */
     unsigned alg_mask;                /* bit (1u << af_alg_t) allowed; 0: any asymmetric */
+    af_metrics_prov_t *metrics;       /* counts the fetches sent, and their failures; NULL */
 } af_jwks_opts_t;
 
 #define AF_JWKS_DEFAULT_MAX_SIZE (256 * 1024)
