@@ -126,6 +126,7 @@ typedef struct af_req_in_t {
     const char *accept;
     const char *query; /* r->args */
     int subrequest;
+    int derived; /* a subrequest or an internal redirect (counted once, with its origin) */
     /* the request the client first sent (before internal redirects), for return_to */
     const char *orig_unparsed_uri;
     const char *orig_uri;

@@ -235,7 +235,9 @@ apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_ga
                                             : "no token");
     }
     g->reason = rv;
-    af_metrics_reason(site->metrics, AF_MR_GATE, rv);
+    if (!in->derived) {
+        af_metrics_reason(site->metrics, AF_MR_GATE, rv); /* one decision per client request */
+    }
     return rv;
 }
 

@@ -29,6 +29,12 @@ CustomLog "@ROOT@/logs/pids.log" pids
     SetHandler authflow-metrics
     Require ip 127.0.0.1
 </Location>
+<Location /again>
+    AuthType AuthFlow
+    Require valid-user
+    RewriteEngine On
+    RewriteRule ^ /app [PT,L]
+</Location>
 <Location /server-status>
     SetHandler server-status
     Require ip 127.0.0.1
@@ -273,3 +279,17 @@ def test_metrics_kept_across_graceful_restart(site):
     assert val(m1, 'authflow_start_time_seconds') == val(m0, 'authflow_start_time_seconds')
     assert (val(m1, 'authflow_logins_completed_total') ==
             val(m0, 'authflow_logins_completed_total') > 0)
+
+
+def test_metrics_one_gate_decision_per_client_request(site):
+    """An internal redirect from one gate location to another (mod_rewrite in a <Location>)
+    runs the gate twice; it is one client request and counts once."""
+    b = login(site, 'dave')
+    _, m0 = scrape(site)
+    r = get(site, '/again', b)
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    r = afharness.http('GET', site.url('/again'), headers=API)
+    assert r.status_code == 401
+    _, m1 = scrape(site)
+    assert delta(m1, m0, 'authflow_gate_requests_total', reason='ok') == 1
+    assert delta(m1, m0, 'authflow_gate_requests_total', reason='no_token') == 1
