@@ -293,3 +293,23 @@ def test_metrics_one_gate_decision_per_client_request(site):
     _, m1 = scrape(site)
     assert delta(m1, m0, 'authflow_gate_requests_total', reason='ok') == 1
     assert delta(m1, m0, 'authflow_gate_requests_total', reason='no_token') == 1
+
+
+@pytest.mark.allow_log(r'AF09002', r'AF03\d{3}', r'MDB_MAP_FULL', r'store_full')
+def test_metrics_store_errors_and_map_use(request, keys, echo):
+    """A full LMDB map: every refresh fails with store_full (503) and each is one store error
+    by reason; the map gauges show it nearly used up."""
+    from test_refresh_store import fill
+    full = start_site(request, keys, echo, 'metrics-full', extra='AuthFlowStoreMapSize 1M',
+                      apps_extra=APPS, testing=False)
+    b = login(full)
+    fill(full.store, 1024 * 1024)
+    _, m0 = scrape(full)
+    for _ in range(7):
+        r = refresh(full, b.header())
+        assert r.status_code == 503 and r.json()['error'] == 'store_unavailable', r.text[:200]
+    _, m1 = scrape(full)
+    assert delta(m1, m0, 'authflow_store_errors_total', reason='store_full') == 7
+    assert delta(m1, m0, 'authflow_refresh_requests_total', reason='store_unavailable') == 7
+    assert val(m1, 'authflow_store_map_size_bytes') == 1024 * 1024
+    assert val(m1, 'authflow_store_map_used_bytes') > 0.9 * 1024 * 1024
