@@ -30,7 +30,8 @@
 
 #define AF_METRICS_REASONS   (AF_E_END - AF_E_BASE + 1)
 #define AF_METRICS_PROVIDERS 64 /* provider names with their own slot; more share none */
-#define AF_METRICS_NAME_MAX  64 /* bytes of a provider name kept (longer: cut) */
+#define AF_METRICS_NAME_MAX  80 /* bytes of a slot name kept (provider names: <= 64) */
+#define AF_METRICS_TRUSTED   "(trusted issuers)" /* the slot of AuthFlowTrustIssuer JWKS */
 #define AF_METRICS_BUCKETS   11 /* finite histogram buckets (see af_metrics_bounds) */
 #define AF_METRICS_LAYOUT    1  /* changes with the struct: a new segment, not reuse */
 

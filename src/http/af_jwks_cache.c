@@ -184,7 +184,16 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     req.ca_file = c->opts.ca_file;
     req.headers = apr_table_make(gp, 1);
     apr_table_setn(req.headers, "Accept", "application/jwk-set+json, application/json");
-    rv = via != NULL ? via->perform(&resp, &req, via->baton, gp) : af_http_perform(&resp, &req, gp);
+    if (via != NULL) {
+        rv = via->perform(&resp, &req, via->baton, gp); /* the via times its calls */
+    } else {
+        apr_time_t t0 = apr_time_now();
+
+        rv = af_http_perform(&resp, &req, gp);
+        if (rv != AF_EHTTP_URL) {
+            af_metrics_idp_call(c->opts.metrics, apr_time_now() - t0);
+        }
+    }
     if (rv == APR_SUCCESS && resp->status != 200) {
         rv = AF_EHTTP_STATUS;
     }
@@ -218,6 +227,13 @@ leave:
     }
     apr_pool_destroy(gp);
     return rv;
+}
+
+void af_jwks_cache_set_metrics(af_jwks_cache_t *c, af_metrics_prov_t *pm)
+{
+    if (c != NULL) {
+        c->opts.metrics = pm;
+    }
 }
 
 static int has_kid(const af_keyset_t *ks, const char *kid)

@@ -56,6 +56,10 @@ apr_status_t af_jwks_cache_create(af_jwks_cache_t **out, const char *url,
 apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
                                 apr_pool_t *p);
 
+/** Count this cache's fetches (and, when not sent through a via, their durations) in pm.
+ *  Configuration time only, before any fetch. */
+void af_jwks_cache_set_metrics(af_jwks_cache_t *c, af_metrics_prov_t *pm);
+
 /** The same, with a fetch (when one is due) sent through via (NULL: af_http_perform). */
 apr_status_t af_jwks_cache_keys_via(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
                                     const af_http_via_t *via, apr_pool_t *p);

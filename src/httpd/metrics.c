@@ -72,6 +72,13 @@ int af_metrics_post_config(apr_pool_t *pconf, server_rec *s)
             continue;
         }
         sc->site->metrics = m;
+        for (i = 0; sc->site->trust != NULL && i < sc->site->trust->nelts; i++) {
+            af_site_trust_t *t = APR_ARRAY_IDX(sc->site->trust, i, af_site_trust_t *);
+
+            if (t->cache != NULL) {
+                af_jwks_cache_set_metrics(t->cache, af_metrics_provider(m, AF_METRICS_TRUSTED));
+            }
+        }
         for (i = 0; sc->site->providers != NULL && i < sc->site->providers->nelts; i++) {
             af_oidc_provider_t *pv = APR_ARRAY_IDX(sc->site->providers, i, af_oidc_provider_t *);
 

@@ -313,3 +313,34 @@ def test_metrics_store_errors_and_map_use(request, keys, echo):
     assert delta(m1, m0, 'authflow_refresh_requests_total', reason='store_unavailable') == 7
     assert val(m1, 'authflow_store_map_size_bytes') == 1024 * 1024
     assert val(m1, 'authflow_store_map_used_bytes') > 0.9 * 1024 * 1024
+
+
+def test_metrics_trusted_issuer_jwks(request, keys, echo, docs):
+    """AuthFlowTrustIssuer with remote JWKS: fetches and failures (a 404) are counted in the
+    "(trusted issuers)" slot, their durations in its histogram."""
+    import sites
+    import tokens
+    from conftest import start_server
+    import uuid
+    good, bad = tokens.gen_ec('P-256', kid='m-good'), tokens.gen_ec('P-256', kid='m-bad')
+    tag = uuid.uuid4().hex[:8]
+    docs.set('/m-%s/good.json' % tag, {'keys': [good.public_jwk_dict()]})
+    lines = ['AuthFlowTrustIssuer https://good.idp.test %s aud=api://m'
+             % docs.url('/m-%s/good.json' % tag),
+             'AuthFlowTrustIssuer https://bad.idp.test %s aud=api://m'
+             % docs.url('/m-%s/missing.json' % tag),
+             'StartServers 1\nServerLimit 1\nMaxRequestWorkers 16']
+    body = sites.standard_site(keys, echo, server_extra='\n'.join(lines)) + APPS
+    srv = start_server(request, 'metrics-trust', body, mpm='event',
+                       allow=[r'AF0\d+:.*([Jj][Ww][Kk][Ss]|[Kk]ey|fetch)'])
+    _, m0 = scrape(srv)
+    for iss, key, want in (('https://good.idp.test', good, 200),
+                           ('https://bad.idp.test', bad, 401)):
+        tok = tokens.mint(key, tokens.claims(iss, 'api://m', sub='svc'), typ=None)
+        r = afharness.http('GET', srv.url('/api/'), headers={'Authorization': 'Bearer ' + tok})
+        assert r.status_code == want, (iss, r.status_code, r.text[:200])
+    _, m1 = scrape(srv)
+    slot = '(trusted issuers)'
+    assert delta(m1, m0, 'authflow_jwks_fetches_total', provider=slot) == 2
+    assert delta(m1, m0, 'authflow_jwks_fetch_failures_total', provider=slot) == 1
+    assert delta(m1, m0, 'authflow_idp_request_duration_seconds_count', provider=slot) == 2

@@ -146,15 +146,23 @@ START_TEST(test_metrics_escaping_and_slots)
     apr_pool_t *p = af_test_pool();
     af_metrics_t *m = mk();
     const char *t;
-    char name[16];
+    char name[16], name64[65];
+    af_metrics_prov_t *first;
     int i;
 
     ck_assert_str_eq(af_metrics_escape("a\\b\"c\nd", p), "a\\\\b\\\"c\\nd");
     ck_assert_ptr_nonnull(af_metrics_provider(m, "we\"ird\\name\n"));
+    /* provider names are up to 64 bytes: two that differ only in the 64th are two slots */
+    memset(name64, 'a', 64);
+    name64[64] = '\0';
+    ck_assert_ptr_nonnull(first = af_metrics_provider(m, name64));
+    name64[63] = 'b';
+    ck_assert_ptr_nonnull(af_metrics_provider(m, name64));
+    ck_assert_ptr_ne(af_metrics_provider(m, name64), first);
     t = af_metrics_render(m, NULL, p);
     ck_assert_int_eq(value_of(t, "authflow_jwks_fetches_total{provider=\"we\\\"ird\\\\name\\n\"}"),
                      0);
-    for (i = 1; i < AF_METRICS_PROVIDERS; i++) {
+    for (i = 3; i < AF_METRICS_PROVIDERS; i++) { /* 3 slots taken above */
         snprintf(name, sizeof(name), "p%d", i);
         ck_assert_ptr_nonnull(af_metrics_provider(m, name));
     }
