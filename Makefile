@@ -7,6 +7,7 @@
 #   make demo       start IdP + Apache + demo backend on 127.0.0.1 and print the URL
 #   make demo-shared  the same with two Apache hosts on one PostgreSQL store behind a balancer
 #   make install    apxs -i + conf/authflow.{load,conf} into mods-available
+#   make deb        build/libapache2-mod-authflow_<version>_<arch>.deb (dpkg-buildpackage, lintian)
 #   make bench      side-by-side load benchmarks (see bench/README.md)
 
 APXS      ?= apxs
@@ -60,7 +61,7 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared clean FORCE
+        bench-store bench-login bench-shared clean deb FORCE
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -163,6 +164,10 @@ install: all
 	@if [ -f $(BUILD)/authflowctl ]; then install -m 0755 $(BUILD)/authflowctl $(DESTDIR)/usr/local/sbin/authflowctl; fi
 	install -D -m 0644 tools/authflowctl.8 $(DESTDIR)/usr/local/share/man/man8/authflowctl.8
 	@echo "installed: a2enmod authflow && systemctl reload apache2"
+
+# ---- the Debian package (tools/deb.sh; README "Install") -----------------------------
+deb:
+	@tools/deb.sh
 
 # ---- benchmarks --------------------------------------------------------------------
 bench: deps all
