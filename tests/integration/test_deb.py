@@ -113,8 +113,11 @@ def test_deb_file_list_owners_modes(pkg):
     # the store is made by postinst for www-data, never shipped; no build tree leaks in
     assert not [f for f in files if f.startswith('./var')]
     assert not [f for f in files if '/build/' in f or f.endswith('.a')]
-    # the packaged templates are the tree's
-    for name in ('chooser.html', 'error.html', 'logout.html'):
+    # the packaged templates are the tree's, all of them
+    names = sorted(n for n in os.listdir(os.path.join(REPO, 'htdocs')) if n.endswith('.html'))
+    assert sorted(os.path.basename(f) for f in files
+                  if f.startswith('./usr/share/apache2/authflow/')) == names
+    for name in names:
         with open(os.path.join(REPO, 'htdocs', name), 'rb') as a, \
                 open(os.path.join(pkg.root, 'usr/share/apache2/authflow', name), 'rb') as b:
             assert a.read() == b.read()
