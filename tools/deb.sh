@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make deb: build the Debian package with Debian's own tools (dpkg-buildpackage, debhelper,
 # dh_apache2) in a copy of the tree under build/deb/, then run lintian on it.  The source tree
-# is not written to (git stays clean); the package lands in build/.
+# is not written to (git stays clean); the package lands in build/, the log and lintian's
+# report in build/deb/ (the copy is removed after a successful build).
 #   LINTIAN=0 skips lintian.  Prints the path of the .deb on its last line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,7 @@ if ! (cd "$stage" && DEB_BUILD_OPTIONS="${DEB_BUILD_OPTIONS:-} noautodbgsym" dpk
   exit 1
 fi
 cp "$out/$deb" "$top/build/$deb"
+rm -rf "$stage"   # the copy and its objects; build.log, .changes, .buildinfo stay
 echo "deb: built in ${SECONDS}s"
 t0=$SECONDS
 
