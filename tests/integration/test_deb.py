@@ -103,6 +103,7 @@ def test_deb_file_list_owners_modes(pkg):
         './usr/share/apache2/authflow/logout.html': '-rw-r--r--',
         './usr/share/man/man8/authflowctl.8.gz': '-rw-r--r--',
         './usr/share/doc/libapache2-mod-authflow/copyright': '-rw-r--r--',
+        './usr/share/doc/libapache2-mod-authflow/examples/gate-proxy.conf': '-rw-r--r--',
     }
     for path, mode in want.items():
         assert path in files, path
