@@ -635,6 +635,41 @@ START_TEST(test_G10_prepare_creates_private_env)
 }
 END_TEST
 
+/* An environment made before by_idp_sid existed: read-only tools open it as it is; the
+ * module (a writer) adds the db and records IdP sessions from then on. */
+START_TEST(test_E20_lmdb_environment_without_idp_sid_index)
+{
+    char *env = apr_pstrcat(pool, dir, "/old", NULL);
+    af_store_family_t *fam = NULL;
+    af_store_t *st = NULL;
+    MDB_env *e = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int count = -1;
+
+    ck_assert_int_eq(af_store_lmdb_prepare(env, -1, -1, 0, pool), APR_SUCCESS);
+    /* drop the db as an older module never made it */
+    ck_assert_int_eq(mdb_env_create(&e), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(e, 8), 0);
+    ck_assert_int_eq(mdb_env_open(e, env, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(e, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "by_idp_sid", MDB_DUPSORT, &dbi), 0);
+    ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+    ck_assert_int_eq(af_store_lmdb_open(&st, env, 0, 0, AF_STORE_RDONLY, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0, pool), APR_SUCCESS);
+    ck_assert_int_eq(count, 0);
+    af_store_close(st);
+    ck_assert_int_eq(af_store_lmdb_open(&st, env, 0, 0, 0, pool), APR_SUCCESS);
+    fam = login_sid(st, "u@op", "op", "S1", T0);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0 + 1, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(af_store_family_is_revoked(st, fam->sid), AF_ESTORE_REVOKED);
+}
+END_TEST
+
 /* ---- D04 (store part) ---------------------------------------------------------------- */
 
 START_TEST(test_D04_flow_single_use_across_processes)
@@ -715,6 +750,7 @@ int main(void)
         tcase_add_test(tc, test_G10_map_full_fails_closed);
         tcase_add_test(tc, test_G10_readers_full_fails_closed);
         tcase_add_test(tc, test_G10_prepare_creates_private_env);
+        tcase_add_test(tc, test_E20_lmdb_environment_without_idp_sid_index);
     }
     tcase_add_test(tc, test_D04_flow_single_use_across_processes);
     suite_add_tcase(s, tc);
