@@ -32,8 +32,10 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->accept = apr_table_get(r->headers_in, "Accept");
     in->ac_request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
     in->upgrade = apr_table_get(r->headers_in, "Upgrade");
+    in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->query = r->args;
     in->subrequest = r->main != NULL;
+    in->derived = r->main != NULL || r->prev != NULL;
     while (o->prev != NULL) {
         o = o->prev;
     }

@@ -30,6 +30,13 @@
 #define AF_ESESS_STEP_UP_MAX_AGE (AF_E_HTTPD + 40) /* "step_up_max_age"        401/302 */
 #define AF_ESESS_STEP_UP_ACR     (AF_E_HTTPD + 41) /* "step_up_acr"            401/302 */
 #define AF_ESESS_STEP_UP_PARAM   (AF_E_HTTPD + 42) /* "step_up_parameter_invalid" 400 */
+/* back-channel logout (all 400); numbered from 60 so that codes other branches append after
+ * 19 do not collide */
+#define AF_ESESS_BCL_CONTENT_TYPE (AF_E_HTTPD + 60) /* "backchannel_content_type" */
+#define AF_ESESS_BCL_REQUEST      (AF_E_HTTPD + 61) /* "backchannel_request_malformed" */
+#define AF_ESESS_BCL_REPLAY       (AF_E_HTTPD + 62) /* "oidc_logout_token_replayed" */
+#define AF_ESESS_BCL_UNMAPPED     (AF_E_HTTPD + 63) /* "backchannel_sub_not_mappable" */
+#define AF_ESESS_BCL_FAILED       (AF_E_HTTPD + 64) /* "backchannel_logout_failed" */
 
 /**
  * The HTTP status for a reason code: our own codes by the table in session_errors.c,
