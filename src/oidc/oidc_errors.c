@@ -38,4 +38,8 @@ const af_errdesc_t af_oidc_errors[] = {{AF_EOIDC_CONFIG, "oidc_config_invalid"},
                                        {AF_EOIDC_IDP_FAILED, "oidc_idp_server_error"},
                                        {AF_EOIDC_IDP_BUSY, "oidc_idp_busy"},
                                        {AF_EOIDC_IDP_UNAVAILABLE, "oidc_idp_unavailable"},
+                                       {AF_EOIDC_PROFILE_RESULT, "oidc_profile_resultcode"},
+                                       {AF_EOIDC_EVENT_AUTH, "event_unauthorized"},
+                                       {AF_EOIDC_EVENT_MALFORMED, "event_malformed"},
+                                       {AF_EOIDC_EVENT_UNSUPPORTED, "event_not_supported"},
                                        {0, NULL}};

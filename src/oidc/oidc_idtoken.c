@@ -260,6 +260,10 @@ apr_status_t af_oidc_id_token_validate(json_t **claims, const af_oidc_provider_t
             af_key_t *k = NULL;
             af_keyset_t *hks = af_keyset_make(p);
             const char *why = NULL;
+            if (prov->client_secret == NULL) {
+                rv = AF_EOIDC_ID_TOKEN_NOKEY;
+                goto leave;
+            }
             rv = af_key_from_secret(&k, (const unsigned char *) prov->client_secret,
                                     strlen(prov->client_secret), jws->alg, NULL, &why, p);
             if (rv != APR_SUCCESS) {

@@ -122,7 +122,11 @@ typedef struct af_req_in_t {
     const char *sec_fetch_mode;
     const char *sec_fetch_dest;
     const char *accept;
-    const char *query; /* r->args */
+    const char *query;        /* r->args */
+    const char *raw_path;     /* the request path as sent (the handler's route) */
+    const char *content_type; /* the Content-Type header */
+    const char *body;         /* the request body, NUL-terminated (handler, POST), or NULL */
+    apr_size_t body_len;
     int subrequest;
     /* the request the client first sent (before internal redirects), for return_to */
     const char *orig_unparsed_uri;
@@ -397,7 +401,8 @@ typedef enum {
     AF_EP_JWKS,
     AF_EP_SESSION,
     AF_EP_REFRESH,
-    AF_EP_LOGOUT
+    AF_EP_LOGOUT,
+    AF_EP_EVENTS /* events/NAME */
 } af_endpoint_t;
 
 /**
@@ -437,6 +442,16 @@ void af_session_jwks(af_effects_t *eff, const af_site_t *site, apr_pool_t *p);
  * id_token_hint) or to return_to / the signed-out page.  Idempotent.
  */
 void af_session_logout(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
+
+/**
+ * POST <endpoint>/events/NAME: a provider account event (af_oidc_event_parse: Kakao unlink
+ * callbacks).  Unknown NAME 404 not_found; a provider without an event kind 404
+ * event_not_supported; bad credentials 401 event_unauthorized; a bad form 400
+ * event_malformed -- nothing revoked.  Else every login of <subject>@<NAME> is revoked
+ * (af_store_revoke_sub) and the answer is 200 with no body; a store failure 503.
+ */
+void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                        apr_pool_t *p);
 
 /* ---- claims to the backend (session_export.c) ------------------------------------------- */

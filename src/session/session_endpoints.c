@@ -47,6 +47,14 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         return AF_ESESS_NOT_FOUND;
     }
     rest = raw_path + n + 1;
+    if (strncmp(rest, "events/", 7) == 0 && rest[7] != '\0' && strchr(rest + 7, '/') == NULL) {
+        if (m != POST) {
+            *allow = "POST";
+            return AF_ESESS_METHOD;
+        }
+        *ep = AF_EP_EVENTS;
+        return APR_SUCCESS;
+    }
     for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (strcmp(rest, endpoints[i].name) != 0) {
             continue;
@@ -237,6 +245,13 @@ static const char *end_session_url(af_effects_t *eff, const af_site_t *site, af_
     }
     af_effects_cookie(eff, af_session_set_cookie(site, site->cookie_logout, blob,
                                                  AF_SESSION_LOGOUT_MAX_AGE, 1, p));
+    if (pv->preset == AF_OIDC_PRESET_KAKAO) {
+        /* Kakao logout (not RP-initiated logout): /oauth/logout?client_id&logout_redirect_uri,
+         * Kakao sends the browser back with our state */
+        return apr_pstrcat(
+            p, ep, strchr(ep, '?') ? "&" : "?", "client_id=", af_url_encode(pv->client_id, p),
+            "&logout_redirect_uri=", af_url_encode(self_url(site, p), p), "&state=", state, NULL);
+    }
     return apr_pstrcat(
         p, ep, strchr(ep, '?') ? "&" : "?", "client_id=", af_url_encode(pv->client_id, p),
         "&post_logout_redirect_uri=", af_url_encode(self_url(site, p), p), "&state=", state,
@@ -351,6 +366,9 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);
+        break;
+    case AF_EP_EVENTS:
+        af_session_events(eff, site, in, p);
         break;
     }
 }
