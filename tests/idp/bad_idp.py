@@ -486,7 +486,8 @@ class Handler(BaseHTTPRequestHandler):
         sub = self.bearer_sub()
         if sub is None:
             return self.send(401, {"msg": "this access token does not exist", "code": -401})
-        uid = int(sub) + (1 if self.st.has("kakao_profile_other") else 0)
+        # Kakao ids are numbers; a non-numeric --sub gets an id that matches nothing
+        uid = (int(sub) if sub.isdigit() else 1) + (1 if self.st.has("kakao_profile_other") else 0)
         self.send(200, {
             "id": uid, "connected_at": "2026-12-01T00:00:00Z",
             "properties": {"nickname": "Kay"},
