@@ -8,11 +8,6 @@
 #include "common/af_log.h"
 #include "session/af_session.h"
 
-static void answer(af_effects_t *eff, apr_status_t rv, apr_pool_t *p)
-{
-    af_session_json_error(eff, rv, p);
-}
-
 void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                        apr_pool_t *p)
 {
@@ -27,7 +22,7 @@ void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in
 
     name = in->raw_path != NULL && strlen(in->raw_path) > n ? in->raw_path + n : NULL;
     if (name == NULL || (pv = af_session_provider(site, name)) == NULL) {
-        answer(eff, AF_ESESS_NOT_FOUND, p);
+        af_session_json_error(eff, AF_ESESS_NOT_FOUND, p);
         return;
     }
     memset(&ein, 0, sizeof(ein));
@@ -39,22 +34,22 @@ void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in
     if ((rv = af_oidc_event_parse(&ev, pv, &ein, p)) != APR_SUCCESS) {
         af_log_p(p, AF_LOG_INFO, "AF09040", "events: provider %s: refused: %s", pv->name,
                  af_strerror(rv));
-        answer(eff, rv, p);
+        af_session_json_error(eff, rv, p);
         return;
     }
     if (ev->revoke) {
         if (af_token_subject(&sub, ev->sub, pv->name, p) != APR_SUCCESS) {
-            answer(eff, AF_EOIDC_EVENT_MALFORMED, p);
+            af_session_json_error(eff, AF_EOIDC_EVENT_MALFORMED, p);
             return;
         }
         if (!site->has_store || (st = af_site_store(site)) == NULL) {
-            answer(eff, AF_ESESS_STORE, p);
+            af_session_json_error(eff, AF_ESESS_STORE, p);
             return;
         }
         if ((rv = af_store_revoke_sub(&count, st, sub, in->now, p)) != APR_SUCCESS) {
             af_log_p(p, af_session_store_loglevel(rv), "AF09041",
                      "events: provider %s: store error: %s", pv->name, af_strerror(rv));
-            answer(eff, AF_ESESS_STORE, p);
+            af_session_json_error(eff, AF_ESESS_STORE, p);
             return;
         }
     }
