@@ -159,7 +159,8 @@ typedef struct af_oidc_identity_t {
 /** A new provider with every field unset. */
 af_oidc_provider_t *af_oidc_provider_make(const char *name, apr_pool_t *p);
 
-/** "google", "kakao", "github" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned). */
+/** "google", "kakao", "naver", "github" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned).
+ */
 int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name);
 
 /**
