@@ -1,7 +1,7 @@
 /* handler.c -- SetHandler authflow: <endpoint>/login, callback, refresh, logout, jwks.json,
- * session.  The route, the decision and the page are the core's (af_session_route,
- * af_session_handle); here the request body is read within its limit, and the
- * answer applied.  The path routed is the request's raw path (from r->unparsed_uri, before
+ * session, backchannel/NAME.  The route, the decision and the page are the core's
+ * (af_session_route, af_session_handle); here the request body is read within its limit, and
+ * the answer applied.  The path routed is the request's raw path (from r->unparsed_uri, before
  * decoding and slash merging): only exact names count (D09).
  */
 #include <string.h>
@@ -25,11 +25,11 @@ APLOG_USE_MODULE(authflow);
  * there is none): a body announced by Content-Length (larger: refused unread) or chunked
  * (H10: a small chunked body is fine, a large one is refused once the limit is passed).
  * @return OK or 413 */
-static int read_body(request_rec *r, char **body, apr_size_t *len)
+static int read_body(request_rec *r, const char **body, apr_size_t *len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_size_t total = 0;
-    char *buf;
+    char *buf = NULL;
     long n;
 
     *body = NULL;
@@ -66,8 +66,7 @@ static int authflow_handler(request_rec *r)
     af_effects_t *eff;
     af_endpoint_t ep;
     af_req_in_t in;
-    const char *path, *allow = NULL;
-    char *body = NULL;
+    const char *path, *allow = NULL, *body = NULL;
     apr_size_t body_len = 0;
     apr_status_t rv;
 

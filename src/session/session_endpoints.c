@@ -31,6 +31,15 @@ static const struct {
     {"logout", AF_EP_LOGOUT, GET | POST, "GET, HEAD, POST"},
 };
 
+/* POST-only endpoints that name a provider: <endpoint>/<prefix>NAME */
+static const struct {
+    const char *prefix;
+    af_endpoint_t ep;
+} named[] = {
+    {"backchannel/", AF_EP_BACKCHANNEL}, /* OpenID Connect Back-Channel Logout */
+    {"events/", AF_EP_EVENTS},           /* provider account events */
+};
+
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method)
 {
@@ -47,13 +56,18 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         return AF_ESESS_NOT_FOUND;
     }
     rest = raw_path + n + 1;
-    if (strncmp(rest, "events/", 7) == 0 && rest[7] != '\0' && strchr(rest + 7, '/') == NULL) {
-        if (m != POST) {
-            *allow = "POST";
-            return AF_ESESS_METHOD;
+    /* <prefix>NAME (one segment): NAME is checked against the providers by the endpoint */
+    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+        apr_size_t k = strlen(named[i].prefix);
+        if (strncmp(rest, named[i].prefix, k) == 0 && rest[k] != '\0' &&
+            strchr(rest + k, '/') == NULL) {
+            if (m != POST) {
+                *allow = "POST";
+                return AF_ESESS_METHOD;
+            }
+            *ep = named[i].ep;
+            return APR_SUCCESS;
         }
-        *ep = AF_EP_EVENTS;
-        return APR_SUCCESS;
     }
     for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (strcmp(rest, endpoints[i].name) != 0) {
@@ -351,9 +365,20 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
     switch (ep) {
     case AF_EP_LOGIN:
         af_session_login(eff, site, in, p);
+        if (eff->status == 302) {
+            af_metrics_count(site->metrics, AF_M_LOGINS_STARTED);
+        } else if (eff->reason != APR_SUCCESS) {
+            af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED, eff->reason);
+        }
         break;
     case AF_EP_CALLBACK:
         af_session_callback(eff, site, in, p);
+        if (eff->reason == APR_SUCCESS && eff->status < 400) {
+            af_metrics_count(site->metrics, AF_M_LOGINS_COMPLETED);
+        } else {
+            af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED,
+                              eff->reason != APR_SUCCESS ? eff->reason : AF_EINTERNAL);
+        }
         break;
     case AF_EP_JWKS:
         af_session_jwks(eff, site, p);
@@ -363,9 +388,16 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_REFRESH:
         af_session_refresh(eff, site, in, p);
+        af_metrics_reason(site->metrics, AF_MR_REFRESH,
+                          eff->status == 204           ? APR_SUCCESS
+                          : eff->reason != APR_SUCCESS ? eff->reason
+                                                       : AF_EINTERNAL);
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);
+        break;
+    case AF_EP_BACKCHANNEL:
+        af_session_backchannel(eff, site, in, p);
         break;
     case AF_EP_EVENTS:
         af_session_events(eff, site, in, p);
