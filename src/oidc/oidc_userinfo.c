@@ -235,7 +235,8 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
     if (prov->preset == AF_OIDC_PRESET_GITHUB) {
         json_object_del(claims, "email");
         json_object_del(claims, "email_verified");
-        if (github_email != NULL) {
+        if (github_email != NULL && prov->email_verified != AF_OIDC_EV_NEVER) {
+            /* /user/emails says verified; EmailVerified never still wins */
             json_object_set_new(claims, "email", json_string(github_email));
             json_object_set_new(claims, "email_verified", json_true());
         }

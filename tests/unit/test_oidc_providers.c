@@ -450,6 +450,26 @@ START_TEST(test_D16_email_verified_modes)
 }
 END_TEST
 
+/* GitHub keeps its own rule (verified && primary in /user/emails); EmailVerified never wins */
+START_TEST(test_D16_github_email_verified_never)
+{
+    af_oidc_provider_t *gh = mkprov(AF_OIDC_PRESET_GITHUB);
+    af_oidc_identity_t *id = NULL;
+    json_t *ui = J("{\"id\":1,\"login\":\"octocat\"}");
+
+    ck_assert_ptr_null(af_oidc_provider_check(gh, pool));
+    ck_assert_int_eq(
+        af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL, ui, "c@x", pool),
+        APR_SUCCESS);
+    ck_assert_str_eq(str(id->claims, "email"), "c@x");
+    gh->email_verified = AF_OIDC_EV_NEVER;
+    ck_assert_int_eq(
+        af_oidc_identity_build(&id, gh, af_oidc_meta_from_config(gh, pool), NULL, ui, "c@x", pool),
+        APR_SUCCESS);
+    ck_assert_ptr_null(json_object_get(id->claims, "email"));
+}
+END_TEST
+
 /* ---- events (KakaoAK) ---------------------------------------------------------------------------
  */
 
@@ -573,6 +593,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_D16_naver_profile);
     tcase_add_test(tc, test_D16_kakao_profile);
     tcase_add_test(tc, test_D16_email_verified_modes);
+    tcase_add_test(tc, test_D16_github_email_verified_never);
     tcase_add_test(tc, test_kakao_ak_check);
     tcase_add_test(tc, test_kakao_unlink_event);
     suite_add_tcase(s, tc);
