@@ -34,6 +34,7 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->upgrade = apr_table_get(r->headers_in, "Upgrade");
     in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->query = r->args;
+    in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->subrequest = r->main != NULL;
     in->derived = r->main != NULL || r->prev != NULL;
     while (o->prev != NULL) {
