@@ -15,23 +15,33 @@
 #include <http_request.h>
 
 #include "httpd/af_httpd.h"
+#include "common/af_form.h"
 #include "httpd/respond.h"
 
 APLOG_USE_MODULE(authflow);
 
-#define AF_BODY_MAX 16384 /* the endpoints read no body; larger ones are refused */
+#define AF_BODY_MAX                                                                                \
+    16384 /* the endpoints read no body but the password form's                                    \
+             (AF_FORM_MAX_LEN); larger ones are refused */
 
-/* Read and drop the request body, at most AF_BODY_MAX bytes: a body announced by
- * Content-Length (larger: refused unread) or chunked (H10: a small chunked body is fine,
- * a large one is refused once the limit is passed).  @return OK or 413 */
-static int discard_body(request_rec *r)
+/* Read the request body, at most AF_BODY_MAX bytes: a body announced by Content-Length
+ * (larger: refused unread) or chunked (H10: a small chunked body is fine, a large one is
+ * refused once the limit is passed).  keep: the body into *out (NUL-terminated, *len bytes;
+ * the password form), else it is dropped.  @return OK or 413 */
+static int read_body(request_rec *r, int keep, const char **out, apr_size_t *len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
     apr_off_t total = 0;
-    char buf[4096];
+    apr_off_t max = keep ? AF_FORM_MAX_LEN : AF_BODY_MAX;
+    char buf[4096], *all = keep ? apr_palloc(r->pool, (apr_size_t) max + 1) : NULL;
     long n;
 
-    if (cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > AF_BODY_MAX)) {
+    if (keep) {
+        all[0] = '\0';
+        *out = all;
+        *len = 0;
+    }
+    if (cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > max)) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
@@ -42,12 +52,21 @@ static int discard_body(request_rec *r)
         return OK;
     }
     while ((n = ap_get_client_block(r, buf, sizeof(buf))) > 0) {
-        if ((total += n) > AF_BODY_MAX) {
+        if (total + n > max) {
             return HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
+        if (keep) {
+            memcpy(all + total, buf, (apr_size_t) n);
+            all[total + n] = '\0';
+            *len = (apr_size_t) (total + n);
+        }
+        total += n;
     }
     if (n < 0) {
         r->connection->keepalive = AP_CONN_CLOSE;
+        if (keep) {
+            *out = NULL; /* a body cut short is no form */
+        }
     }
     return OK;
 }
@@ -58,7 +77,8 @@ static int authflow_handler(request_rec *r)
     af_effects_t *eff;
     af_endpoint_t ep;
     af_req_in_t in;
-    const char *path, *allow = NULL;
+    const char *path, *allow = NULL, *body = NULL;
+    apr_size_t body_len = 0;
     apr_status_t rv;
 
     if (r->handler == NULL || strcmp(r->handler, "authflow") != 0) {
@@ -71,7 +91,8 @@ static int authflow_handler(request_rec *r)
                ? apr_pstrmemdup(r->pool, r->unparsed_uri, strcspn(r->unparsed_uri, "?#"))
                : NULL;
     rv = af_session_route(&ep, &allow, site, path, r->method);
-    if (rv != AF_ESESS_NOT_FOUND && discard_body(r) != OK) {
+    if (rv != AF_ESESS_NOT_FOUND &&
+        read_body(r, rv == APR_SUCCESS && ep == AF_EP_PASSWORD, &body, &body_len) != OK) {
         r->connection->keepalive = AP_CONN_CLOSE;
         rv = AF_ESESS_BODY_TOO_LARGE, allow = NULL;
     }
@@ -81,6 +102,12 @@ static int authflow_handler(request_rec *r)
         return af_respond_handler(r, eff);
     }
     af_req_read(&in, r, site);
+    if (ep == AF_EP_PASSWORD) {
+        in.body = body;
+        in.body_len = body_len;
+        af_session_password_login(eff, site, &in, af_password_check, r, r->pool);
+        return af_respond_handler(r, eff);
+    }
     af_session_handle(eff, site, ep, &in, r->pool);
     return af_respond_handler(r, eff);
 }

@@ -25,6 +25,12 @@
 #define AF_ESESS_INVALID_SESSION  (AF_E_HTTPD + 17) /* "invalid_session"       401 */
 #define AF_ESESS_SESSION_REVOKED  (AF_E_HTTPD + 18) /* "session_revoked"       401 */
 #define AF_ESESS_LOGOUT_STATE     (AF_E_HTTPD + 19) /* "logout_state_mismatch" 400 */
+#define AF_ESESS_LOGIN_FAILED     (AF_E_HTTPD + 40) /* "login_failed"          403 */
+#define AF_ESESS_THROTTLED        (AF_E_HTTPD + 41) /* "too_many_failures"     429 */
+#define AF_ESESS_AUTHN_ERROR      (AF_E_HTTPD + 42) /* "authn_unavailable"     503 */
+#define AF_ESESS_LOGIN_FLOW       (AF_E_HTTPD + 43) /* "login_flow_invalid"    400 */
+#define AF_ESESS_CREDENTIALS      (AF_E_HTTPD + 44) /* "credentials_invalid"   400 */
+#define AF_ESESS_MEDIA_TYPE       (AF_E_HTTPD + 45) /* "unsupported_media_type" 415 */
 
 /**
  * The HTTP status for a reason code: our own codes by the table in session_errors.c,

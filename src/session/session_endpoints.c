@@ -23,7 +23,7 @@ static const struct {
     int methods;
     const char *allow;
 } endpoints[] = {
-    {"login", AF_EP_LOGIN, GET, "GET, HEAD"},
+    {"login", AF_EP_LOGIN, GET | POST, "GET, HEAD, POST"},
     {"callback", AF_EP_CALLBACK, GET, "GET, HEAD"},
     {"jwks.json", AF_EP_JWKS, GET, "GET, HEAD"},
     {"session", AF_EP_SESSION, GET, "GET, HEAD"},
@@ -56,6 +56,9 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
             return AF_ESESS_METHOD;
         }
         *ep = endpoints[i].ep;
+        if (*ep == AF_EP_LOGIN && m == POST) {
+            *ep = AF_EP_PASSWORD; /* the password form */
+        }
         return APR_SUCCESS;
     }
     return AF_ESESS_NOT_FOUND;
@@ -351,6 +354,9 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);
+        break;
+    case AF_EP_PASSWORD: /* the glue passes its password check: without one, none works */
+        af_session_password_login(eff, site, in, NULL, NULL, p);
         break;
     }
 }

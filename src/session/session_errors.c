@@ -27,6 +27,12 @@ const af_errdesc_t af_session_errors[] = {{AF_ESESS_NO_TOKEN, "no_token"},
                                           {AF_ESESS_INVALID_SESSION, "invalid_session"},
                                           {AF_ESESS_SESSION_REVOKED, "session_revoked"},
                                           {AF_ESESS_LOGOUT_STATE, "logout_state_mismatch"},
+                                          {AF_ESESS_LOGIN_FAILED, "login_failed"},
+                                          {AF_ESESS_THROTTLED, "too_many_failures"},
+                                          {AF_ESESS_AUTHN_ERROR, "authn_unavailable"},
+                                          {AF_ESESS_LOGIN_FLOW, "login_flow_invalid"},
+                                          {AF_ESESS_CREDENTIALS, "credentials_invalid"},
+                                          {AF_ESESS_MEDIA_TYPE, "unsupported_media_type"},
                                           {0, NULL}};
 
 static const struct {
@@ -41,6 +47,9 @@ static const struct {
     {AF_EFORM_EMPTY, 400},        {AF_EFORM_ESCAPE, 400},
     {AF_EFORM_DUP, 400},          {AF_ETOOBIG, 400},
     {AF_ESTORE_REPLAY, 400},      {AF_ENOTFOUND, 404},
+    {AF_ESESS_LOGIN_FAILED, 403}, {AF_ESESS_THROTTLED, 429},
+    {AF_ESESS_AUTHN_ERROR, 503},  {AF_ESESS_LOGIN_FLOW, 400},
+    {AF_ESESS_CREDENTIALS, 400},  {AF_ESESS_MEDIA_TYPE, 415},
 };
 
 int af_session_store_failed(apr_status_t rv)

@@ -117,6 +117,9 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
                                 apr_int64_t expires);
 apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval);
+apr_status_t af_lm_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                            const unsigned char *hash, apr_int64_t now, apr_int64_t window,
+                            int add);
 /* in lmdb_rotate.c */
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const af_store_login_in_t *in, apr_pool_t *p);

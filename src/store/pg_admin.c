@@ -420,6 +420,36 @@ apr_status_t af_pg_lease(int *got, af_store_t *st, const char *name, apr_int64_t
     return rv;
 }
 
+apr_status_t af_pg_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                            const unsigned char *hash, apr_int64_t now, apr_int64_t window, int add)
+{
+    PGresult *r = NULL;
+    apr_pool_t *p;
+    pg_args_t a;
+    apr_status_t rv;
+
+    if ((p = scratch()) == NULL) {
+        return APR_ENOMEM;
+    }
+    af_pg_args_init(&a);
+    af_pg_arg_bin(&a, hash, AF_RT_HASH_LEN);
+    af_pg_arg_i64(&a, now);
+    af_pg_arg_i64(&a, window);
+    if (add > 0) {
+        af_pg_arg_i64(&a, add);
+        af_pg_arg_i64(&a, AF_STORE_FLOW_PURGE);
+    }
+    /* one statement: the row lock of the upsert serialises the hosts counting at once */
+    rv = one(&r, st->impl, add > 0 ? PGS_THROTTLE_ADD : PGS_THROTTLE_GET, &a, "throttle", p);
+    if (rv == APR_SUCCESS && PQntuples(r) == 1) {
+        *count = af_pg_get_int(r, 0, 0);
+        *reset = af_pg_get_int(r, 0, 1);
+    }
+    PQclear(r);
+    apr_pool_destroy(p);
+    return rv;
+}
+
 /* ---- the revocation log ---------------------------------------------------------------- */
 
 apr_status_t af_pg_revocations(apr_uint64_t *cursor, af_store_t *st, apr_int64_t now,

@@ -43,6 +43,10 @@ static const char *const migrations[AF_STORE_PG_SCHEMA + 1] = {
     "CREATE INDEX af_revlog_expires ON af_revlog (expires);"
     "CREATE TABLE af_revlog_head (one integer PRIMARY KEY CHECK (one = 1), seq bigint NOT NULL);"
     "INSERT INTO af_revlog_head VALUES (1, 0);",
+    /* 2: the password throttle (af_store_throttle): failures per keyed hash and window */
+    "CREATE TABLE af_throttle (hash bytea PRIMARY KEY, n bigint NOT NULL,"
+    " expires bigint NOT NULL);"
+    "CREATE INDEX af_throttle_expires ON af_throttle (expires);",
 };
 
 /* One command on a connection of our own; *out (may be NULL) gets an integer result. */
