@@ -51,7 +51,7 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared clean
+        bench-store bench-login bench-shared bench-password clean
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -165,6 +165,9 @@ bench-login: deps all
 
 bench-shared: deps all
 	@bench/shared.sh
+
+bench-password: deps all
+	@bench/password.sh
 
 bench-jose: deps all
 	@bench/jose.sh
