@@ -242,11 +242,13 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
         if (pv->authn_providers != NULL) {
             return "AuthnProvider given twice (name all providers on one line)";
         }
-        pv->authn_providers = apr_array_make(p, argc, sizeof(const char *));
-        for (j = 0; j < argc; j++) {
+        for (j = 0; j < argc; j++) { /* all checked before any is kept */
             if (!af_parse_is_name(argv[j], 64)) {
                 return apr_psprintf(p, "AuthnProvider: '%s' is not a provider name", argv[j]);
             }
+        }
+        pv->authn_providers = apr_array_make(p, argc, sizeof(const char *));
+        for (j = 0; j < argc; j++) {
             APR_ARRAY_PUSH(pv->authn_providers, const char *) = apr_pstrdup(p, argv[j]);
         }
         return NULL;
