@@ -459,7 +459,8 @@ typedef enum {
 
 /**
  * Route a request of SetHandler authflow by its raw path (as sent: before decoding and
- * slash merging) below the site's endpoint.  Only exact names count (D09).
+ * slash merging) below the site's endpoint.  Only exact names count (D09).  POST login is
+ * AF_EP_PASSWORD on a site with a Type password provider, else 405.
  * @param allow for AF_ESESS_METHOD: the Allow header value
  * @return APR_SUCCESS, AF_ESESS_NOT_FOUND, AF_ESESS_METHOD
  */

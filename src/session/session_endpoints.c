@@ -31,6 +31,19 @@ static const struct {
     {"logout", AF_EP_LOGOUT, GET | POST, "GET, HEAD, POST"},
 };
 
+static int has_password_provider(const af_site_t *site)
+{
+    int i;
+
+    for (i = 0; site->providers != NULL && i < site->providers->nelts; i++) {
+        if (APR_ARRAY_IDX(site->providers, i, af_oidc_provider_t *)->kind ==
+            AF_OIDC_KIND_PASSWORD) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method)
 {
@@ -57,6 +70,10 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         }
         *ep = endpoints[i].ep;
         if (*ep == AF_EP_LOGIN && m == POST) {
+            if (!has_password_provider(site)) { /* no form to post: as before */
+                *allow = "GET, HEAD";
+                return AF_ESESS_METHOD;
+            }
             *ep = AF_EP_PASSWORD; /* the password form */
         }
         return APR_SUCCESS;

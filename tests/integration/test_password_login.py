@@ -17,6 +17,7 @@ import urllib.parse
 import pytest
 
 import afharness
+from pghelp import pg_cluster  # noqa: F401  (fixture)
 from loginhelp import Browser, echo_of, echo_header, reason, set_cookies, unverified_claims
 from refreshhelp import cleared, cookies_of
 
@@ -384,6 +385,44 @@ def test_PW_throttle_per_address(request, echo):
         assert login(srv, 'locked', u, password='x')[1].status_code == 403
     b, r = login(srv, 'locked', 'alice')
     assert r.status_code == 429 and 'Retry-After' in r.headers
+
+
+def test_PW_throttle_shared_by_two_hosts_on_postgresql(request, keys, echo,
+                                                       pg_cluster):  # noqa: F811
+    uri = pg_cluster.new_store('pw')
+    secret = os.path.join(keys.dir, 'pw-shared-secret.key')
+    with open(secret, 'wb') as f:
+        f.write(os.urandom(48))
+    os.chmod(secret, 0o600)
+    body = SITE.replace('AuthFlowStore "@ROOT@/store"', 'AuthFlowStore "%s"\n'
+                        'AuthFlowSecretFile "%s"\nAuthFlowSigningKey "%s" kid=%s'
+                        % (uri, secret, keys.ec256.files['pem'], keys.ec256.kid))
+    hosts = []
+    for name in ('a', 'b'):
+        srv = afharness.Httpd('pw-pg-' + name, body, modules=MODULES, subst={'ECHO': echo.url},
+                              files={'staff.htpasswd': htpasswd('alice', 'bob', 'erin'),
+                                     'alias.htpasswd': htpasswd('dave')})
+        sqlite_db(os.path.join(srv.root, 'users.db'))
+        request.addfinalizer(srv.stop)
+        hosts.append(srv.start())
+    a, b = hosts
+    # failures on both hosts add up in the one store: 2 on A, 1 on B reach Throttle 3
+    assert login(a, 'locked', 'erin', password='w1')[1].status_code == 403
+    assert login(b, 'locked', 'erin', password='w2')[1].status_code == 403
+    assert login(a, 'locked', 'erin', password='w3')[1].status_code == 403
+    for srv in (a, b):
+        r = login(srv, 'locked', 'erin')[1]
+        assert r.status_code == 429 and int(r.headers['Retry-After']) > 0, srv.name
+    # a login on B, refreshed on A: the same store
+    br, r = login(b, 'staff', 'alice')
+    assert r.status_code == 303
+    assert refresh(a, br).status_code == 204
+    # the database holds keyed hashes only
+    rows = pg_cluster.query('SELECT count(*) FROM af_throttle', uri)
+    assert int(rows[0][0]) >= 2
+    dump = pg_cluster.dump(uri)
+    for s in ('erin', '127.0.0.1', PASSWORDS['erin'], PASSWORDS['alice']):
+        assert s not in dump
 
 
 # -- logging --------------------------------------------------------------------------------------

@@ -339,6 +339,21 @@ START_TEST(test_PW_provider_config)
 }
 END_TEST
 
+START_TEST(test_PW_route_post_login)
+{
+    af_endpoint_t ep = 0;
+    const char *allow = NULL;
+
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/login", "POST"), APR_SUCCESS);
+    ck_assert_int_eq(ep, AF_EP_PASSWORD);
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/login", "GET"), APR_SUCCESS);
+    ck_assert_int_eq(ep, AF_EP_LOGIN);
+    pv->kind = AF_OIDC_KIND_OIDC; /* a site without a password provider: no form to post */
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/login", "POST"), AF_ESESS_METHOD);
+    ck_assert_str_eq(allow, "GET, HEAD");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("test_password");
@@ -352,6 +367,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_PW_provider_error_is_503_and_not_counted);
     tcase_add_test(tc, test_PW_granted_login_claims);
     tcase_add_test(tc, test_PW_provider_config);
+    tcase_add_test(tc, test_PW_route_post_login);
     suite_add_tcase(s, tc);
     return s;
 }
