@@ -266,7 +266,7 @@ apr_status_t af_pg_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
 {
     pg_t *pg = st->impl;
     pg_conn_t *c = NULL;
-    apr_uint64_t fams = 0, toks = 0, flows = 0, log = 0;
+    apr_uint64_t fams = 0, toks = 0, flows = 0, thr = 0, log = 0;
     apr_pool_t *p;
     apr_status_t rv;
 
@@ -281,15 +281,16 @@ apr_status_t af_pg_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
         if ((rv = sweep_kind(&fams, pg, c, PGS_SWEEP_FAMILIES, now, p)) == APR_SUCCESS &&
             (rv = sweep_kind(&toks, pg, c, PGS_SWEEP_TOKENS, now, p)) == APR_SUCCESS &&
             (rv = sweep_kind(&flows, pg, c, PGS_SWEEP_FLOWS, now, p)) == APR_SUCCESS &&
+            (rv = sweep_kind(&thr, pg, c, PGS_SWEEP_THROTTLE, now, p)) == APR_SUCCESS &&
             (rv = sweep_kind(&log, pg, c, PGS_SWEEP_REVLOG, now, p)) == APR_SUCCESS &&
-            fams + toks + flows > 0) {
-            rv = af_pg_counter_add(pg, c, "swept", (apr_int64_t) (fams + toks + flows), p);
+            fams + toks + flows + thr > 0) {
+            rv = af_pg_counter_add(pg, c, "swept", (apr_int64_t) (fams + toks + flows + thr), p);
         }
         af_pg_release(pg, c);
     }
     apr_pool_destroy(p);
     if (rv == APR_SUCCESS && purged != NULL) {
-        *purged = fams + toks + flows;
+        *purged = fams + toks + flows + thr; /* throttle records count as flows (LMDB) */
     }
     return rv;
 }

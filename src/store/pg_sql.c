@@ -130,4 +130,8 @@ const pg_stmt_t af_pg_stmts[PGS_COUNT] = {
     [PGS_THROTTLE_GET] = {"af_throttle_get",
                           "SELECT n, expires FROM af_throttle WHERE hash = $1::bytea AND expires "
                           "> $2::bigint AND expires - $2::bigint <= $3::bigint"},
+    [PGS_SWEEP_THROTTLE] = {"af_sweep_throttle",
+                            "WITH d AS (DELETE FROM af_throttle WHERE hash IN (SELECT hash FROM "
+                            "af_throttle WHERE expires <= $1::bigint ORDER BY expires LIMIT "
+                            "$2::int FOR UPDATE SKIP LOCKED) RETURNING 1) SELECT count(*) FROM d"},
 };
