@@ -1,7 +1,7 @@
 /* handler.c -- SetHandler authflow: <endpoint>/login, callback, refresh, logout, jwks.json,
- * session.  The route, the decision and the page are the core's (af_session_route,
- * af_session_handle); here the request body is read and dropped within its limit, and the
- * answer applied.  The path routed is the request's raw path (from r->unparsed_uri, before
+ * session, backchannel/NAME.  The route, the decision and the page are the core's
+ * (af_session_route, af_session_handle); here the request body is read within its limit, and
+ * the answer applied.  The path routed is the request's raw path (from r->unparsed_uri, before
  * decoding and slash merging): only exact names count (D09).
  */
 #include <string.h>
@@ -15,33 +15,26 @@
 #include <http_request.h>
 
 #include "httpd/af_httpd.h"
-#include "common/af_form.h"
 #include "httpd/respond.h"
 
 APLOG_USE_MODULE(authflow);
 
-#define AF_BODY_MAX                                                                                \
-    16384 /* the endpoints read no body but the password form's                                    \
-             (AF_FORM_MAX_LEN); larger ones are refused */
+#define AF_BODY_MAX 16384 /* larger request bodies are refused */
 
-/* Read the request body, at most AF_BODY_MAX bytes: a body announced by Content-Length
- * (larger: refused unread) or chunked (H10: a small chunked body is fine, a large one is
- * refused once the limit is passed).  keep: the body into *out (NUL-terminated, *len bytes;
- * the password form), else it is dropped.  @return OK or 413 */
-static int read_body(request_rec *r, int keep, const char **out, apr_size_t *len)
+/* Read the request body, at most AF_BODY_MAX bytes, into *body (NUL-terminated; NULL when
+ * there is none): a body announced by Content-Length (larger: refused unread) or chunked
+ * (H10: a small chunked body is fine, a large one is refused once the limit is passed).
+ * @return OK or 413 */
+static int read_body(request_rec *r, const char **body, apr_size_t *len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    apr_off_t total = 0;
-    apr_off_t max = keep ? AF_FORM_MAX_LEN : AF_BODY_MAX;
-    char buf[4096], *all = keep ? apr_palloc(r->pool, (apr_size_t) max + 1) : NULL;
+    apr_size_t total = 0;
+    char *buf = NULL;
     long n;
 
-    if (keep) {
-        all[0] = '\0';
-        *out = all;
-        *len = 0;
-    }
-    if (cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > max)) {
+    *body = NULL;
+    *len = 0;
+    if (cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > AF_BODY_MAX)) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
@@ -51,23 +44,19 @@ static int read_body(request_rec *r, int keep, const char **out, apr_size_t *len
     if (!ap_should_client_block(r)) {
         return OK;
     }
-    while ((n = ap_get_client_block(r, buf, sizeof(buf))) > 0) {
-        if (total + n > max) {
+    buf = apr_palloc(r->pool, AF_BODY_MAX + 1);
+    while ((n = ap_get_client_block(r, buf + total, AF_BODY_MAX + 1 - total)) > 0) {
+        if ((total += (apr_size_t) n) > AF_BODY_MAX) {
             return HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
-        if (keep) {
-            memcpy(all + total, buf, (apr_size_t) n);
-            all[total + n] = '\0';
-            *len = (apr_size_t) (total + n);
-        }
-        total += n;
     }
     if (n < 0) {
         r->connection->keepalive = AP_CONN_CLOSE;
-        if (keep) {
-            *out = NULL; /* a body cut short is no form */
-        }
+        return OK; /* a broken body is no body */
     }
+    buf[total] = '\0';
+    *body = buf;
+    *len = total;
     return OK;
 }
 
@@ -91,8 +80,7 @@ static int authflow_handler(request_rec *r)
                ? apr_pstrmemdup(r->pool, r->unparsed_uri, strcspn(r->unparsed_uri, "?#"))
                : NULL;
     rv = af_session_route(&ep, &allow, site, path, r->method);
-    if (rv != AF_ESESS_NOT_FOUND &&
-        read_body(r, rv == APR_SUCCESS && ep == AF_EP_PASSWORD, &body, &body_len) != OK) {
+    if (rv != AF_ESESS_NOT_FOUND && read_body(r, &body, &body_len) != OK) {
         r->connection->keepalive = AP_CONN_CLOSE;
         rv = AF_ESESS_BODY_TOO_LARGE, allow = NULL;
     }
@@ -102,9 +90,10 @@ static int authflow_handler(request_rec *r)
         return af_respond_handler(r, eff);
     }
     af_req_read(&in, r, site);
-    if (ep == AF_EP_PASSWORD) {
-        in.body = body;
-        in.body_len = body_len;
+    in.raw_path = path;
+    in.body = body;
+    in.body_len = body_len;
+    if (ep == AF_EP_PASSWORD) { /* the password form: the check is httpd's authn providers */
         af_session_password_login(eff, site, &in, af_password_check, r, r->pool);
         return af_respond_handler(r, eff);
     }

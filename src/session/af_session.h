@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/af_log.h"
+#include "common/af_metrics.h"
 #include "http/af_jwks_cache.h"
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc.h"
@@ -94,6 +95,7 @@ typedef struct af_site_t {
     const char *tpl_password;
     af_seal_key_t *throttle_key; /* keys the password throttle's hashes (never a raw name) */
     af_site_rt_t *rt;            /* per process */
+    af_metrics_t *metrics;       /* the counters shared by every process (post_config), or NULL */
 } af_site_t;
 
 /** The site's store in this process, or NULL. */
@@ -124,17 +126,19 @@ typedef struct af_req_in_t {
     const char *sec_fetch_mode;
     const char *sec_fetch_dest;
     const char *accept;
-    const char *query; /* r->args */
+    const char *query;        /* r->args */
+    const char *raw_path;     /* the request-target's path as sent (handler endpoints) */
+    const char *content_type; /* the Content-Type header */
+    const char *body;         /* the request body (handler endpoints: at most 16 KiB, NUL-
+                                 terminated), or NULL */
+    apr_size_t body_len;
     int subrequest;
+    int derived; /* a subrequest or an internal redirect (counted once, with its origin) */
     /* the request the client first sent (before internal redirects), for return_to */
     const char *orig_unparsed_uri;
     const char *orig_uri;
     const char *orig_args;
-    /* POST <endpoint>/login (the password form) */
-    const char *content_type;
-    const char *body; /* the request body read by the glue (NUL-terminated), or NULL */
-    apr_size_t body_len;
-    const char *client_ip; /* the client address (r->useragent_ip) */
+    const char *client_ip; /* the client address (r->useragent_ip; the password throttle) */
 } af_req_in_t;
 
 /* ---- effects ---------------------------------------------------------------------------- */
@@ -445,6 +449,19 @@ const char *af_session_throttle_key(const af_site_t *site, char kind, const char
 const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
                                 apr_int64_t now, apr_pool_t *p);
 
+/* ---- back-channel logout (session_backchannel.c) ------------------------------------------ */
+
+/**
+ * POST <endpoint>/backchannel/NAME (OpenID Connect Back-Channel Logout 1.0 §2.5-§2.8):
+ * form-encoded logout_token from provider NAME, validated (af_oidc_logout_token_verify), its
+ * jti consumed once in the store, then the logins it names revoked -- by sid those recorded
+ * with that IdP session (and that subject when sub is given too), by sub alone every login of
+ * <sub>@NAME.  200 with Cache-Control: no-store; 400 with a JSON reason on any failure
+ * (nothing revoked); 404 for a NAME that is no provider.
+ */
+void af_session_backchannel(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            apr_pool_t *p);
+
 /* ---- the other endpoints (session_endpoints.c) ------------------------------------------- */
 
 typedef enum {
@@ -454,7 +471,8 @@ typedef enum {
     AF_EP_SESSION,
     AF_EP_REFRESH,
     AF_EP_LOGOUT,
-    AF_EP_PASSWORD /* POST <endpoint>/login: the password form (af_session_password_login) */
+    AF_EP_BACKCHANNEL, /* backchannel/NAME */
+    AF_EP_PASSWORD     /* POST <endpoint>/login: the password form (af_session_password_login) */
 } af_endpoint_t;
 
 /**
@@ -467,7 +485,7 @@ typedef enum {
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method);
 
-/** Run an endpoint (the request body was already read and dropped by the glue). */
+/** Run an endpoint (the glue read the request body, within its limit, into in). */
 void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t ep,
                        const af_req_in_t *in, apr_pool_t *p);
 

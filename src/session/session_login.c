@@ -276,6 +276,7 @@ apr_status_t af_session_login_create(af_store_family_t **famp, af_effects_t *eff
     lin.now = in->now;
     lin.ttl = site->refresh_ttl;
     lin.idle = site->refresh_idle;
+    lin.idp_sid = id->idp_sid; /* E20: back-channel logout by sid finds this login */
     lin.claims_json = snapshot_with_idt(site, id->claims, id->id_token, in->now, p);
     rv = AF_ETOOBIG;
     if (lin.claims_json != NULL) {

@@ -4,7 +4,8 @@
  *
  * POST, in this order (each refusal changes nothing unless said):
  *   1. Content-Type application/x-www-form-urlencoded (else 415), same origin (else 403
- *      cross_site), strict form (af_form: bad escapes, empty pairs, a field twice -> 400);
+ *      cross_site), a body of at most AF_FORM_MAX_LEN bytes (else 413), strict form (af_form: bad
+ * escapes, empty pairs, a field twice -> 400);
  *   2. the flow named by the form's `flow` field in this browser's flow cookie, of a Type
  *      password provider (else 400 login_flow_invalid: a cross-site or replayed form);
  *   3. username 1..255 bytes without control characters, password 1..1024 bytes (else 400);
@@ -210,6 +211,10 @@ void af_session_password_login(af_effects_t *eff, const af_site_t *site, const a
     }
     if (!af_session_same_origin(site, in->origin, in->sec_fetch_site)) {
         fail(eff, site, AF_ESESS_CROSS_SITE, NULL, p);
+        return;
+    }
+    if (in->body_len > AF_FORM_MAX_LEN) {
+        fail(eff, site, AF_ESESS_BODY_TOO_LARGE, NULL, p); /* 413: a form is small */
         return;
     }
     if (in->body == NULL || strlen(in->body) != in->body_len) {

@@ -43,7 +43,11 @@ static const char *const migrations[AF_STORE_PG_SCHEMA + 1] = {
     "CREATE INDEX af_revlog_expires ON af_revlog (expires);"
     "CREATE TABLE af_revlog_head (one integer PRIMARY KEY CHECK (one = 1), seq bigint NOT NULL);"
     "INSERT INTO af_revlog_head VALUES (1, 0);",
-    /* 2: the password throttle (af_store_throttle): failures per keyed hash and window */
+    /* 2: the IdP session id of a login, for back-channel logout by sid */
+    "ALTER TABLE af_families ADD COLUMN idp_sid text;"
+    "CREATE INDEX af_families_idp_sid ON af_families (provider, idp_sid)"
+    " WHERE idp_sid IS NOT NULL;",
+    /* 3: the password throttle (af_store_throttle): failures per keyed hash and window */
     "CREATE TABLE af_throttle (hash bytea PRIMARY KEY, n bigint NOT NULL,"
     " expires bigint NOT NULL);"
     "CREATE INDEX af_throttle_expires ON af_throttle (expires);",
