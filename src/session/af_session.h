@@ -438,6 +438,11 @@ void af_session_password_form(af_effects_t *eff, const af_site_t *site,
 void af_session_password_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                                af_pw_check_fn *check, void *baton, apr_pool_t *p);
 
+/** af_session_password_login, counted in the site's metrics like a callback (completed, or
+ *  failed by reason) -- what the glue calls for AF_EP_PASSWORD. */
+void af_session_handle_password(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                                af_pw_check_fn *check, void *baton, apr_pool_t *p);
+
 /**
  * The throttle key of a password login (HKDF keyed by site->throttle_key): kind 'u' an
  * account (the user name lower-cased), 'a' a client address; base64url, or NULL.

@@ -401,7 +401,19 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         af_session_backchannel(eff, site, in, p);
         break;
     case AF_EP_PASSWORD: /* the glue passes its password check: without one, none works */
-        af_session_password_login(eff, site, in, NULL, NULL, p);
+        af_session_handle_password(eff, site, in, NULL, NULL, p);
         break;
+    }
+}
+
+void af_session_handle_password(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                                af_pw_check_fn *check, void *baton, apr_pool_t *p)
+{
+    af_session_password_login(eff, site, in, check, baton, p);
+    if (eff->status == 303) {
+        af_metrics_count(site->metrics, AF_M_LOGINS_COMPLETED);
+    } else {
+        af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED,
+                          eff->reason != APR_SUCCESS ? eff->reason : AF_EINTERNAL);
     }
 }
