@@ -183,6 +183,26 @@ def test_PW_form_fields(site):
     assert r.headers['Cache-Control'] == 'no-store'
 
 
+def test_PW_form_template_replaceable(request, echo):
+    htdocs = os.path.join(afharness.REPO, 'htdocs')
+    files = {'tpl/' + n: open(os.path.join(htdocs, n)).read() for n in os.listdir(htdocs)
+             if n.endswith('.html')}
+    files['tpl/password.html'] = files['tpl/password.html'].replace(
+        '<h1>Sign in</h1>', '<h1>Staff sign-in ({{provider}})</h1>')
+    srv = afharness.Httpd('pw-tpl', SITE + 'AuthFlowTemplateDir "@ROOT@/tpl"\n', modules=MODULES,
+                          subst={'ECHO': echo.url},
+                          files=dict(files, **{'staff.htpasswd': htpasswd('alice'),
+                                               'alias.htpasswd': htpasswd('dave')}))
+    sqlite_db(os.path.join(srv.root, 'users.db'))
+    request.addfinalizer(srv.stop)
+    srv.start()
+    b = Browser()
+    r = form(srv, b, 'staff')
+    assert r.status_code == 200 and '<h1>Staff sign-in (staff)</h1>' in r.text
+    r = post(srv, b, {'flow': flow_of(r), 'username': 'alice', 'password': PASSWORDS['alice']})
+    assert r.status_code == 303
+
+
 # -- login, refresh, logout ---------------------------------------------------------------------
 def refresh(srv, b):
     r = afharness.http('POST', srv.url('/auth/refresh'),
