@@ -148,7 +148,7 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     if ((rv = af_oidc_callback_check(cb, flow, prov, meta)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = af_oidc_code_exchange(&tok, prov, meta, cb->code, flow->verifier, p);
+    rv = af_oidc_code_exchange(&tok, prov, meta, cb->code, flow->verifier, cb->state, p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
