@@ -161,6 +161,8 @@ install: all
 	install -m 0644 conf/authflow.conf $(DESTDIR)/etc/apache2/mods-available/authflow.conf
 	install -d $(DESTDIR)/usr/share/apache2/authflow
 	install -m 0644 htdocs/*.html $(DESTDIR)/usr/share/apache2/authflow/
+	install -d $(DESTDIR)/usr/share/apache2/authflow/ko
+	install -m 0644 htdocs/ko/*.html $(DESTDIR)/usr/share/apache2/authflow/ko/
 	@if [ -f $(BUILD)/authflowctl ]; then install -m 0755 $(BUILD)/authflowctl $(DESTDIR)/usr/local/sbin/authflowctl; fi
 	install -D -m 0644 tools/authflowctl.8 $(DESTDIR)/usr/local/share/man/man8/authflowctl.8
 	@echo "installed: a2enmod authflow && systemctl reload apache2"

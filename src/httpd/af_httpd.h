@@ -115,6 +115,7 @@ typedef struct af_srv_conf_t {
     apr_int64_t sweep_interval;
     const char *samesite;
     const char *template_dir;
+    int language; /* AuthFlowLanguage: af_lang_t, -1 auto; AF_UNSET: not given */
     /* resolved (resolve.c; completed in post_config) */
     af_site_t *site;
     af_store_slot_t *slot; /* NULL: no store for this server */

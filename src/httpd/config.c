@@ -32,6 +32,7 @@ void *af_config_srv_create(apr_pool_t *p, server_rec *s)
     c->token_cache = AF_UNSET;
     c->refresh_ttl = c->refresh_idle = c->reuse_grace = c->sweep_interval = AF_UNSET;
     c->revocation_delay = AF_UNSET;
+    c->language = AF_UNSET;
     c->scrub = apr_hash_make(p);
     return c;
 }
@@ -106,6 +107,7 @@ void *af_config_srv_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_INT(sweep_interval);
     MERGE_PTR(samesite);
     MERGE_PTR(template_dir);
+    MERGE_INT(language);
     return c;
 }
 
@@ -393,6 +395,17 @@ static const char *set_revocation_delay(cmd_parms *cmd, void *d, const char *arg
 static const char *set_template_dir(cmd_parms *cmd, void *d, const char *arg)
 {
     return path_arg(cmd, &af_config_srv(cmd)->template_dir, arg);
+}
+
+static const char *set_language(cmd_parms *cmd, void *d, const char *arg)
+{
+    int l = strcasecmp(arg, "auto") == 0 ? -1 : af_session_lang_from_tag(arg);
+
+    if (l < 0 && strcasecmp(arg, "auto") != 0) {
+        return apr_psprintf(cmd->pool, "%s: unknown language '%s' (auto, en, ko)", dname(cmd), arg);
+    }
+    af_config_srv(cmd)->language = l;
+    return NULL;
 }
 
 static const char *set_mapsize(cmd_parms *cmd, void *d, const char *arg)
@@ -897,6 +910,8 @@ const command_rec af_config_cmds[] = {
                   "grace window for a just-rotated refresh token (default 10s)"),
     AP_INIT_TAKE1("AuthFlowTemplateDir", set_template_dir, NULL, RSRC_CONF,
                   "directory with chooser.html and error.html (default: built in)"),
+    AP_INIT_TAKE1("AuthFlowLanguage", set_language, NULL, RSRC_CONF,
+                  "auto (by Accept-Language), en or ko: the language of the pages"),
     /* gate locations (also .htaccess with AuthConfig) */
     AP_INIT_TAKE1("AuthFlowUnauthenticated", set_unauth, NULL, OR_AUTHCFG,
                   "auto|redirect|401|pass (default auto)"),

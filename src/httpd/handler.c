@@ -75,6 +75,7 @@ static int authflow_handler(request_rec *r)
     }
     site = af_srv_conf(r->server)->site;
     eff = af_effects_make(r->pool);
+    af_effects_read(eff, r, site);
     /* the request-target as sent (r->parsed_uri.path has its slashes merged already) */
     path = r->unparsed_uri != NULL && r->unparsed_uri[0] == '/'
                ? apr_pstrmemdup(r->pool, r->unparsed_uri, strcspn(r->unparsed_uri, "?#"))

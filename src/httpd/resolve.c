@@ -479,18 +479,32 @@ const char *af_default_store_dir(apr_pool_t *p)
 /* Templates, read now (configtest sees a missing one). */
 static const char *templates(af_site_t *site, af_srv_conf_t *sc, const char *where, apr_pool_t *p)
 {
-    const char *err;
+    const char *err, *dir;
+    int l, pg;
 
-    site->tpl_chooser = af_session_tpl_chooser;
-    site->tpl_error = af_session_tpl_error;
-    site->tpl_logout = af_session_tpl_logout;
-    site->tpl_password = af_session_tpl_password;
-    if (sc->template_dir != NULL &&
-        ((err = read_template(&site->tpl_chooser, sc->template_dir, "chooser.html", 1, p)) ||
-         (err = read_template(&site->tpl_error, sc->template_dir, "error.html", 1, p)) ||
-         (err = read_template(&site->tpl_logout, sc->template_dir, "logout.html", 0, p)) ||
-         (err = read_template(&site->tpl_password, sc->template_dir, "password.html", 0, p)))) {
-        return apr_pstrcat(p, err, where, NULL);
+    site->language = sc->language == AF_UNSET ? -1 : sc->language;
+    if (sc->template_dir == NULL) {
+        return NULL;
+    }
+    /* DIR/name.html (chooser and error required) serves every language; DIR/<lang>/name.html,
+     * when present, that language */
+    for (pg = 0; pg < AF_PAGE_N; pg++) {
+        if ((err = read_template(&site->tpl[AF_LANG_EN][pg], sc->template_dir,
+                                 af_session_page_file[pg], pg <= AF_PAGE_ERROR, p)) != NULL) {
+            return apr_pstrcat(p, err, where, NULL);
+        }
+        for (l = 1; l < AF_LANG_N; l++) {
+            site->tpl[l][pg] = site->tpl[AF_LANG_EN][pg];
+        }
+    }
+    for (l = 0; l < AF_LANG_N; l++) {
+        dir = apr_pstrcat(p, sc->template_dir, "/", af_session_lang_tag[l], NULL);
+        for (pg = 0; pg < AF_PAGE_N; pg++) {
+            if ((err = read_template(&site->tpl[l][pg], dir, af_session_page_file[pg], 0, p)) !=
+                NULL) {
+                return apr_pstrcat(p, err, where, NULL);
+            }
+        }
     }
     return NULL;
 }

@@ -134,6 +134,12 @@ void af_respond_cookies(request_rec *r, const af_site_t *site, const af_effects_
     }
 }
 
+void af_effects_read(af_effects_t *eff, request_rec *r, const af_site_t *site)
+{
+    eff->lang = af_session_language(site, apr_table_get(r->headers_in, "Accept-Language"));
+    eff->request_id = apr_table_get(r->subprocess_env, "UNIQUE_ID"); /* mod_unique_id's */
+}
+
 int af_respond_handler(request_rec *r, const af_effects_t *eff)
 {
     apr_table_t *t = r->headers_out;
@@ -151,8 +157,11 @@ int af_respond_handler(request_rec *r, const af_effects_t *eff)
     apr_table_setn(t, "X-Content-Type-Options", "nosniff");
     apr_table_setn(t, "Content-Security-Policy",
                    eff->csp ? eff->csp
-                            : "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors "
-                              "'none'; base-uri 'none'; form-action 'self'");
+                            : af_session_page_csp(eff->body_kind == AF_BODY_HTML ? eff->body : NULL,
+                                                  NULL, r->pool));
+    if (eff->body_kind == AF_BODY_HTML) {
+        apr_table_merge(t, "Vary", "Accept-Language");
+    }
     if (eff->location != NULL) {
         apr_table_setn(t, "Location", eff->location);
     }

@@ -16,6 +16,9 @@ void af_respond_cookies(request_rec *r, const af_site_t *site, const af_effects_
 
 /** Apply a handler endpoint's effects (the handler's security headers on every answer).
  *  @return OK */
+/** The request's page language (Accept-Language, AuthFlowLanguage) and UNIQUE_ID into eff. */
+void af_effects_read(af_effects_t *eff, request_rec *r, const af_site_t *site);
+
 int af_respond_handler(request_rec *r, const af_effects_t *eff);
 
 /** Apply the gate's failure answer.  @return the hook's status (a redirect, 401/503, DONE) */

@@ -87,10 +87,11 @@ typedef struct af_oidc_provider_t {
     af_oidc_email_verified_t email_verified; /* EmailVerified */
     const char *redirect_uri; /* absolute; the glue fills the default from AuthFlowBaseURL */
     af_oidc_auth_t token_auth;
-    const char *scope;               /* default "openid" (OIDC) */
-    apr_array_header_t *auth_params; /* af_oidc_kv_t: AuthParam KEY VALUE */
-    const char *subject_claim;       /* default "sub" ("id" for GitHub) */
-    apr_array_header_t *claims;      /* af_oidc_kv_t: Claim OURNAME PATH */
+    const char *scope;                 /* default "openid" (OIDC) */
+    apr_array_header_t *auth_params;   /* af_oidc_kv_t: AuthParam KEY VALUE */
+    const char *subject_claim;         /* default "sub" ("id" for GitHub) */
+    apr_array_header_t *claims;        /* af_oidc_kv_t: Claim OURNAME PATH */
+    apr_array_header_t *display_names; /* af_oidc_kv_t: DisplayName [LANG] TEXT ("" = any) */
     const char *ca_file;
     apr_interval_time_t timeout;       /* default 10 s */
     apr_array_header_t *id_token_algs; /* const char *: allowed id_token algs; empty: the

@@ -30,7 +30,8 @@ typedef enum {
     K_ADMIN_KEY_FILE, /* AdminKeyFile (Kakao) */
     K_TYPE,           /* Type oidc|oauth2|password */
     K_AUTHN,          /* AuthnProvider NAME... (Type password) */
-    K_THROTTLE        /* Throttle N DUR (Type password) */
+    K_THROTTLE,       /* Throttle N DUR (Type password) */
+    K_DISPLAY         /* DisplayName [LANG] TEXT (repeatable, once per language) */
 } kind_t;
 
 static const struct {
@@ -63,6 +64,7 @@ static const struct {
     {"Type", K_TYPE, 0},
     {"AuthnProvider", K_AUTHN, 0},
     {"Throttle", K_THROTTLE, 0},
+    {"DisplayName", K_DISPLAY, 0},
 };
 
 static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const char *v,
@@ -184,6 +186,22 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
         }
         pv->claims = kv_push(pv->claims, argv[0], argv[1], p);
         return NULL;
+    case K_DISPLAY: {
+        const char *lang = argc == 2 ? argv[0] : "";
+
+        if (argc < 1 || argc > 2 || *argv[argc - 1] == '\0' || strlen(argv[argc - 1]) > 80 ||
+            (argc == 2 && !af_parse_is_name(lang, 8))) {
+            return "DisplayName takes [LANG] TEXT (LANG: a language tag such as ko; TEXT: 1..80 "
+                   "bytes)";
+        }
+        for (j = 0; pv->display_names != NULL && j < pv->display_names->nelts; j++) {
+            if (strcasecmp(APR_ARRAY_IDX(pv->display_names, j, af_oidc_kv_t).key, lang) == 0) {
+                return apr_psprintf(p, "DisplayName given twice%s%s", *lang ? " for " : "", lang);
+            }
+        }
+        pv->display_names = kv_push(pv->display_names, lang, argv[argc - 1], p);
+        return NULL;
+    }
     case K_TIMEOUT:
         if (argc != 1 || af_parse_duration(&secs, argv[0]) != APR_SUCCESS || secs < 1 ||
             secs > 300) {

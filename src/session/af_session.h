@@ -37,6 +37,18 @@
 #define AF_SESSION_RETRY_AFTER    5    /* seconds: Retry-After of a 503 without its own */
 
 /** Another issuer whose JWTs the gate accepts (AuthFlowTrustIssuer). */
+/** The languages the pages are shipped in (the first is the default). */
+typedef enum { AF_LANG_EN = 0, AF_LANG_KO, AF_LANG_N } af_lang_t;
+
+/** The pages the module renders (templates). */
+typedef enum {
+    AF_PAGE_CHOOSER = 0,
+    AF_PAGE_ERROR,
+    AF_PAGE_LOGOUT,
+    AF_PAGE_PASSWORD,
+    AF_PAGE_N
+} af_page_t;
+
 typedef struct af_site_trust_t {
     const char *issuer;
     const char *jwks;       /* file or URL as configured (for messages) */
@@ -89,10 +101,8 @@ typedef struct af_site_t {
     af_seal_key_t *flow_key;   /* the flow cookie's */
     af_seal_key_t *logout_key; /* the -logout cookie's */
     af_seal_key_t *idt_key;    /* the id_token kept for id_token_hint */
-    const char *tpl_chooser;
-    const char *tpl_error;
-    const char *tpl_logout;
-    const char *tpl_password;
+    int language;              /* AuthFlowLanguage: an af_lang_t, or -1: by Accept-Language */
+    const char *tpl[AF_LANG_N][AF_PAGE_N]; /* AuthFlowTemplateDir's; NULL: the built-in */
     af_seal_key_t *throttle_key; /* keys the password throttle's hashes (never a raw name) */
     af_site_rt_t *rt;            /* per process */
     af_metrics_t *metrics;       /* the counters shared by every process (post_config), or NULL */
@@ -167,6 +177,9 @@ typedef struct af_effects_t {
     const char *csp;             /* NULL: the handler default */
     const char *referrer_policy; /* NULL: "no-referrer" */
     const char *delivered_rt;    /* call af_session_delivered with it after the response */
+    af_lang_t lang;              /* the language of any page (af_session_language) */
+    const char *request_id;      /* for the error page: UNIQUE_ID, or NULL (a random one) */
+    const char *return_to;       /* for the error page's "try again" link, or NULL */
 } af_effects_t;
 
 /** A fresh effects value (status 0, no cookies). */
@@ -605,19 +618,60 @@ apr_array_header_t *af_session_exports(const json_t *claims, const char *user, c
 
 /* ---- pages (session_page.c) ---------------------------------------------------------------- */
 
-/** Built-in templates (the same as htdocs/). */
-extern const char af_session_tpl_chooser[];
-extern const char af_session_tpl_error[];
-extern const char af_session_tpl_logout[];
-extern const char af_session_tpl_password[];
+/** Built-in templates per language (htdocs/ holds the English ones, htdocs/ko/ the Korean). */
+extern const char *const af_session_builtin[AF_LANG_N][AF_PAGE_N];
+
+/** Template file names ("chooser.html" ...) and language tags ("en", "ko"). */
+extern const char *const af_session_page_file[AF_PAGE_N];
+extern const char *const af_session_lang_tag[AF_LANG_N];
+
+/** The template of page in lang: the site's (AuthFlowTemplateDir) or the built-in. */
+const char *af_session_tpl(const af_site_t *site, af_lang_t lang, af_page_t page);
+
+/**
+ * The language of the pages: forced (site->language >= 0), else the best of the shipped
+ * languages by an Accept-Language header (RFC 9110 §12.5.4: q-values, q=0 = not acceptable,
+ * a range matches its primary subtag: ko, ko-KR -> ko; "*" any), else AF_LANG_EN.  Malformed
+ * elements are skipped.  On a tie the first listed wins.
+ */
+af_lang_t af_session_language(const af_site_t *site, const char *accept_language);
+
+/** An AuthFlowLanguage / directory name: "en", "ko" (any case) -> lang; -1 when unknown. */
+int af_session_lang_from_tag(const char *tag);
+
+/**
+ * The Content-Security-Policy of an answer: default-src 'none', frame-ancestors 'none',
+ * base-uri 'none', form-action (form_action or 'self'), and for an HTML body the SHA-256 hash
+ * of each of its <style> elements as style-src (never 'unsafe-inline'; no script-src).
+ */
+const char *af_session_page_csp(const char *body, const char *form_action, apr_pool_t *p);
+
+/**
+ * One chooser item: <li><a class="b PRESET" href=href>MARK<span>LABEL</span></a></li>, the
+ * label by the preset's button guidelines (Kakao, Naver, Google wording in lang), else the
+ * DisplayName for lang, else the provider's name; every value HTML-escaped.
+ */
+const char *af_session_chooser_button(const af_oidc_provider_t *pv, af_lang_t lang,
+                                      const char *href, apr_pool_t *p);
 
 /** Fill a template: {{name}} -> vals[i] for names[i] (values inserted as given). */
 const char *af_session_template(const char *tpl, const char *const *names, const char *const *vals,
                                 int n, apr_pool_t *p);
 
-/** The error page for a status and reason (escaped; idp_error: the IdP's error code). */
-const char *af_session_error_page(const af_site_t *site, int status, const char *reason,
-                                  const char *idp_error, apr_pool_t *p);
+/**
+ * The error page for a status and reason in lang: a sentence per reason family
+ * (af_session_page_family), a "try again" link to the login with return_to (validated again;
+ * NULL: none), the reason code and request_id.  idp_error (the IdP's error code) only picks
+ * the family ("access_denied": cancelled); neither it nor any description is shown.
+ */
+const char *af_session_error_page(const af_site_t *site, af_lang_t lang, int status,
+                                  apr_status_t reason, const char *idp_error, const char *return_to,
+                                  const char *request_id, apr_pool_t *p);
+
+/** The sentence family of an error page: 0 generic, 1 IdP unavailable, 2 IdP timed out,
+ *  3 cancelled at the IdP, 4 link expired/replayed, 5 not allowed, 6 store unavailable,
+ *  7 too many attempts, 8 bad request, 9 not found. */
+int af_session_page_family(int status, apr_status_t reason, const char *idp_error);
 
 /** Fill eff with an error page answer (HTML) for reason. */
 void af_session_error(af_effects_t *eff, const af_site_t *site, apr_status_t reason,

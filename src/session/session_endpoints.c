@@ -220,20 +220,24 @@ static void page(af_effects_t *eff, const af_site_t *site, int signed_in, const 
     static const char *const names[] = {"title", "message", "form"};
     const char *vals[3];
 
-    vals[0] = signed_in ? "Sign out" : "Signed out";
-    vals[1] = signed_in ? "Do you want to sign out?" : "You are signed out.";
-    vals[2] = !signed_in
-                  ? ""
-                  : apr_pstrcat(p, "<form method=\"post\" action=\"",
-                                af_html_escape(self_url(site, p), p),
-                                "?return_to=", af_url_encode(return_to, p),
-                                "\"><button type=\"submit\">Sign out</button></form>\n", NULL);
+    static const char *const text[AF_LANG_N][4] = {
+        {"Sign out", "Signed out", "Do you want to sign out?", "You are signed out."},
+        {"로그아웃", "로그아웃됨", "로그아웃하시겠습니까?", "로그아웃되었습니다."}};
+    const char *const *t = text[(unsigned) eff->lang < AF_LANG_N ? eff->lang : AF_LANG_EN];
+
+    vals[0] = signed_in ? t[0] : t[1];
+    vals[1] = signed_in ? t[2] : t[3];
+    vals[2] = !signed_in ? ""
+                         : apr_pstrcat(p, "<form method=\"post\" action=\"",
+                                       af_html_escape(self_url(site, p), p),
+                                       "?return_to=", af_url_encode(return_to, p),
+                                       "\"><button class=\"b primary\" type=\"submit\">", t[0],
+                                       "</button></form>\n", NULL);
     eff->status = 200;
     eff->body_kind = AF_BODY_HTML;
-    eff->body = af_session_template(site->tpl_logout ? site->tpl_logout : af_session_tpl_logout,
-                                    names, vals, 3, p);
-    eff->csp = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
-               "base-uri 'none'; form-action 'self' https: http:";
+    eff->body =
+        af_session_template(af_session_tpl(site, eff->lang, AF_PAGE_LOGOUT), names, vals, 3, p);
+    eff->csp = af_session_page_csp(eff->body, "'self' https: http:", p);
     eff->referrer_policy = "same-origin"; /* Origin on the POST */
 }
 

@@ -73,6 +73,66 @@ static apr_status_t stepup_params(apr_int64_t *max_age, const char *ma, const ch
     return APR_SUCCESS;
 }
 
+/* The provider marks, drawn for the project (Kakao's speech bubble, Naver's N); Apple and
+ * Google get their wording only (their marks cannot be redrawn faithfully). */
+#define MARK_KAKAO                                                                                 \
+    "<svg viewBox=\"0 0 24 24\" aria-hidden=\"true\"><path fill=\"#000\" d=\"M12 3C6.5 3 2 6.5 "   \
+    "2 10.8c0 2.8 1.9 5.2 4.7 6.6l-1 3.7c-.1.3.3.6.6.4l4.4-2.9c.4 0 .9.1 1.3.1 5.5 0 10-3.5 "      \
+    "10-7.9S17.5 3 12 3z\"/></svg>"
+#define MARK_NAVER                                                                                 \
+    "<svg viewBox=\"0 0 24 24\" aria-hidden=\"true\"><path fill=\"#fff\" d=\"M15.6 12.8 8.1 "      \
+    "2H2v20"                                                                                       \
+    "h6.4V11.2L15.9 22H22V2h-6.4z\"/></svg>"
+
+/* The DisplayName for lang: the one for that language, else the one without, else NULL. */
+static const char *display_name(const af_oidc_provider_t *pv, af_lang_t lang)
+{
+    const char *any = NULL;
+    int i;
+
+    for (i = 0; pv->display_names != NULL && i < pv->display_names->nelts; i++) {
+        const af_oidc_kv_t *kv = &APR_ARRAY_IDX(pv->display_names, i, af_oidc_kv_t);
+
+        if (*kv->key == '\0') {
+            any = kv->value;
+        } else if (strcasecmp(kv->key, af_session_lang_tag[lang]) == 0) {
+            return kv->value;
+        }
+    }
+    return any;
+}
+
+const char *af_session_chooser_button(const af_oidc_provider_t *pv, af_lang_t lang,
+                                      const char *href, apr_pool_t *p)
+{
+    static const char *const kakao[] = {"Login with Kakao", "카카오 로그인"};
+    static const char *const naver[] = {"Log in with NAVER", "네이버 로그인"};
+    static const char *const google[] = {"Sign in with Google", "Google 계정으로 로그인"};
+    const char *cls = "", *mark = "", *label = display_name(pv, lang);
+
+    lang = (unsigned) lang < AF_LANG_N ? lang : AF_LANG_EN;
+    if (pv->kind != AF_OIDC_KIND_PASSWORD) {
+        switch (pv->preset) {
+        case AF_OIDC_PRESET_KAKAO: /* the brand's wording over a DisplayName */
+            cls = " kakao", mark = MARK_KAKAO, label = kakao[lang];
+            break;
+        case AF_OIDC_PRESET_NAVER:
+            cls = " naver", mark = MARK_NAVER, label = naver[lang];
+            break;
+        case AF_OIDC_PRESET_GOOGLE:
+            cls = " google", label = google[lang];
+            break;
+        default:
+            break;
+        }
+    }
+    if (label == NULL) {
+        label = pv->name;
+    }
+    return apr_pstrcat(p, "<li><a class=\"b", cls, "\" href=\"", af_html_escape(href, p), "\">",
+                       mark, "<span>", af_html_escape(label, p), "</span></a></li>\n", NULL);
+}
+
 static void chooser(af_effects_t *eff, const af_site_t *site, const char *return_to,
                     apr_int64_t max_age, const char *acr_values, apr_pool_t *p)
 {
@@ -92,15 +152,14 @@ static void chooser(af_effects_t *eff, const af_site_t *site, const char *return
         if (acr_values != NULL) {
             href = apr_pstrcat(p, href, "&acr_values=", af_url_encode(acr_values, p), NULL);
         }
-        items = apr_pstrcat(p, items, "<li><a href=\"", af_html_escape(href, p), "\">",
-                            af_html_escape(pv->name, p), "</a></li>\n", NULL);
+        items = apr_pstrcat(p, items, af_session_chooser_button(pv, eff->lang, href, p), NULL);
     }
     vals[0] = items;
     vals[1] = af_html_escape(return_to, p);
     eff->status = 200;
     eff->body_kind = AF_BODY_HTML;
-    eff->body = af_session_template(site->tpl_chooser ? site->tpl_chooser : af_session_tpl_chooser,
-                                    names, vals, 2, p);
+    eff->body =
+        af_session_template(af_session_tpl(site, eff->lang, AF_PAGE_CHOOSER), names, vals, 2, p);
 }
 
 void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,

@@ -9,91 +9,19 @@
 
 #include <apr_strings.h>
 
+#include <openssl/rand.h>
+
+#include "common/af_b64.h"
 #include "common/af_json.h"
+#include "common/af_log.h"
+#include "http/af_http_errors.h"
+#include "oidc/af_oidc_errors.h"
+#include "policy/af_policy_errors.h"
+#include "session/af_session_errors.h"
+#include "store/af_store_errors.h"
+#include "token/af_token_errors.h"
 #include "common/af_url.h"
 #include "session/af_session.h"
-
-const char af_session_tpl_chooser[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>Sign in</title>\n"
-    "<style>body{font-family:sans-serif;max-width:30em;margin:4em auto;padding:0 1em}"
-    "li{margin:.5em 0}a{font-size:1.1em}</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<h1>Sign in</h1>\n"
-    "<p>Choose how you want to sign in:</p>\n"
-    "<ul>\n"
-    "{{providers}}"
-    "</ul>\n"
-    "</body>\n"
-    "</html>\n";
-
-const char af_session_tpl_error[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>{{status}} {{title}}</title>\n"
-    "<style>body{font-family:sans-serif;max-width:30em;margin:4em auto;padding:0 1em}"
-    "code{background:#eee;padding:0 .2em}</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<h1>{{title}}</h1>\n"
-    "<p>{{message}}</p>\n"
-    "{{idp_error}}"
-    "<p>Reason: <code>{{reason}}</code> ({{status}})</p>\n"
-    "<p><a href=\"{{login_url}}\">Sign in again</a></p>\n"
-    "</body>\n"
-    "</html>\n";
-
-const char af_session_tpl_logout[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>{{title}}</title>\n"
-    "<style>body{font-family:sans-serif;max-width:30em;margin:4em auto;padding:0 1em}</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<h1>{{title}}</h1>\n"
-    "<p>{{message}}</p>\n"
-    "{{form}}"
-    "</body>\n"
-    "</html>\n";
-
-const char af_session_tpl_password[] =
-    "<!DOCTYPE html>\n"
-    "<html lang=\"en\">\n"
-    "<head>\n"
-    "<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-    "<title>Sign in</title>\n"
-    "<style>body{font-family:sans-serif;max-width:30em;margin:4em auto;padding:0 1em}"
-    "label,input,button{display:block;margin:.3em 0}input{width:100%;font-size:1.1em}"
-    ".error{color:#a00}</style>\n"
-    "</head>\n"
-    "<body>\n"
-    "<h1>Sign in</h1>\n"
-    "{{error}}"
-    "<form method=\"post\" action=\"{{action}}\">\n"
-    "<input type=\"hidden\" name=\"flow\" value=\"{{flow}}\">\n"
-    "<input type=\"hidden\" name=\"return_to\" value=\"{{return_to}}\">\n"
-    "<label for=\"username\">Username</label>\n"
-    "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
-    "autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\n"
-    "<label for=\"password\">Password</label>\n"
-    "<input id=\"password\" name=\"password\" type=\"password\" "
-    "autocomplete=\"current-password\" required>\n"
-    "<button type=\"submit\">Sign in</button>\n"
-    "</form>\n"
-    "</body>\n"
-    "</html>\n";
 
 const char *af_session_template(const char *tpl, const char *const *names, const char *const *vals,
                                 int n, apr_pool_t *p)
@@ -122,88 +50,122 @@ const char *af_session_template(const char *tpl, const char *const *names, const
     return apr_pstrcatv(p, parts, np, NULL);
 }
 
-static const char *title_of(int status)
+/* A sentence per reason family: what happened and what to do, in lang. */
+enum {
+    AF_PT_GENERIC = 0,
+    AF_PT_IDP_DOWN,
+    AF_PT_IDP_TIMEOUT,
+    AF_PT_CANCELLED,
+    AF_PT_EXPIRED,
+    AF_PT_POLICY,
+    AF_PT_STORE,
+    AF_PT_THROTTLED,
+    AF_PT_BAD_REQUEST,
+    AF_PT_NOT_FOUND
+};
+
+typedef struct {
+    const char *title[AF_LANG_N];
+    const char *message[AF_LANG_N];
+} page_text_t;
+
+static const page_text_t texts[] = {
+    [AF_PT_GENERIC] = {{"Sign-in error", "로그인 오류"},
+                       {"Something went wrong while signing you in. Please try again.",
+                        "로그인하는 동안 문제가 생겼습니다. 다시 시도해 주세요."}},
+    [AF_PT_IDP_DOWN] = {{"Sign-in service unavailable", "로그인 서비스에 연결할 수 없음"},
+                        {"The sign-in service could not be reached or answered with an error. "
+                         "Please try again in a few minutes.",
+                         "로그인 서비스에 연결할 수 없거나 오류가 발생했습니다. 잠시 후 다시 "
+                         "시도해 주세요."}},
+    [AF_PT_IDP_TIMEOUT] = {{"Sign-in service timed out", "로그인 서비스 응답 시간 초과"},
+                           {"The sign-in service did not answer in time. Please try again.",
+                            "로그인 서비스가 제때 응답하지 않았습니다. 다시 시도해 주세요."}},
+    [AF_PT_CANCELLED] = {{"Sign-in cancelled", "로그인 취소됨"},
+                         {"Sign-in was cancelled or not allowed at the sign-in service. You can "
+                          "try again and allow access.",
+                          "로그인 서비스에서 로그인이 취소되었거나 허용되지 않았습니다. 다시 "
+                          "시도해 주세요."}},
+    [AF_PT_EXPIRED] = {{"This sign-in link has expired", "로그인 링크가 만료됨"},
+                       {"The sign-in link expired or was already used. Please start again.",
+                        "로그인 링크가 만료되었거나 이미 사용되었습니다. 처음부터 다시 "
+                        "시도해 주세요."}},
+    [AF_PT_POLICY] = {{"Access not allowed", "접근이 허용되지 않음"},
+                      {"You signed in, but this account is not allowed to use this site.",
+                       "로그인했지만 이 계정으로는 이 사이트를 사용할 수 없습니다."}},
+    [AF_PT_STORE] = {{"Sign-in temporarily unavailable", "일시적으로 로그인할 수 없음"},
+                     {"Sign-in is temporarily unavailable. Please try again in a moment.",
+                      "일시적으로 로그인할 수 없습니다. 잠시 후 다시 시도해 주세요."}},
+    [AF_PT_THROTTLED] = {{"Too many attempts", "시도 횟수 초과"},
+                         {"There were too many failed sign-ins. Please wait and try again later.",
+                          "로그인 실패가 너무 많습니다. 잠시 기다린 뒤 다시 시도해 주세요."}},
+    [AF_PT_BAD_REQUEST] = {{"Sign-in failed", "로그인 실패"},
+                           {"The sign-in request was invalid. Please start again.",
+                            "로그인 요청이 올바르지 않습니다. 처음부터 다시 시도해 주세요."}},
+    [AF_PT_NOT_FOUND] = {{"Not found", "찾을 수 없음"},
+                         {"There is nothing at this address.", "이 주소에는 아무것도 없습니다."}},
+};
+
+int af_session_page_family(int status, apr_status_t reason, const char *idp_error)
 {
-    switch (status) {
-    case 400:
-        return "Sign-in failed";
-    case 401:
-        return "Sign-in could not be verified";
-    case 404:
-        return "Not found";
-    case 403:
-        return "Sign-in refused";
-    case 405:
-        return "Method not allowed";
-    case 413:
-        return "Request too large";
-    case 415:
-        return "Unsupported request";
-    case 429:
-        return "Too many failed sign-ins";
-    case 501:
-        return "Not implemented";
-    case 502:
-        return "Identity provider unavailable";
-    case 503:
-        return "Sign-in temporarily unavailable";
-    case 504:
-        return "Identity provider timed out";
-    default:
-        return "Sign-in error";
+    int t = AF_PT_GENERIC;
+
+    if (reason == AF_EOIDC_IDP_ERROR) {
+        t = idp_error != NULL && strcmp(idp_error, "access_denied") == 0 ? AF_PT_CANCELLED
+                                                                         : AF_PT_IDP_DOWN;
+    } else if (reason == AF_EOIDC_IDP_TIMEOUT || reason == AF_EHTTP_TIMEOUT) {
+        t = AF_PT_IDP_TIMEOUT;
+    } else if (reason == AF_EOIDC_IDP_UNREACHABLE || reason == AF_EOIDC_IDP_FAILED ||
+               reason == AF_EOIDC_IDP_BUSY || reason == AF_EOIDC_IDP_UNAVAILABLE ||
+               reason == AF_EOIDC_PROFILE_RESULT) {
+        t = AF_PT_IDP_DOWN;
+    } else if (reason == AF_EOIDC_STATE_MISSING || reason == AF_EOIDC_STATE ||
+               reason == AF_EOIDC_FLOW || reason == AF_ESTORE_REPLAY ||
+               reason == AF_ESESS_LOGIN_FLOW || reason == AF_ETOKEN_EXPIRED) {
+        t = AF_PT_EXPIRED;
+    } else if (reason == AF_EPOLICY_DENIED || reason == AF_ESESS_LOGIN_FAILED) {
+        t = AF_PT_POLICY;
+    } else if (af_session_store_failed(reason) || reason == AF_ESESS_AUTHN_ERROR) {
+        t = AF_PT_STORE;
+    } else if (reason == AF_ESESS_THROTTLED) {
+        t = AF_PT_THROTTLED;
     }
+    if (t == AF_PT_GENERIC) { /* by status, when the reason has no family of its own */
+        t = status == 404   ? AF_PT_NOT_FOUND
+            : status == 429 ? AF_PT_THROTTLED
+            : status == 502 ? AF_PT_IDP_DOWN
+            : status == 504 ? AF_PT_IDP_TIMEOUT
+            : status == 503 ? AF_PT_STORE
+            : status == 403 ? AF_PT_POLICY
+            : status == 400 ? AF_PT_BAD_REQUEST
+                            : AF_PT_GENERIC;
+    }
+    return t;
 }
 
-static const char *message_of(int status)
+const char *af_session_error_page(const af_site_t *site, af_lang_t lang, int status,
+                                  apr_status_t reason, const char *idp_error, const char *return_to,
+                                  const char *request_id, apr_pool_t *p)
 {
-    switch (status) {
-    case 400:
-        return "The sign-in request was invalid, expired or already used. Please start again.";
-    case 401:
-        return "The answer of the identity provider could not be verified.";
-    case 404:
-        return "There is nothing at this address.";
-    case 403:
-        return "This sign-in request was refused.";
-    case 405:
-        return "This address does not accept this request method.";
-    case 413:
-        return "The request was larger than this address accepts.";
-    case 415:
-        return "This address only accepts a sign-in form.";
-    case 429:
-        return "There were too many failed sign-ins. Please wait and try again later.";
-    case 501:
-        return "This function is not available yet.";
-    case 502:
-        return "The identity provider could not be reached or answered with an error.";
-    case 503:
-        return "Please try again in a moment.";
-    case 504:
-        return "The identity provider did not answer in time.";
-    default:
-        return "Something went wrong while signing you in.";
+    static const char *const names[] = {"status",    "title",     "message",   "reason",
+                                        "idp_error", "login_url", "request_id"};
+    const page_text_t *t = &texts[af_session_page_family(status, reason, idp_error)];
+    const char *vals[7], *login;
+
+    lang = (unsigned) lang < AF_LANG_N ? lang : AF_LANG_EN;
+    login = apr_pstrcat(p, site->base_url ? site->base_url : "", site->endpoint, "/login", NULL);
+    if (return_to != NULL) {
+        login = apr_pstrcat(p, login, "?return_to=",
+                            af_url_encode(af_session_return_to(site, return_to, p), p), NULL);
     }
-}
-
-const char *af_session_error_page(const af_site_t *site, int status, const char *reason,
-                                  const char *idp_error, apr_pool_t *p)
-{
-    static const char *const names[] = {"status", "title",     "message",
-                                        "reason", "idp_error", "login_url"};
-    const char *vals[6];
-
     vals[0] = apr_itoa(p, status);
-    vals[1] = title_of(status);
-    vals[2] = message_of(status);
-    vals[3] = af_html_escape(reason, p);
-    vals[4] = idp_error == NULL ? ""
-                                : apr_pstrcat(p, "<p>The identity provider answered: <code>",
-                                              af_html_escape(idp_error, p), "</code></p>\n", NULL);
-    vals[5] = af_html_escape(
-        apr_pstrcat(p, site->base_url ? site->base_url : "", site->endpoint, "/login", NULL), p);
-    return af_session_template(site->tpl_error ? site->tpl_error : af_session_tpl_error, names,
-                               vals, 6, p);
+    vals[1] = t->title[lang];
+    vals[2] = t->message[lang];
+    vals[3] = af_html_escape(af_strerror(reason), p);
+    vals[4] = ""; /* never the IdP's error or description (issue 16): the reason says it */
+    vals[5] = af_html_escape(login, p);
+    vals[6] = af_html_escape(request_id ? request_id : "-", p);
+    return af_session_template(af_session_tpl(site, lang, AF_PAGE_ERROR), names, vals, 7, p);
 }
 
 void af_session_error(af_effects_t *eff, const af_site_t *site, apr_status_t reason,
@@ -212,7 +174,17 @@ void af_session_error(af_effects_t *eff, const af_site_t *site, apr_status_t rea
     eff->status = af_session_status(reason);
     eff->reason = reason;
     eff->body_kind = AF_BODY_HTML;
-    eff->body = af_session_error_page(site, eff->status, af_strerror(reason), idp_error, p);
+    if (eff->request_id == NULL) { /* no UNIQUE_ID: a short random one, logged with the reason */
+        unsigned char rnd[6];
+
+        if (RAND_bytes(rnd, sizeof(rnd)) == 1) {
+            eff->request_id = af_b64url_encode(rnd, sizeof(rnd), p);
+        }
+    }
+    af_log_p(p, AF_LOG_INFO, "AF08100", "error page %d %s, request id %s", eff->status,
+             af_strerror(reason), eff->request_id ? eff->request_id : "-");
+    eff->body = af_session_error_page(site, eff->lang, eff->status, reason, idp_error,
+                                      eff->return_to, eff->request_id, p);
     if (eff->status == 503 && eff->retry_after == 0) {
         eff->retry_after = AF_SESSION_RETRY_AFTER;
     }

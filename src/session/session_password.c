@@ -92,8 +92,8 @@ static void form_page(af_effects_t *eff, const af_site_t *site, const af_oidc_pr
     eff->status = status;
     eff->reason = reason;
     eff->body_kind = AF_BODY_HTML;
-    eff->body = af_session_template(
-        site->tpl_password ? site->tpl_password : af_session_tpl_password, names, vals, 5, p);
+    eff->body =
+        af_session_template(af_session_tpl(site, eff->lang, AF_PAGE_PASSWORD), names, vals, 5, p);
 }
 
 void af_session_password_form(af_effects_t *eff, const af_site_t *site,
@@ -313,7 +313,9 @@ void af_session_password_login(af_effects_t *eff, const af_site_t *site, const a
                  pv->name, uh, res == AF_PW_NOT_FOUND ? "no such account" : "wrong password",
                  in->client_ip ? in->client_ip : "-", nu, pv->throttle_n, na, pv->throttle_n);
         form_page(eff, site, pv, in, flows, flow->return_to, 403, AF_ESESS_LOGIN_FAILED,
-                  "The username or password is not correct.", p);
+                  eff->lang == AF_LANG_KO ? "아이디 또는 비밀번호가 올바르지 않습니다."
+                                          : "The username or password is not correct.",
+                  p);
         return;
     }
     rv = af_session_login_create(&fam, eff, site, in, st, pv,

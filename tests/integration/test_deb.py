@@ -101,6 +101,8 @@ def test_deb_file_list_owners_modes(pkg):
         './usr/share/apache2/authflow/chooser.html': '-rw-r--r--',
         './usr/share/apache2/authflow/error.html': '-rw-r--r--',
         './usr/share/apache2/authflow/logout.html': '-rw-r--r--',
+        './usr/share/apache2/authflow/ko/chooser.html': '-rw-r--r--',
+        './usr/share/apache2/authflow/ko/error.html': '-rw-r--r--',
         './usr/share/man/man8/authflowctl.8.gz': '-rw-r--r--',
         './usr/share/doc/libapache2-mod-authflow/copyright': '-rw-r--r--',
         './usr/share/doc/libapache2-mod-authflow/examples/gate-proxy.conf': '-rw-r--r--',

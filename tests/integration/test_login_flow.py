@@ -230,7 +230,20 @@ def test_H11_chooser_escaped(httpd):
     assert r.headers['X-Frame-Options'] == 'DENY'
     assert r.headers['Cache-Control'] == 'no-store'
     assert r.headers['Referrer-Policy'] == 'no-referrer'
-    assert '<script>' not in r.text and '"><' not in r.text
+    assert '<script>' not in r.text and '"><script' not in r.text
+    # the return_to stays inside the href: every link has exactly the module's attributes
+    import html.parser
+
+    class Links(html.parser.HTMLParser):
+        attrs = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag == 'a':
+                self.attrs.append(sorted(k for k, _ in attrs))
+            assert tag not in ('script', 'img', 'iframe'), tag
+    parser = Links()
+    parser.feed(r.text)
+    assert parser.attrs == [['class', 'href'], ['class', 'href']], parser.attrs
     assert 'provider=one&amp;return_to=%2Fx%22%3E%3Cscript%3E' in r.text
     assert 'provider=two' in r.text
     # unknown provider, bad queries (H10)
