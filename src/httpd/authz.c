@@ -18,10 +18,13 @@
 
 #include <httpd.h>
 #include <http_config.h>
+#include <http_core.h>
+#include <http_protocol.h>
 #include <http_log.h>
 #include <http_request.h>
 #include <mod_auth.h>
 #include <ap_expr.h>
+#include <mod_core.h>
 
 #include "httpd/af_httpd.h"
 #include "policy/af_policy.h"
@@ -49,13 +52,13 @@ static const char *require_text(apr_pool_t *p, const char *line)
     return apr_pstrmemdup(p, line, len);
 }
 
-static const char *authflow_parse(cmd_parms *cmd, const char *require_line,
+static const char *authflow_parse(cmd_parms *cmd, const char *req_line,
                                   const void **parsed_require_line)
 {
     af_policy_t *pol;
     const char *err;
 
-    if (af_policy_compile(&pol, &err, require_text(cmd->temp_pool, require_line), cmd->pool) !=
+    if (af_policy_compile(&pol, &err, require_text(cmd->temp_pool, req_line), cmd->pool) !=
         APR_SUCCESS) {
         return apr_pstrcat(cmd->pool, "Require authflow: ", err, NULL);
     }
@@ -63,19 +66,19 @@ static const char *authflow_parse(cmd_parms *cmd, const char *require_line,
     return NULL;
 }
 
-static const char *authflow_claim_parse(cmd_parms *cmd, const char *require_line,
+static const char *authflow_claim_parse(cmd_parms *cmd, const char *req_line,
                                         const void **parsed_require_line)
 {
     apr_array_header_t *values = apr_array_make(cmd->temp_pool, 4, sizeof(const char *));
     const char *path, *err;
     af_policy_t *pol;
 
-    path = ap_getword_conf(cmd->temp_pool, &require_line);
+    path = ap_getword_conf(cmd->temp_pool, &req_line);
     if (*path == '\0') {
         return "Require authflow-claim: needs a claim path and at least one value";
     }
-    while (*require_line != '\0') {
-        const char *w = ap_getword_conf(cmd->temp_pool, &require_line);
+    while (*req_line != '\0') {
+        const char *w = ap_getword_conf(cmd->temp_pool, &req_line);
         if (*w != '\0') {
             *(const char **) apr_array_push(values) = w;
         }
@@ -105,7 +108,38 @@ static const char *short_source(request_rec *r, const af_policy_t *pol)
     return s;
 }
 
-static authz_status authflow_check(request_rec *r, const char *require_line,
+/* A signed-in user denied: the 401/403 body is the module's page (<endpoint>/denied, an
+ * internal redirect like a local ErrorDocument) instead of httpd's "could not verify" text --
+ * unless the operator has an ErrorDocument for that status.  Harmless when another Require
+ * line grants after all: custom responses only apply to an error. */
+static void denied_page(request_rec *r)
+{
+    const af_site_t *site = af_srv_conf(r->server)->site;
+    static const int statuses[] = {HTTP_UNAUTHORIZED, HTTP_FORBIDDEN};
+    const char *url;
+    request_rec *sub;
+    int i, ours;
+
+    if (site == NULL || site->endpoint == NULL || r->main != NULL) {
+        return;
+    }
+    url = apr_pstrcat(r->pool, site->endpoint, "/denied", NULL);
+    sub = ap_sub_req_lookup_uri(url, r, NULL); /* is SetHandler authflow mounted there? */
+    ours = sub != NULL && sub->handler != NULL && strcmp(sub->handler, "authflow") == 0;
+    if (sub != NULL) {
+        ap_destroy_sub_req(sub);
+    }
+    if (!ours) {
+        return;
+    }
+    for (i = 0; i < 2; i++) {
+        if (ap_response_code_string(r, ap_index_of_response(statuses[i])) == NULL) {
+            ap_custom_response(r, statuses[i], url);
+        }
+    }
+}
+
+static authz_status authflow_check(request_rec *r, const char *req_line,
                                    const void *parsed_require_line)
 {
     const af_policy_t *pol = parsed_require_line;
@@ -143,12 +177,14 @@ static authz_status authflow_check(request_rec *r, const char *require_line,
                       "AF04003: access to %s denied for user %s: \"%s\" could not be "
                       "evaluated (reason=%s)",
                       r->uri, r->user, short_source(r, pol), af_strerror(rv));
+        denied_page(r);
         return AUTHZ_DENIED;
     }
     if (!allowed) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "AF04001: access to %s denied for user %s: \"%s\" is false (reason=%s)",
                       r->uri, r->user, short_source(r, pol), af_strerror(AF_EPOLICY_DENIED));
+        denied_page(r);
         return AUTHZ_DENIED;
     }
     ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r, "AF04004: \"%s\" granted access to %s",

@@ -94,6 +94,11 @@ static int authflow_handler(request_rec *r)
     in.raw_path = path;
     in.body = body;
     in.body_len = body_len;
+    if (r->prev != NULL) { /* an internal redirect: <endpoint>/denied as an error document */
+        in.denied_status = r->prev->status;
+        in.denied_claims = af_request_claims(r->prev);
+        in.denied_uri = r->prev->unparsed_uri;
+    }
     if (ep == AF_EP_PASSWORD) { /* the password form: the check is httpd's authn providers */
         af_session_handle_password(eff, site, &in, af_password_check, r, r->pool);
         return af_respond_handler(r, eff);

@@ -48,12 +48,12 @@ apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query,
     if (af_form_pick(vals, names, 4, pairs) != APR_SUCCESS) {
         return AF_EOIDC_PARAM_DUP; /* D03: never pick one of two */
     }
+    cb->state = vals[1]; /* also with an error: it names the flow the error ends */
     if (vals[3] != NULL) {
         cb->error = clean_error(vals[3], p);
         return AF_EOIDC_IDP_ERROR;
     }
     cb->code = vals[0];
-    cb->state = vals[1];
     cb->iss = vals[2];
     if (cb->state == NULL || *cb->state == '\0') {
         return AF_EOIDC_STATE_MISSING;

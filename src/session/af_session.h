@@ -46,6 +46,7 @@ typedef enum {
     AF_PAGE_ERROR,
     AF_PAGE_LOGOUT,
     AF_PAGE_PASSWORD,
+    AF_PAGE_DENIED,
     AF_PAGE_N
 } af_page_t;
 
@@ -151,6 +152,11 @@ typedef struct af_req_in_t {
     const char *orig_uri;
     const char *orig_args;
     const char *client_ip; /* the client address (r->useragent_ip; the password throttle) */
+    /* <endpoint>/denied as the module's error document (an internal redirect): the status the
+     * denied request got (401/403; 0 when not a redirect), its claims and its path */
+    int denied_status;
+    const json_t *denied_claims;
+    const char *denied_uri;
 } af_req_in_t;
 
 /* ---- effects ---------------------------------------------------------------------------- */
@@ -531,7 +537,8 @@ typedef enum {
     AF_EP_LOGOUT,
     AF_EP_BACKCHANNEL, /* backchannel/NAME */
     AF_EP_EVENTS,      /* events/NAME */
-    AF_EP_PASSWORD     /* POST <endpoint>/login: the password form (af_session_password_login) */
+    AF_EP_PASSWORD,    /* POST <endpoint>/login: the password form (af_session_password_login) */
+    AF_EP_DENIED       /* GET <endpoint>/denied: the page for a signed-in user a rule denies */
 } af_endpoint_t;
 
 /**
@@ -653,6 +660,15 @@ const char *af_session_page_csp(const char *body, const char *form_action, apr_p
  */
 const char *af_session_chooser_button(const af_oidc_provider_t *pv, af_lang_t lang,
                                       const char *href, apr_pool_t *p);
+
+/**
+ * The page for a signed-in user whom a Require rule denies (in->denied_status 401 or 403, the
+ * module's error document): "Signed in as NAME" (the claim name, else email, else
+ * preferred_username, else sub), never the rule; sign-out and switch-account links back to
+ * in->denied_uri.  Not an internal redirect of a denial: 404.
+ */
+void af_session_denied(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
 
 /** Fill a template: {{name}} -> vals[i] for names[i] (values inserted as given). */
 const char *af_session_template(const char *tpl, const char *const *names, const char *const *vals,

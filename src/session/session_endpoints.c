@@ -29,6 +29,7 @@ static const struct {
     {"session", AF_EP_SESSION, GET, "GET, HEAD"},
     {"refresh", AF_EP_REFRESH, POST, "POST"},
     {"logout", AF_EP_LOGOUT, GET | POST, "GET, HEAD, POST"},
+    {"denied", AF_EP_DENIED, GET, "GET, HEAD"},
 };
 
 /* POST-only endpoints that name a provider: <endpoint>/<prefix>NAME */
@@ -425,6 +426,9 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_EVENTS:
         af_session_events(eff, site, in, p);
+        break;
+    case AF_EP_DENIED:
+        af_session_denied(eff, site, in, p);
         break;
     case AF_EP_PASSWORD: /* the glue passes its password check: without one, none works */
         af_session_handle_password(eff, site, in, NULL, NULL, p);

@@ -12,7 +12,7 @@
 
 const char *const af_session_lang_tag[AF_LANG_N] = {"en", "ko"};
 const char *const af_session_page_file[AF_PAGE_N] = {"chooser.html", "error.html", "logout.html",
-                                                     "password.html"};
+                                                     "password.html", "denied.html"};
 
 int af_session_lang_from_tag(const char *tag)
 {

@@ -185,6 +185,7 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
         return;
     }
     return_to = af_session_return_to(site, vals[1], p);
+    eff->return_to = return_to;
     if (vals[0] != NULL) {
         if ((pv = af_session_provider(site, vals[0])) == NULL) {
             af_session_error(eff, site, AF_ESESS_UNKNOWN_PROVIDER, NULL, p);
@@ -454,6 +455,7 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
                 prv != APR_SUCCESS && cb ? cb->error : NULL, NULL, p);
         return;
     }
+    eff->return_to = flow->return_to; /* the error page's "try again" goes back there */
     /* nothing is written for a callback that will not exchange a code: an IdP error, or a
      * code that is not 1*VSCHAR (replaying either is harmless: the flow goes with the
      * cookie) -- the unauthenticated path costs no durable write */

@@ -190,6 +190,48 @@ void af_session_error(af_effects_t *eff, const af_site_t *site, apr_status_t rea
     }
 }
 
+void af_session_denied(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p)
+{
+    static const char *const names[] = {"title", "message", "name", "logout_url", "switch_url"};
+    static const char *const text[AF_LANG_N][2] = {
+        {"Access not allowed", "You are signed in, but this page needs an account with other "
+                               "permissions. Sign in with another account or ask the site's "
+                               "administrator for access."},
+        {"접근 권한 없음", "로그인되어 있지만 이 페이지는 다른 권한이 있는 계정이 필요합니다. 다른 "
+                           "계정으로 로그인하거나 사이트 관리자에게 권한을 요청하세요."}};
+    static const char *const claims[] = {"name", "email", "preferred_username", "sub"};
+    const char *vals[5], *who = NULL, *rt, *base;
+    af_lang_t l = (unsigned) eff->lang < AF_LANG_N ? eff->lang : AF_LANG_EN;
+    apr_size_t i;
+
+    if (in->denied_status != 401 && in->denied_status != 403) { /* not as an error document */
+        af_session_error(eff, site, AF_ESESS_NOT_FOUND, NULL, p);
+        return;
+    }
+    for (i = 0; i < sizeof(claims) / sizeof(claims[0]) && who == NULL; i++) {
+        const json_t *v = in->denied_claims ? json_object_get(in->denied_claims, claims[i]) : NULL;
+
+        who = json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+    }
+    rt = af_url_encode(af_session_return_to(site, in->denied_uri, p), p);
+    base = apr_pstrcat(p, site->base_url ? site->base_url : "", site->endpoint, NULL);
+    vals[0] = text[l][0];
+    vals[1] = text[l][1];
+    vals[2] = af_html_escape(who ? who : "-", p);
+    /* sign out: back to the start; switch account: sign out, then the login for this page */
+    vals[3] = af_html_escape(apr_pstrcat(p, base, "/logout?return_to=%2F", NULL), p);
+    vals[4] = af_html_escape(
+        apr_pstrcat(p, base, "/logout?return_to=",
+                    af_url_encode(apr_pstrcat(p, site->endpoint, "/login?return_to=", rt, NULL), p),
+                    NULL),
+        p);
+    eff->status = in->denied_status;
+    eff->reason = AF_EPOLICY_DENIED;
+    eff->body_kind = AF_BODY_HTML;
+    eff->body = af_session_template(af_session_tpl(site, l, AF_PAGE_DENIED), names, vals, 5, p);
+}
+
 void af_session_json_error(af_effects_t *eff, apr_status_t reason, apr_pool_t *p)
 {
     json_t *j = af_json_pool_own(json_pack("{s:s}", "error", af_strerror(reason)), p);

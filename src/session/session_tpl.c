@@ -114,7 +114,22 @@ static const char logout_ko[] = HEAD("ko", "{{title}}") "<h1>{{title}}</h1>\n"
 static const char password_en[] = PASSWORD("en", "Sign in", "Username", "Password", "Sign in");
 static const char password_ko[] = PASSWORD("ko", "로그인", "아이디", "비밀번호", "로그인");
 
+static const char denied_en[] = HEAD(
+    "en", "{{title}}") "<h1>{{title}}</h1>\n"
+                       "<p>Signed in as <strong>{{name}}</strong></p>\n"
+                       "<p>{{message}}</p>\n"
+                       "<p><a class=\"b primary\" href=\"{{switch_url}}\">Switch account</a></p>\n"
+                       "<p><a href=\"{{logout_url}}\">Sign out</a></p>\n" FOOT;
+
+static const char denied_ko[] = HEAD(
+    "ko",
+    "{{title}}") "<h1>{{title}}</h1>\n"
+                 "<p><strong>{{name}}</strong>(으)로 로그인됨</p>\n"
+                 "<p>{{message}}</p>\n"
+                 "<p><a class=\"b primary\" href=\"{{switch_url}}\">다른 계정으로 로그인</a></p>\n"
+                 "<p><a href=\"{{logout_url}}\">로그아웃</a></p>\n" FOOT;
+
 const char *const af_session_builtin[AF_LANG_N][AF_PAGE_N] = {
-    {chooser_en, error_en, logout_en, password_en},
-    {chooser_ko, error_ko, logout_ko, password_ko},
+    {chooser_en, error_en, logout_en, password_en, denied_en},
+    {chooser_ko, error_ko, logout_ko, password_ko, denied_ko},
 };

@@ -1,0 +1,286 @@
+"""Issue 16, the pages people see: the chooser (one button per provider in configuration order,
+preset wording, DisplayName escaped, per language), the language (Accept-Language with q-values,
+AuthFlowLanguage), the error page (a sentence per reason, try-again link with return_to, reason
+code and request id, never the IdP's words), the 401/403 page for a signed-in user whom a
+`Require authflow` rule denies, and the headers of every page (CSP without 'unsafe-inline', the
+inline style admitted by its SHA-256 hash; H11, D11, D12).
+
+Real parts: httpd, the project's bad IdP (loginhelp.BadIdp), tokens minted by jwcrypto."""
+import base64
+import hashlib
+import os
+import html
+import re
+import urllib.parse
+
+import pytest
+
+import afharness
+import conftest
+import sites
+import tokens
+from gatehelp import good_claims
+from loginhelp import BadIdp, Browser, callback, get, idp_redirect, login_path, start
+
+DENIAL_LOG = r'AH01631'
+
+
+@pytest.fixture(scope='module')
+def idp():
+    s = BadIdp()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
+def providers(idp):
+    return '''
+<AuthFlowProvider naver>
+    Preset naver
+    AuthorizationEndpoint %(u)s/authorize
+    TokenEndpoint %(u)s/token
+    UserinfoEndpoint %(u)s/userinfo
+    ClientID c1
+    ClientSecret s1
+</AuthFlowProvider>
+<AuthFlowProvider corp>
+    Issuer %(u)s
+    ClientID c2
+    ClientSecret s2
+    DisplayName "Corp <b>& Co</b>"
+    DisplayName ko "회사 계정"
+</AuthFlowProvider>
+<AuthFlowProvider staff>
+    Type password
+    AuthnProvider file
+</AuthFlowProvider>
+<AuthFlowProvider plain>
+    Issuer %(u)s
+    ClientID c3
+    ClientSecret s3
+</AuthFlowProvider>
+''' % dict(u=idp.url)
+
+
+def site_body(keys, echo, idp, extra=''):
+    k = keys.ec256
+    return '''AuthFlowBaseURL @BASE@
+AuthFlowStore "@ROOT@/store"
+AuthFlowSigningKey "%(pem)s" kid=%(kid)s
+%(extra)s
+%(providers)s
+<Location /auth>
+    SetHandler authflow
+    AuthUserFile "@ROOT@/htpasswd"
+</Location>
+<Location /forbid>
+    AuthType AuthFlow
+    AuthFlowCheckRevocation off
+    AuthzSendForbiddenOnFailure On
+    Require authflow "'wizards-7' in groups"
+    ProxyPass "%(echo)s/forbid"
+</Location>
+<Location /default>
+    AuthType AuthFlow
+    AuthFlowCheckRevocation off
+    Require authflow "'wizards-7' in groups"
+    ProxyPass "%(echo)s/default"
+</Location>
+<Location /app>
+    AuthType AuthFlow
+    AuthFlowLogin corp
+    Require valid-user
+    ProxyPass "%(echo)s/app"
+</Location>
+''' % dict(pem=k.files['pem'], kid=k.kid, extra=extra, providers=providers(idp), echo=echo.url)
+
+
+MODULES = afharness.DEFAULT_MODULES + ('authn_file',)
+
+
+@pytest.fixture(scope='module')
+def site(request, keys, echo, idp):
+    return conftest.start_server(request, 'pages', site_body(keys, echo, idp), modules=MODULES)
+
+
+def page(site, path, lang=None):
+    h = {'Accept-Language': lang} if lang is not None else {}
+    return get(site, path, headers=h)
+
+
+def buttons(text):
+    return re.findall(r'<a class="b([^"]*)" href="([^"]*)">(?:<svg.*?</svg>)?<span>([^<]*)</span>',
+                      text)
+
+
+def check_headers(r):
+    """The headers of every page: no caching, no framing, no referrer, a CSP that admits the
+    page's <style> by its hash and nothing inline otherwise (no script source at all)."""
+    csp = r.headers.get('Content-Security-Policy', '')
+    assert 'unsafe-inline' not in csp and 'unsafe-eval' not in csp, csp
+    assert 'script-src' not in csp and "default-src 'none'" in csp, csp
+    assert "frame-ancestors 'none'" in csp and "base-uri 'none'" in csp, csp
+    styles = re.findall(r'<style>(.*?)</style>', r.text, re.S)
+    assert styles, r.text[:300]
+    for s in styles:
+        h = base64.b64encode(hashlib.sha256(s.encode()).digest()).decode()
+        assert "'sha256-%s'" % h in csp, (h, csp)
+    assert '<script' not in r.text.lower()
+    assert 'no-store' in r.headers.get('Cache-Control', '')
+    assert r.headers.get('X-Frame-Options') == 'DENY'
+    assert r.headers.get('X-Content-Type-Options') == 'nosniff'
+    assert 'Accept-Language' in r.headers.get('Vary', '')
+    assert 'name="viewport"' in r.text
+    assert 'prefers-color-scheme:dark' in r.text
+    u = urllib.parse.urlsplit(r.url)
+    assert not re.search(r'(src|href)="(https?:)?//', r.text.replace(
+        '%s://%s/' % (u.scheme, u.netloc), '/')), 'a remote asset'
+    assert not re.search(r'\bsrc=|@import|url\(', r.text), 'a remote asset'
+
+
+# ---- chooser ------------------------------------------------------------------------------------
+def test_chooser_order_labels_escaping_en(site):
+    r = page(site, login_path(None, '/app/x'), 'en')
+    assert r.status_code == 200
+    assert '<html lang="en">' in r.text
+    b = buttons(r.text)
+    assert [urllib.parse.parse_qs(urllib.parse.urlsplit(html.unescape(h)).query)['provider'][0]
+            for _, h, _ in b] == ['naver', 'corp', 'staff', 'plain']     # configuration order
+    assert [c for c, _, _ in b] == [' naver', '', '', '']
+    assert [l for _, _, l in b] == ['Log in with NAVER', 'Corp &lt;b&gt;&amp; Co&lt;/b&gt;',
+                                    'staff', 'plain']
+    assert '<b>&' not in r.text
+    check_headers(r)
+
+
+@pytest.mark.parametrize('al', ['ko', 'ko-KR', 'ko-KR,ko;q=0.9,en;q=0.8', 'en;q=0.5, ko;q=0.7',
+                                'fr, ko;q=0.1'])
+def test_chooser_korean_by_accept_language(site, al):
+    r = page(site, login_path(None, '/app/x'), al)
+    assert '<html lang="ko">' in r.text, al
+    assert [l for _, _, l in buttons(r.text)] == ['네이버 로그인', '회사 계정', 'staff', 'plain']
+    check_headers(r)
+
+
+@pytest.mark.parametrize('al', [None, '', 'en-US,en;q=0.9,ko;q=0.8', 'ko;q=0', 'ko;q=0, en;q=0.1',
+                                'de', '*', 'ko;q=5'])
+def test_chooser_english_otherwise(site, al):
+    r = page(site, login_path(None, '/app/x'), al)
+    assert '<html lang="en">' in r.text, al
+
+
+def test_language_forced(request, keys, echo, idp):
+    srv = conftest.start_server(request, 'pages-ko', site_body(keys, echo, idp, 'AuthFlowLanguage ko'),
+                                modules=MODULES)
+    r = page(srv, login_path(None, '/'), 'en-US,en')
+    assert '<html lang="ko">' in r.text and '네이버 로그인' in r.text
+
+
+@pytest.mark.parametrize('line,needle', [('AuthFlowLanguage fr', r'AuthFlowLanguage: unknown language'),
+                                         ('', r'DisplayName takes')])
+def test_configtest_language_and_display_name(workdir, line, needle):
+    prov = '<AuthFlowProvider p>\n  Issuer http://127.0.0.1:9\n  ClientID c\n  ClientSecret s\n%s</AuthFlowProvider>\n' % (
+        '' if line else '  DisplayName a b c\n')
+    body = 'AuthFlowBaseURL http://127.0.0.1:8080\nAuthFlowStore "%s/store"\n%s\n%s' % (workdir, line, prov)
+    rc, out = afharness.configtest(workdir, afharness.render_conf(workdir, 8080, body))
+    assert rc != 0 and re.search(needle, out), out
+
+
+def test_template_per_language(request, keys, echo, idp, tmp_path):
+    """AuthFlowTemplateDir/ko/chooser.html serves Korean, DIR/chooser.html every other language."""
+    import shutil
+    d = tmp_path / 'tpl'
+    shutil.copytree(os.path.join(os.path.dirname(os.path.abspath(__file__)), '../../htdocs'), d)
+    (d / 'ko' / 'chooser.html').write_text('<!DOCTYPE html><html lang="ko"><style>p{}</style>'
+                                           '<p>KO-OVERRIDE</p><ul>{{providers}}</ul></html>')
+    (d / 'chooser.html').write_text('<!DOCTYPE html><html lang="en"><p>EN-OVERRIDE</p>'
+                                    '<ul>{{providers}}</ul></html>')
+    srv = conftest.start_server(request, 'pages-tpl', site_body(
+        keys, echo, idp, 'AuthFlowTemplateDir "%s"' % d), modules=MODULES)
+    r = page(srv, login_path(None, '/'), 'ko')
+    assert 'KO-OVERRIDE' in r.text and '네이버 로그인' in r.text
+    assert "style-src 'sha256-%s'" % base64.b64encode(hashlib.sha256(b'p{}').digest()).decode() \
+        in r.headers['Content-Security-Policy']
+    r = page(srv, login_path(None, '/'), 'en')
+    assert 'EN-OVERRIDE' in r.text and 'Log in with NAVER' in r.text
+    assert 'style-src' not in r.headers['Content-Security-Policy']
+
+
+# ---- error page ---------------------------------------------------------------------------------
+def _login(site, rt='/app/deep?x=1'):
+    b = Browser()
+    r, auth = start(site, b, login_path('corp', rt))
+    assert auth, r.status_code
+    return b, auth
+
+
+@pytest.mark.parametrize('lang,title', [('en', 'Sign-in cancelled'), ('ko', '로그인 취소됨')])
+def test_D11_error_page_access_denied(site, lang, title):
+    b, auth = _login(site)
+    q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(auth).query))
+    secret_desc = 'SECRET-DESCRIPTION<script>alert(1)</script>'
+    r = get(site, '/auth/callback?' + urllib.parse.urlencode(dict(
+        state=q['state'], error='access_denied', error_description=secret_desc,
+        error_uri='https://evil.example/')), browser=b, headers={'Accept-Language': lang})
+    assert r.status_code == 400
+    assert '<h1>%s</h1>' % title in r.text
+    assert 'SECRET-DESCRIPTION' not in r.text and 'evil.example' not in r.text
+    assert 'access_denied' not in r.text and '<script>' not in r.text
+    assert q['state'] not in r.text
+    assert '<code>oidc_idp_error</code>' in r.text
+    m = re.search(r'<code>([A-Za-z0-9_@-]{6,40})</code></p>', r.text)
+    assert m, r.text                                                      # the request id
+    log = site.read_log()
+    assert re.search(r'AF08100: error page 400 oidc_idp_error, request id %s' % re.escape(m.group(1)), log)
+    assert 'SECRET-DESCRIPTION' not in log
+    href = html.unescape(re.search(r'<a class="b primary" href="([^"]*)"', r.text).group(1))
+    assert href == site.base + '/auth/login?return_to=' + urllib.parse.quote('/app/deep?x=1', safe='')
+    check_headers(r)
+
+
+def test_error_page_replayed_state(site):
+    b, auth = _login(site)
+    cb = idp_redirect(auth)
+    r1 = callback(site, b, cb)
+    r2 = get(site, cb, headers={'Accept-Language': 'en'})                 # no flow cookie now
+    assert r2.status_code == 400
+    assert 'This sign-in link has expired' in r2.text or 'Sign-in failed' in r2.text, r2.text
+    assert 'code=' not in r2.text
+
+
+# ---- the 401/403 page for a signed-in user ------------------------------------------------------
+def _tok(keys, site, **kw):
+    return tokens.mint(keys.ec256, good_claims(site, name='Alice <Kim>', groups=['dev'], **kw))
+
+
+@pytest.mark.allow_log(DENIAL_LOG)
+@pytest.mark.parametrize('path,status', [('/forbid/x?a=1', 403), ('/default/x', 401)])
+def test_denied_page_names_the_account(site, keys, echo, path, status):
+    m = echo.mark()
+    r = afharness.http('GET', site.url(path), headers=sites.cookie(_tok(keys, site)))
+    assert r.status_code == status
+    assert echo.since(m) == []
+    assert 'Signed in as <strong>Alice &lt;Kim&gt;</strong>' in r.text, r.text
+    assert 'could not verify' not in r.text
+    assert 'wizards-7' not in r.text   # the rule stays secret
+    links = [html.unescape(h) for h in re.findall(r'href="([^"]*)"', r.text)]
+    assert site.base + '/auth/logout?return_to=%2F' in links
+    sw = [l for l in links if 'logout?return_to=%2Fauth%2Flogin' in l]
+    assert sw and urllib.parse.quote(path.split('?')[0], safe='') in urllib.parse.unquote(sw[0])
+    assert 'text/html' in r.headers.get('Content-Type', '')
+    assert 'charset=utf-8' in r.headers.get('Content-Type', '').lower()
+    check_headers(r)
+
+
+@pytest.mark.allow_log(DENIAL_LOG)
+def test_denied_page_korean(site, keys, echo):
+    h = sites.cookie(_tok(keys, site))
+    h['Accept-Language'] = 'ko-KR'
+    r = afharness.http('GET', site.url('/forbid/x'), headers=h)
+    assert r.status_code == 403 and '접근 권한 없음' in r.text and '다른 계정으로 로그인' in r.text
+
+
+def test_denied_endpoint_direct_is_404(site):
+    r = afharness.http('GET', site.url('/auth/denied'))
+    assert r.status_code == 404
