@@ -17,6 +17,8 @@ PKGS=(
   python3-pytest python3-requests python3-jwcrypto curl
   # identity provider and browser tests
   nodejs npm chromium
+  # Korean text in headless Chromium's screenshots of the pages (issue 16)
+  fonts-nanum
   # the Debian package (make deb): dh_apache2 comes with apache2-dev
   debhelper dpkg-dev fakeroot lintian
   # benchmarks (bench-only comparisons)

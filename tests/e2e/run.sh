@@ -8,7 +8,8 @@
 #     (a slow XHR must not log the other tab out, hardening item 2);
 #   - a fourth in shared mode (issue 12): hosts A and B on one PostgreSQL store behind a
 #     round-robin mod_proxy_balancer on http://localhost:R (tools/demo_login.sh, DEMO_SHARED=1);
-#   - a fifth with a Type password provider over mod_authn_file (issue 14: the password form);
+#   - a fifth with a Type password provider over mod_authn_file (issue 14: the password form)
+#     and Kakao / Naver presets that only the chooser uses (issue 16: pages.test.mjs);
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
 # Every server is stopped by its pid (trap), also on failure.
@@ -59,6 +60,22 @@ start_instance password "LoadModule authn_file_module /usr/lib/apache2/modules/m
     Type password
     AuthnProvider file
     Throttle 20 15m
+    DisplayName \"Staff sign-in\"
+    DisplayName ko \"직원 로그인\"
+</AuthFlowProvider>
+<AuthFlowProvider kakao>
+    Preset kakao
+    Issuer http://127.0.0.1:9
+    ClientID e2e-kakao
+    ClientSecret e2e-kakao-secret
+</AuthFlowProvider>
+<AuthFlowProvider naver>
+    Preset naver
+    AuthorizationEndpoint http://127.0.0.1:9/authorize
+    TokenEndpoint http://127.0.0.1:9/token
+    UserinfoEndpoint http://127.0.0.1:9/userinfo
+    ClientID e2e-naver
+    ClientSecret e2e-naver-secret
 </AuthFlowProvider>
 <Location /auth>
     AuthUserFile \"$ART/run-$$-password.htpasswd\"

@@ -1,0 +1,102 @@
+// Browser test of the pages people see (issue 16), run by tests/e2e/run.sh with node's
+// built-in test runner: the chooser in English and Korean (Accept-Language from the browser's
+// locale), on a phone-sized viewport, light and dark (emulateMedia), with the provider buttons'
+// computed colours, no request leaving the site, and no CSP violation (the inline style is
+// admitted by its hash).
+//
+// Environment (set by run.sh):
+//   E2E_PW_APP   http://localhost:Q   the password instance: providers staff (Type password,
+//                                     DisplayName), kakao (Preset kakao), naver (Preset naver)
+//                                     and demo, in that order
+//   E2E_ARTIFACTS                     where screenshots go
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+const APP = process.env.E2E_PW_APP;
+const ART = process.env.E2E_ARTIFACTS || 'tests/artifacts/e2e';
+const STEP = 45_000;
+mkdirSync(ART, { recursive: true });
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const dirs = [];
+
+after(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+
+const LABELS = {
+  en: ['Staff sign-in', 'Login with Kakao', 'Log in with NAVER', 'demo'],
+  ko: ['직원 로그인', '카카오 로그인', '네이버 로그인', 'demo'],
+};
+
+for (const lang of ['en', 'ko']) {
+  test(`chooser in ${lang}: buttons in order, provider colours, light and dark, phone viewport`,
+    { timeout: 120_000, skip: !APP && 'E2E_PW_APP not set (run tests/e2e/run.sh)' }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'af-e2e-pages-'));
+      dirs.push(dir);
+      const ctx = await chromium.launchPersistentContext(dir, {
+        executablePath: '/usr/bin/chromium', headless: true, args: ARGS,
+        viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
+        locale: lang === 'ko' ? 'ko-KR' : 'en-US',
+      });
+      ctx.setDefaultTimeout(STEP);
+      ctx.setDefaultNavigationTimeout(STEP);
+      try {
+        const page = await ctx.newPage();
+        const foreign = [];
+        const violations = [];
+        page.on('request', (r) => { if (!r.url().startsWith(APP)) foreign.push(r.url()); });
+        page.on('console', (m) => {
+          if (/Content.Security.Policy|Refused to/i.test(m.text())) violations.push(m.text());
+        });
+        const r = await page.goto(`${APP}/auth/login?return_to=${encodeURIComponent('/app/x')}`);
+        assert.equal(r.status(), 200);
+        assert.equal(await page.getAttribute('html', 'lang'), lang);
+        const buttons = page.locator('ul.p a.b');
+        assert.deepEqual(await buttons.allInnerTexts(), LABELS[lang]);
+
+        const kakao = page.locator('a.b.kakao');
+        const naver = page.locator('a.b.naver');
+        const css = (loc, prop) => loc.evaluate((e, p) => getComputedStyle(e)[p], prop);
+        assert.equal(await css(kakao, 'backgroundColor'), 'rgb(254, 229, 0)');
+        assert.equal(await css(kakao, 'color'), 'rgba(0, 0, 0, 0.85)');
+        assert.equal(await css(naver, 'backgroundColor'), 'rgb(3, 199, 90)');
+        assert.equal(await css(naver, 'color'), 'rgb(255, 255, 255)');
+        // the inline style applied (CSP admitted it): full-width buttons at least 48 px high
+        const box = await kakao.boundingBox();
+        assert.ok(box.height >= 47 && box.width > 300, JSON.stringify(box));
+        assert.equal(await kakao.locator('svg').count(), 1);
+        // the Korean labels are drawn with a real font (not tofu boxes): a CJK font is present
+        if (lang === 'ko') {
+          const w = await page.evaluate(() => {
+            const c = document.createElement('canvas').getContext('2d');
+            c.font = '16px sans-serif';
+            return [c.measureText('카카오').width, c.measureText('\u{10FFFD}\u{10FFFD}\u{10FFFD}').width];
+          });
+          assert.notEqual(w[0], w[1], 'Korean text measures like missing glyphs: no CJK font');
+        }
+        await page.screenshot({ path: join(ART, `pages-chooser-${lang}-phone-light.png`), fullPage: true });
+        assert.equal(await css(page.locator('body'), 'backgroundColor'), 'rgb(255, 255, 255)');
+
+        await page.emulateMedia({ colorScheme: 'dark' });
+        assert.equal(await css(page.locator('body'), 'backgroundColor'), 'rgb(18, 18, 18)');
+        assert.equal(await css(kakao, 'backgroundColor'), 'rgb(254, 229, 0)');
+        await page.screenshot({ path: join(ART, `pages-chooser-${lang}-phone-dark.png`), fullPage: true });
+
+        // the error page of the same site, in the same language
+        const e = await page.goto(`${APP}/auth/callback?state=x&error=access_denied`);
+        assert.equal(e.status(), 400);
+        const h1 = await page.locator('h1').innerText();
+        assert.equal(h1, lang === 'ko' ? '로그인 취소됨' : 'Sign-in cancelled');
+        await page.screenshot({ path: join(ART, `pages-error-${lang}-phone-dark.png`), fullPage: true });
+
+        assert.deepEqual(foreign, [], 'requests left the site');
+        assert.deepEqual(violations, [], 'CSP violations');
+      } finally {
+        await ctx.close();
+      }
+    });
+}
