@@ -31,6 +31,7 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->sec_fetch_dest = apr_table_get(r->headers_in, "Sec-Fetch-Dest");
     in->accept = apr_table_get(r->headers_in, "Accept");
     in->query = r->args;
+    in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->subrequest = r->main != NULL;
     while (o->prev != NULL) {
         o = o->prev;

@@ -25,7 +25,8 @@ typedef enum {
     K_TIMEOUT,     /* Timeout DUR */
     K_COUNT,       /* MaxConcurrent N */
     K_PRESET,      /* Preset NAME */
-    K_ALGS         /* IDTokenSigningAlg ALG... */
+    K_ALGS,        /* IDTokenSigningAlg ALG... */
+    K_RESPMODE     /* ResponseMode query|form_post */
 } kind_t;
 
 static const struct {
@@ -53,6 +54,10 @@ static const struct {
     {"MaxConcurrent", K_COUNT, 0},
     {"Preset", K_PRESET, 0},
     {"IDTokenSigningAlg", K_ALGS, 0},
+    {"ResponseMode", K_RESPMODE, 0},
+    {"TeamID", K_STRING, offsetof(af_oidc_provider_t, team_id)},
+    {"KeyID", K_STRING, offsetof(af_oidc_provider_t, key_id)},
+    {"PrivateKeyFile", K_PATH, offsetof(af_oidc_provider_t, private_key_file)},
 };
 
 static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const char *v,
@@ -198,7 +203,16 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
     case K_PRESET:
         if (argc != 1 || af_oidc_preset_from_name(&pv->preset, argv[0]) != 0 ||
             pv->preset == AF_OIDC_PRESET_NONE) {
-            return "Preset takes google, kakao or github";
+            return "Preset takes google, kakao, github or apple";
+        }
+        return NULL;
+    case K_RESPMODE:
+        if (argc == 1 && strcmp(argv[0], "query") == 0) {
+            pv->response_mode = AF_OIDC_RESPONSE_QUERY;
+        } else if (argc == 1 && strcmp(argv[0], "form_post") == 0) {
+            pv->response_mode = AF_OIDC_RESPONSE_FORM_POST;
+        } else {
+            return "ResponseMode takes query or form_post";
         }
         return NULL;
     case K_ALGS:

@@ -85,6 +85,9 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
     }
     add_param(parts, "code_challenge", af_oidc_pkce_challenge(flow->verifier, p), p);
     add_param(parts, "code_challenge_method", "S256", p);
+    if (prov->response_mode == AF_OIDC_RESPONSE_FORM_POST) {
+        add_param(parts, "response_mode", "form_post", p);
+    }
     for (i = 0; i < prov->auth_params->nelts; i++) {
         const af_oidc_kv_t *kv = &APR_ARRAY_IDX(prov->auth_params, i, af_oidc_kv_t);
         add_param(parts, kv->key, kv->value, p);

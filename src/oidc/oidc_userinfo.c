@@ -210,8 +210,23 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
             json_object_set_new(claims, "email", json_string(github_email));
             json_object_set_new(claims, "email_verified", json_true());
         }
-    } else if (!json_is_true(json_object_get(claims, "email_verified"))) {
-        json_object_del(claims, "email");
+    } else {
+        /* Apple sends its booleans as the strings "true" / "false": exported as booleans */
+        static const char *const bools[] = {"email_verified", "is_private_email"};
+        int verified = af_oidc_claim_bool(json_object_get(claims, "email_verified"));
+
+        for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
+            json_t *v = lookup(userinfo, id_claims, bools[i]);
+            int b = af_oidc_claim_bool(v);
+            if (v != NULL && b >= 0) {
+                json_object_set_new(claims, bools[i], json_boolean(b));
+            } else if (v != NULL) {
+                json_object_del(claims, bools[i]);
+            }
+        }
+        if (verified != 1) {
+            json_object_del(claims, "email");
+        }
     }
     json_object_set_new(claims, "sub", json_string(id->sub));
     id->claims = claims;

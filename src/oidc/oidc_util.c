@@ -34,6 +34,13 @@ int af_oidc_status(apr_status_t rv)
         rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
         return 502;
     }
+    if (rv == AF_EOIDC_APPLE_USER || rv == AF_EOIDC_RESPONSE_MODE ||
+        rv == AF_EOIDC_EVENT_MALFORMED) {
+        return 400;
+    }
+    if (rv == AF_EOIDC_EVENT_SIGNATURE || rv == AF_EOIDC_EVENT_CLAIMS) {
+        return 401;
+    }
     if (rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) {
         return 400;
     }
@@ -41,4 +48,19 @@ int af_oidc_status(apr_status_t rv)
         return 401;
     }
     return 500;
+}
+
+int af_oidc_claim_bool(const json_t *v)
+{
+    /* Apple sends email_verified / is_private_email as the strings "true" / "false" */
+    if (json_is_boolean(v)) {
+        return json_is_true(v);
+    }
+    if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0) {
+        return 1;
+    }
+    if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0) {
+        return 0;
+    }
+    return -1;
 }

@@ -32,8 +32,9 @@
 #define AF_SESSION_FLOW_MAX       4   /* concurrent logins kept in the flow cookie */
 #define AF_SESSION_RETURN_TO_MAX  1024
 #define AF_SESSION_LOGOUT_MAX_AGE 600
-#define AF_SESSION_CODE_MAX       4096 /* bytes of an authorization code */
-#define AF_SESSION_RETRY_AFTER    5    /* seconds: Retry-After of a 503 without its own */
+#define AF_SESSION_CODE_MAX       4096  /* bytes of an authorization code */
+#define AF_SESSION_RETRY_AFTER    5     /* seconds: Retry-After of a 503 without its own */
+#define AF_SESSION_BODY_MAX       16384 /* bytes of a handler endpoint's request body */
 
 /** Another issuer whose JWTs the gate accepts (AuthFlowTrustIssuer). */
 typedef struct af_site_trust_t {
@@ -122,7 +123,12 @@ typedef struct af_req_in_t {
     const char *sec_fetch_mode;
     const char *sec_fetch_dest;
     const char *accept;
-    const char *query; /* r->args */
+    const char *query;        /* r->args */
+    const char *path;         /* the raw request path (before decoding), handler endpoints */
+    const char *content_type; /* the Content-Type header */
+    const char *body;         /* the request body, NUL-terminated (POST handler endpoints, at
+                                 most AF_SESSION_BODY_MAX bytes), or NULL */
+    apr_size_t body_len;
     int subrequest;
     /* the request the client first sent (before internal redirects), for return_to */
     const char *orig_unparsed_uri;
@@ -372,7 +378,8 @@ af_oidc_provider_t *af_session_provider(const af_site_t *site, const char *name)
 void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                       apr_pool_t *p);
 
-/** GET <endpoint>/callback: finish a login (see session_login.c). */
+/** GET or POST (response_mode=form_post) <endpoint>/callback: finish a login (see
+ *  session_login.c). */
 void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                          apr_pool_t *p);
 
@@ -389,6 +396,33 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
 const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
                                 apr_int64_t now, apr_pool_t *p);
 
+/* ---- form_post and provider events (session_apple.c) ------------------------------------ */
+
+/**
+ * Should this POST callback be answered with the re-post page?  Yes when the flow cookie
+ * was not sent and the request came from another site (Sec-Fetch-Site: cross-site, or
+ * without Sec-Fetch-Site an Origin other than ours): a SameSite=Lax cookie is not sent on
+ * a cross-site POST (Apple's form_post).  1 or 0.
+ */
+int af_session_needs_repost(const af_site_t *site, const af_req_in_t *in, apr_pool_t *p);
+
+/**
+ * The re-post page: the authorization response's fields (already parsed strictly) in a
+ * form that an inline script under a CSP nonce submits at once (a button without
+ * script) to <endpoint>/callback, from our own origin, where the Lax flow cookie is sent.
+ */
+void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_cbparams_t *cb,
+                       apr_pool_t *p);
+
+/**
+ * POST <endpoint>/events/NAME: an account event from provider NAME.  Apple server-to-server
+ * notifications: verified (af_oidc_apple_event); consent-revoked and account-delete revoke
+ * every login of (provider, subject); 200 {} when done, 400/401 JSON errors, nothing
+ * revoked on any failure.  Other providers: 404.
+ */
+void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
+
 /* ---- the other endpoints (session_endpoints.c) ------------------------------------------- */
 
 typedef enum {
@@ -397,7 +431,8 @@ typedef enum {
     AF_EP_JWKS,
     AF_EP_SESSION,
     AF_EP_REFRESH,
-    AF_EP_LOGOUT
+    AF_EP_LOGOUT,
+    AF_EP_EVENTS /* events/NAME: provider account events */
 } af_endpoint_t;
 
 /**
@@ -409,7 +444,7 @@ typedef enum {
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method);
 
-/** Run an endpoint (the request body was already read and dropped by the glue). */
+/** Run an endpoint (the glue read the request body, within AF_SESSION_BODY_MAX, into in). */
 void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t ep,
                        const af_req_in_t *in, apr_pool_t *p);
 

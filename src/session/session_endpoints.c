@@ -9,6 +9,7 @@
 #include "common/af_form.h"
 #include "common/af_json.h"
 #include "common/af_log.h"
+#include "common/af_parse.h"
 #include "common/af_url.h"
 #include "session/af_session.h"
 
@@ -24,7 +25,7 @@ static const struct {
     const char *allow;
 } endpoints[] = {
     {"login", AF_EP_LOGIN, GET, "GET, HEAD"},
-    {"callback", AF_EP_CALLBACK, GET, "GET, HEAD"},
+    {"callback", AF_EP_CALLBACK, GET | POST, "GET, HEAD, POST"},
     {"jwks.json", AF_EP_JWKS, GET, "GET, HEAD"},
     {"session", AF_EP_SESSION, GET, "GET, HEAD"},
     {"refresh", AF_EP_REFRESH, POST, "POST"},
@@ -47,6 +48,18 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         return AF_ESESS_NOT_FOUND;
     }
     rest = raw_path + n + 1;
+    if (strncmp(rest, "events/", 7) == 0) {
+        /* events/NAME: NAME a provider name (letters, digits, - _ .), POST only */
+        if (!af_parse_is_name(rest + 7, 64)) {
+            return AF_ESESS_NOT_FOUND;
+        }
+        if (m != POST) {
+            *allow = "POST";
+            return AF_ESESS_METHOD;
+        }
+        *ep = AF_EP_EVENTS;
+        return APR_SUCCESS;
+    }
     for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (strcmp(rest, endpoints[i].name) != 0) {
             continue;
@@ -351,6 +364,9 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);
+        break;
+    case AF_EP_EVENTS:
+        af_session_events(eff, site, in, p);
         break;
     }
 }
