@@ -8,6 +8,8 @@
 #     (a slow XHR must not log the other tab out, hardening item 2);
 #   - a fourth in shared mode (issue 12): hosts A and B on one PostgreSQL store behind a
 #     round-robin mod_proxy_balancer on http://localhost:R (tools/demo_login.sh, DEMO_SHARED=1);
+#   - a fifth for Sign in with Apple (issue 13): tests/e2e/apple_site.py -- the Apple-shaped
+#     IdP (form_post) on http://127.0.0.1:P and Preset apple on http://localhost:Q;
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
 # Every server is stopped by its pid (trap), also on failure.
@@ -23,7 +25,12 @@ fi
 [ -x /usr/bin/chromium ] || { echo "e2e: /usr/bin/chromium missing (make deps)"; exit 1; }
 
 instances=()
+apple_pid= apple_dir=
 cleanup() {
+  if [ -n "$apple_pid" ]; then
+    kill "$apple_pid" 2>/dev/null || true; wait "$apple_pid" 2>/dev/null || true
+    [ "${E2E_KEEP:-}" ] || [ "$rc" != 0 ] || rm -rf "$apple_dir" "$apple_dir.log"
+  fi
   for d in "${instances[@]}"; do
     DEMO_RUN=$d tools/demo_login.sh stop >/dev/null 2>&1 || true
     [ "${E2E_KEEP:-}" ] || [ "$rc" != 0 ] || rm -rf "$d"
@@ -50,6 +57,15 @@ start_instance strict 'AuthFlowCookieSameSite Strict'
 start_instance slow 'AuthFlowReuseGrace 1s'
 start_instance shared '' shared
 
+apple_dir=$ART/run-$$-apple
+/usr/bin/python3 tests/e2e/apple_site.py "$apple_dir" >"$apple_dir.log" 2>&1 &
+apple_pid=$!
+for _ in $(seq 120); do [ -f "$apple_dir/state.json" ] && break; kill -0 "$apple_pid" 2>/dev/null || break; sleep 0.5; done
+[ -f "$apple_dir/state.json" ] || { cat "$apple_dir.log"; rc=1; exit 1; }
+export E2E_APPLE_APP E2E_APPLE_IDP
+E2E_APPLE_APP=$(state "$apple_dir" app)
+E2E_APPLE_IDP=$(state "$apple_dir" idp)
+
 export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_SLOW_APP E2E_SLOW_IDP E2E_ARTIFACTS=$ART
 E2E_APP=$(state "$ART/run-$$-lax" app)
 E2E_IDP=$(state "$ART/run-$$-lax" idp)
@@ -63,6 +79,7 @@ E2E_SHARED_IDP=$(state "$ART/run-$$-shared" idp)
 E2E_SHARED_PORT_A=$(state "$ART/run-$$-shared" port_a)
 E2E_SHARED_PORT_B=$(state "$ART/run-$$-shared" port_b)
 echo "e2e: app $E2E_APP, IdP $E2E_IDP; Strict variant app $E2E_STRICT_APP"
+echo "e2e: Sign in with Apple: app $E2E_APPLE_APP, Apple-shaped IdP $E2E_APPLE_IDP"
 echo "e2e: shared store: balancer $E2E_SHARED_APP over hosts :$E2E_SHARED_PORT_A and :$E2E_SHARED_PORT_B"
 
 NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap tests/e2e/ || rc=$?
