@@ -27,7 +27,7 @@ APLOG_USE_MODULE(authflow);
 static int read_body(request_rec *r, const char **body, apr_size_t *body_len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    char *buf = apr_palloc(r->pool, AF_SESSION_BODY_MAX + 1);
+    char *buf;
     apr_size_t total = 0;
     long n;
 
@@ -43,6 +43,7 @@ static int read_body(request_rec *r, const char **body, apr_size_t *body_len)
     if (!ap_should_client_block(r)) {
         return OK;
     }
+    buf = apr_palloc(r->pool, AF_SESSION_BODY_MAX + 1);
     while ((n = ap_get_client_block(r, buf + total, AF_SESSION_BODY_MAX + 1 - total)) > 0) {
         if ((total += (apr_size_t) n) > AF_SESSION_BODY_MAX) {
             return HTTP_REQUEST_ENTITY_TOO_LARGE;
