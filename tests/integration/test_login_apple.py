@@ -340,6 +340,10 @@ def test_H10_post_callback_malformed(site, idp):
     r = post_cb(site, fields, cookie=b.header(), cross=False,
                 raw=body + '&pad=' + 'x' * 20000)
     assert r.status_code == 413, describe(r)
+    # too many parameters (the GET callback's limit)
+    r = post_cb(site, fields, cookie=b.header(), cross=False,
+                raw=body + ''.join('&p%d=1' % i for i in range(40)))
+    assert r.status_code == 400 and reason(r) == 'too_many_parameters', describe(r)
     # a NUL in the body
     r = post_cb(site, fields, cookie=b.header(), cross=False, raw=body + '&x=%00')
     assert r.status_code == 400
