@@ -570,3 +570,52 @@ def test_configtest_apple_keys_only_with_the_preset(workdir, keys, p8):
 </AuthFlowProvider>''' % TEAM
     rc, out = configtest(workdir, keys, block)
     assert rc != 0 and 'Preset apple' in out, out
+
+
+# ---- the same on the shared store (PostgreSQL) ------------------------------------------------
+from pghelp import pg_cluster  # noqa: E402,F401  (fixture)
+from loginhelp import wait_for  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def pg_site(request, keys, echo, idp, p8, pg_cluster):
+    uri = pg_cluster.new_store('apple')
+    secret = os.path.join(keys.dir, 'apple-shared-secret.key')
+    with open(secret, 'wb') as f:
+        f.write(os.urandom(48))
+    os.chmod(secret, 0o600)
+    body = ['AuthFlowBaseURL @BASE@', 'AuthFlowStore "%s"' % uri,
+            'AuthFlowSecretFile "%s"' % secret,
+            'AuthFlowRevocationDelay 1s',
+            'AuthFlowSigningKey "%s" kid=%s' % (keys.ec256.files['pem'], keys.ec256.kid),
+            apple_block('apple', idp, p8['good']),
+            '<Location /auth>\n    SetHandler authflow\n</Location>',
+            protected('/app', echo, 'apple')]
+    srv = conftest.start_server(request, 'login-apple-pg', '\n'.join(body) + '\n',
+                                mpm='prefork')
+    srv.store = uri
+    return srv
+
+
+def test_G09_apple_account_delete_on_the_shared_store(pg_site, idp):
+    """On PostgreSQL: the Apple login through the re-post page, then account-delete revokes
+    it in the shared store, and every child refuses it within AuthFlowRevocationDelay."""
+    b = Browser()
+    _, fields = authorize(pg_site, b)
+    _, again = form_of(post_cb(pg_site, fields).text)
+    r = post_cb(pg_site, again, cookie=b.header(), cross=False)
+    b.take(r)
+    assert r.status_code == 302, describe(r)
+    assert get(pg_site, '/app', b).status_code == 200
+    logins = [f for f in store_families(pg_site.store).values() if f['sub'] == SUB + '@apple']
+    assert [f['state'] for f in logins] == ['active']
+    at_only = '%s=%s' % b.get('at')
+    assert get(pg_site, '/app', cookie=at_only).status_code == 200
+    r = notify(pg_site, {'payload': idp.sign(event_claims(idp, 'account-delete'))})
+    assert r.status_code == 200, r.text
+    logins = [f for f in store_families(pg_site.store).values() if f['sub'] == SUB + '@apple']
+    assert [f['state'] for f in logins] == ['revoked']
+    # the access cookie alone is refused by every child within the delay (no refresh cookie:
+    # a refresh would be refused too, but must not hide the gate's verdict)
+    assert wait_for(lambda: all(get(pg_site, '/app', cookie=at_only).status_code != 200
+                                for _ in range(6)), timeout=10)
