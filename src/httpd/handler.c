@@ -89,7 +89,7 @@ static int authflow_handler(request_rec *r)
         return af_respond_handler(r, eff);
     }
     af_req_read(&in, r, site);
-    in.path = path;
+    in.raw_path = path;
     in.body = body;
     in.body_len = body_len;
     af_session_handle(eff, site, ep, &in, r->pool);

@@ -330,19 +330,19 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
 
 /** An Apple server-to-server notification, verified. */
 typedef enum {
-    AF_OIDC_EVENT_OTHER = 0, /* a type we do not act on (logged) */
-    AF_OIDC_EVENT_EMAIL_DISABLED,
-    AF_OIDC_EVENT_EMAIL_ENABLED,
-    AF_OIDC_EVENT_CONSENT_REVOKED,
-    AF_OIDC_EVENT_ACCOUNT_DELETE
-} af_oidc_event_type_t;
+    AF_OIDC_APPLE_EVENT_OTHER = 0, /* a type we do not act on (logged) */
+    AF_OIDC_APPLE_EVENT_EMAIL_DISABLED,
+    AF_OIDC_APPLE_EVENT_EMAIL_ENABLED,
+    AF_OIDC_APPLE_EVENT_CONSENT_REVOKED,
+    AF_OIDC_APPLE_EVENT_ACCOUNT_DELETE
+} af_oidc_apple_event_type_t;
 
-typedef struct af_oidc_event_t {
-    af_oidc_event_type_t type;
+typedef struct af_oidc_apple_event_t {
+    af_oidc_apple_event_type_t type;
     const char *type_name; /* as sent (checked: [a-z-], <= 32 chars) */
     const char *sub;       /* the IdP subject */
     int revoke;            /* 1: every login of (provider, sub) must be revoked */
-} af_oidc_event_t;
+} af_oidc_apple_event_t;
 
 /**
  * Load and check the Apple signing key at configtest: PrivateKeyFile must be a private EC
@@ -383,18 +383,18 @@ apr_status_t af_oidc_apple_user_claims(json_t *claims, const char *user, apr_poo
  * object {"payload": "<JWS>"} (<= 16 KiB), the JWS signed by a key of ks with an allowed
  * alg, iss = issuer, aud = ClientID (string or array), iat within iat_max_age (+ leeway),
  * exp (when present) not passed, "events" a JSON string (or object) with type and sub.
- * @return APR_SUCCESS, AF_EOIDC_EVENT_MALFORMED (400), AF_EOIDC_EVENT_SIGNATURE (401),
- *         AF_EOIDC_EVENT_CLAIMS (401)
+ * @return APR_SUCCESS, AF_EOIDC_APPLE_EVENT (400), AF_EOIDC_APPLE_EVENT_SIG (401),
+ *         AF_EOIDC_APPLE_EVENT_CLAIMS (401)
  */
-apr_status_t af_oidc_apple_event_parse(af_oidc_event_t **out, const af_oidc_provider_t *prov,
+apr_status_t af_oidc_apple_event_parse(af_oidc_apple_event_t **out, const af_oidc_provider_t *prov,
                                        const af_oidc_meta_t *meta, const af_keyset_t *ks,
                                        const char *body, apr_size_t len, apr_int64_t now,
                                        apr_pool_t *p);
 
 /** The same with the provider's metadata and cached JWKS (refetched once for an unknown
  *  kid); IdP failures as AF_EOIDC_IDP_* / AF_EOIDC_JWKS. */
-apr_status_t af_oidc_apple_event(af_oidc_event_t **out, af_oidc_provider_t *prov, const char *body,
-                                 apr_size_t len, apr_int64_t now, apr_pool_t *p);
+apr_status_t af_oidc_apple_event(af_oidc_apple_event_t **out, af_oidc_provider_t *prov,
+                                 const char *body, apr_size_t len, apr_int64_t now, apr_pool_t *p);
 
 /** A boolean claim as JSON true/false or Apple's "true"/"false" strings: 1, 0, or -1 when
  *  absent or anything else. */

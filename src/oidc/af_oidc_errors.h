@@ -46,11 +46,11 @@
 #define AF_EOIDC_IDP_BUSY        (AF_E_OIDC + 34) /* "oidc_idp_busy" */
 #define AF_EOIDC_IDP_UNAVAILABLE (AF_E_OIDC + 35) /* "oidc_idp_unavailable" */
 /* Sign in with Apple (from +60: other blocks are appended in parallel) */
-#define AF_EOIDC_CLIENT_SECRET   (AF_E_OIDC + 60) /* "oidc_client_secret_unavailable" 500 */
-#define AF_EOIDC_APPLE_USER      (AF_E_OIDC + 61) /* "oidc_apple_user_invalid" 400 */
-#define AF_EOIDC_RESPONSE_MODE   (AF_E_OIDC + 62) /* "oidc_response_mode_mismatch" 400 */
-#define AF_EOIDC_EVENT_MALFORMED (AF_E_OIDC + 63) /* "oidc_event_malformed" 400 */
-#define AF_EOIDC_EVENT_SIGNATURE (AF_E_OIDC + 64) /* "oidc_event_bad_signature" 401 */
-#define AF_EOIDC_EVENT_CLAIMS    (AF_E_OIDC + 65) /* "oidc_event_claims_invalid" 401 */
+#define AF_EOIDC_CLIENT_SECRET      (AF_E_OIDC + 60) /* "oidc_client_secret_unavailable" 500 */
+#define AF_EOIDC_APPLE_USER         (AF_E_OIDC + 61) /* "oidc_apple_user_invalid" 400 */
+#define AF_EOIDC_RESPONSE_MODE      (AF_E_OIDC + 62) /* "oidc_response_mode_mismatch" 400 */
+#define AF_EOIDC_APPLE_EVENT        (AF_E_OIDC + 63) /* "oidc_apple_event_malformed" 400 */
+#define AF_EOIDC_APPLE_EVENT_SIG    (AF_E_OIDC + 64) /* "oidc_apple_event_bad_signature" 401 */
+#define AF_EOIDC_APPLE_EVENT_CLAIMS (AF_E_OIDC + 65) /* "oidc_apple_event_claims_invalid" 401 */
 
 #endif

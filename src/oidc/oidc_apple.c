@@ -223,7 +223,7 @@ static int type_ok(const char *t)
 }
 
 /* The payload of a verified JWS: claims, then the events member. */
-static apr_status_t event_claims(af_oidc_event_t *ev, const af_oidc_provider_t *prov,
+static apr_status_t event_claims(af_oidc_apple_event_t *ev, const af_oidc_provider_t *prov,
                                  const af_oidc_meta_t *meta, const af_jws_t *jws, apr_int64_t now,
                                  apr_pool_t *p)
 {
@@ -233,29 +233,29 @@ static apr_status_t event_claims(af_oidc_event_t *ev, const af_oidc_provider_t *
     if (af_json_parse(&c, (const char *) jws->payload, jws->payload_len, EVENT_BODY_MAX, p) !=
             APR_SUCCESS ||
         !json_is_object(c)) {
-        return AF_EOIDC_EVENT_MALFORMED;
+        return AF_EOIDC_APPLE_EVENT;
     }
     iat = json_object_get(c, "iat");
     exp = json_object_get(c, "exp");
     if (!json_is_string(json_object_get(c, "iss")) ||
         strcmp(json_string_value(json_object_get(c, "iss")), iss) != 0 ||
         !aud_has(json_object_get(c, "aud"), prov->client_id)) {
-        return AF_EOIDC_EVENT_CLAIMS;
+        return AF_EOIDC_APPLE_EVENT_CLAIMS;
     }
     if (!json_is_number(iat) ||
         json_number_value(iat) < (double) (now - prov->iat_max_age - prov->leeway) ||
         json_number_value(iat) > (double) (now + prov->leeway)) {
-        return AF_EOIDC_EVENT_CLAIMS;
+        return AF_EOIDC_APPLE_EVENT_CLAIMS;
     }
     if (exp != NULL && (!json_is_number(exp) || json_number_value(exp) + prov->leeway <= now)) {
-        return AF_EOIDC_EVENT_CLAIMS;
+        return AF_EOIDC_APPLE_EVENT_CLAIMS;
     }
     evj = json_object_get(c, "events");
     if (json_is_string(evj)) {
         /* Apple: a JSON document inside a string */
         if (af_json_parse(&events, json_string_value(evj), json_string_length(evj), EVENT_BODY_MAX,
                           p) != APR_SUCCESS) {
-            return AF_EOIDC_EVENT_MALFORMED;
+            return AF_EOIDC_APPLE_EVENT;
         }
     } else {
         events = evj;
@@ -267,19 +267,19 @@ static apr_status_t event_claims(af_oidc_event_t *ev, const af_oidc_provider_t *
         json_string_length(sub) > EVENT_SUB_MAX ||
         strlen(json_string_value(sub)) != json_string_length(sub) ||
         af_parse_has_ctl(json_string_value(sub))) {
-        return AF_EOIDC_EVENT_MALFORMED;
+        return AF_EOIDC_APPLE_EVENT;
     }
     ev->type_name = apr_pstrdup(p, json_string_value(type));
     ev->sub = apr_pstrdup(p, json_string_value(sub));
     if (strcmp(ev->type_name, "email-disabled") == 0) {
-        ev->type = AF_OIDC_EVENT_EMAIL_DISABLED;
+        ev->type = AF_OIDC_APPLE_EVENT_EMAIL_DISABLED;
     } else if (strcmp(ev->type_name, "email-enabled") == 0) {
-        ev->type = AF_OIDC_EVENT_EMAIL_ENABLED;
+        ev->type = AF_OIDC_APPLE_EVENT_EMAIL_ENABLED;
     } else if (strcmp(ev->type_name, "consent-revoked") == 0) {
-        ev->type = AF_OIDC_EVENT_CONSENT_REVOKED;
+        ev->type = AF_OIDC_APPLE_EVENT_CONSENT_REVOKED;
         ev->revoke = 1;
     } else if (strcmp(ev->type_name, "account-delete") == 0) {
-        ev->type = AF_OIDC_EVENT_ACCOUNT_DELETE;
+        ev->type = AF_OIDC_APPLE_EVENT_ACCOUNT_DELETE;
         ev->revoke = 1;
     }
     return APR_SUCCESS;
@@ -296,17 +296,17 @@ static apr_status_t event_jws(af_jws_t **jws, const char *body, apr_size_t len, 
         !json_is_string(payload = json_object_get(doc, "payload")) ||
         af_jws_parse(jws, json_string_value(payload), json_string_length(payload), EVENT_BODY_MAX,
                      p) != APR_SUCCESS) {
-        return AF_EOIDC_EVENT_MALFORMED;
+        return AF_EOIDC_APPLE_EVENT;
     }
     return APR_SUCCESS;
 }
 
-apr_status_t af_oidc_apple_event_parse(af_oidc_event_t **out, const af_oidc_provider_t *prov,
+apr_status_t af_oidc_apple_event_parse(af_oidc_apple_event_t **out, const af_oidc_provider_t *prov,
                                        const af_oidc_meta_t *meta, const af_keyset_t *ks,
                                        const char *body, apr_size_t len, apr_int64_t now,
                                        apr_pool_t *p)
 {
-    af_oidc_event_t *ev = apr_pcalloc(p, sizeof(*ev));
+    af_oidc_apple_event_t *ev = apr_pcalloc(p, sizeof(*ev));
     af_jws_t *jws = NULL;
     apr_status_t rv;
 
@@ -316,7 +316,7 @@ apr_status_t af_oidc_apple_event_parse(af_oidc_event_t **out, const af_oidc_prov
     }
     if (!alg_ok(prov, meta, jws->alg, p) || ks == NULL ||
         af_jws_verify_keyset(NULL, jws, ks) != APR_SUCCESS) {
-        return AF_EOIDC_EVENT_SIGNATURE;
+        return AF_EOIDC_APPLE_EVENT_SIG;
     }
     if ((rv = event_claims(ev, prov, meta, jws, now, p)) != APR_SUCCESS) {
         return rv;
@@ -325,8 +325,8 @@ apr_status_t af_oidc_apple_event_parse(af_oidc_event_t **out, const af_oidc_prov
     return APR_SUCCESS;
 }
 
-apr_status_t af_oidc_apple_event(af_oidc_event_t **out, af_oidc_provider_t *prov, const char *body,
-                                 apr_size_t len, apr_int64_t now, apr_pool_t *p)
+apr_status_t af_oidc_apple_event(af_oidc_apple_event_t **out, af_oidc_provider_t *prov,
+                                 const char *body, apr_size_t len, apr_int64_t now, apr_pool_t *p)
 {
     const af_oidc_meta_t *meta = NULL;
     const af_keyset_t *ks = NULL;
@@ -343,7 +343,7 @@ apr_status_t af_oidc_apple_event(af_oidc_event_t **out, af_oidc_provider_t *prov
         goto leave;
     }
     rv = af_oidc_apple_event_parse(out, prov, meta, ks, body, len, now, p);
-    if (rv == AF_EOIDC_EVENT_SIGNATURE && jws->kid != NULL &&
+    if (rv == AF_EOIDC_APPLE_EVENT_SIG && jws->kid != NULL &&
         af_oidc_keys_get(&ks, prov, meta, jws->kid, now, p) == APR_SUCCESS) {
         /* E16: Apple may have rotated its key; one throttled refetch (only for a kid the
          * set does not have) */

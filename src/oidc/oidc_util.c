@@ -34,11 +34,10 @@ int af_oidc_status(apr_status_t rv)
         rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
         return 502;
     }
-    if (rv == AF_EOIDC_APPLE_USER || rv == AF_EOIDC_RESPONSE_MODE ||
-        rv == AF_EOIDC_EVENT_MALFORMED) {
+    if (rv == AF_EOIDC_APPLE_USER || rv == AF_EOIDC_RESPONSE_MODE || rv == AF_EOIDC_APPLE_EVENT) {
         return 400;
     }
-    if (rv == AF_EOIDC_EVENT_SIGNATURE || rv == AF_EOIDC_EVENT_CLAIMS) {
+    if (rv == AF_EOIDC_APPLE_EVENT_SIG || rv == AF_EOIDC_APPLE_EVENT_CLAIMS) {
         return 401;
     }
     if (rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) {

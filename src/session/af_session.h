@@ -124,7 +124,7 @@ typedef struct af_req_in_t {
     const char *sec_fetch_dest;
     const char *accept;
     const char *query;        /* r->args */
-    const char *path;         /* the raw request path (before decoding), handler endpoints */
+    const char *raw_path;     /* the request path as sent (the handler's route) */
     const char *content_type; /* the Content-Type header */
     const char *body;         /* the request body, NUL-terminated (POST handler endpoints, at
                                  most AF_SESSION_BODY_MAX bytes), or NULL */
@@ -415,13 +415,12 @@ void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_c
                        apr_pool_t *p);
 
 /**
- * POST <endpoint>/events/NAME: an account event from provider NAME.  Apple server-to-server
- * notifications: verified (af_oidc_apple_event); consent-revoked and account-delete revoke
- * every login of (provider, subject); 200 {} when done, 400/401 JSON errors, nothing
- * revoked on any failure.  Other providers: 404.
+ * An Apple server-to-server notification at POST <endpoint>/events/NAME of an Apple provider:
+ * verified (af_oidc_apple_event); consent-revoked and account-delete revoke every login of
+ * (provider, subject); 200 {} when done, 400/401 JSON errors, nothing revoked on any failure.
  */
-void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
-                       apr_pool_t *p);
+void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            af_oidc_provider_t *pv, apr_pool_t *p);
 
 /* ---- the other endpoints (session_endpoints.c) ------------------------------------------- */
 
@@ -434,6 +433,14 @@ typedef enum {
     AF_EP_LOGOUT,
     AF_EP_EVENTS /* events/NAME: provider account events */
 } af_endpoint_t;
+
+/**
+ * POST <endpoint>/events/NAME: an account event from provider NAME, handed to the code of
+ * that provider's kind (Apple: af_session_apple_event).  Unknown provider, or one without
+ * account events: 404.
+ */
+void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
 
 /**
  * Route a request of SetHandler authflow by its raw path (as sent: before decoding and

@@ -85,10 +85,10 @@ void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_c
 
 /* ---- POST <endpoint>/events/NAME ----------------------------------------------------------- */
 
-static void apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
-                        af_oidc_provider_t *pv, apr_pool_t *p)
+void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            af_oidc_provider_t *pv, apr_pool_t *p)
 {
-    af_oidc_event_t *ev = NULL;
+    af_oidc_apple_event_t *ev = NULL;
     const char *sub = NULL;
     af_store_t *st;
     apr_status_t rv;
@@ -101,7 +101,7 @@ static void apple_event(af_effects_t *eff, const af_site_t *site, const af_req_i
     }
     if (ev->revoke) {
         if (af_token_subject(&sub, ev->sub, pv->name, p) != APR_SUCCESS) {
-            af_session_json_error(eff, AF_EOIDC_EVENT_MALFORMED, p);
+            af_session_json_error(eff, AF_EOIDC_APPLE_EVENT, p);
             return;
         }
         if (!site->has_store || (st = af_site_store(site)) == NULL) {
@@ -118,26 +118,10 @@ static void apple_event(af_effects_t *eff, const af_site_t *site, const af_req_i
     /* the subject is an opaque identifier; no email, no token is logged */
     af_log_p(p, AF_LOG_INFO, "AF08060", "events: provider %s: %s for %s@%s%s", pv->name,
              ev->type_name, ev->sub, pv->name,
-             ev->revoke                        ? apr_psprintf(p, ": %d login(s) revoked", n)
-             : ev->type == AF_OIDC_EVENT_OTHER ? ": ignored"
-                                               : ": logged");
+             ev->revoke                              ? apr_psprintf(p, ": %d login(s) revoked", n)
+             : ev->type == AF_OIDC_APPLE_EVENT_OTHER ? ": ignored"
+                                                     : ": logged");
     eff->status = 200;
     eff->body_kind = AF_BODY_JSON;
     eff->body = "{}";
-}
-
-void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
-                       apr_pool_t *p)
-{
-    apr_size_t n = strlen(site->endpoint) + strlen("/events/");
-    af_oidc_provider_t *pv = NULL;
-
-    if (in->path != NULL && strlen(in->path) > n) {
-        pv = af_session_provider(site, in->path + n);
-    }
-    if (pv != NULL && pv->preset == AF_OIDC_PRESET_APPLE) {
-        apple_event(eff, site, in, pv, p);
-        return;
-    }
-    af_session_json_error(eff, AF_ESESS_NOT_FOUND, p);
 }

@@ -341,6 +341,24 @@ void af_session_logout(af_effects_t *eff, const af_site_t *site, const af_req_in
                                      : self_url(site, p));
 }
 
+/* ---- events/NAME ------------------------------------------------------------------------- */
+
+void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p)
+{
+    apr_size_t n = strlen(site->endpoint) + sizeof("/events/") - 1;
+    af_oidc_provider_t *pv = NULL;
+
+    if (in->raw_path != NULL && strlen(in->raw_path) > n) {
+        pv = af_session_provider(site, in->raw_path + n);
+    }
+    if (pv != NULL && pv->preset == AF_OIDC_PRESET_APPLE) {
+        af_session_apple_event(eff, site, in, pv, p);
+        return;
+    }
+    af_session_json_error(eff, AF_ESESS_NOT_FOUND, p);
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------- */
 
 void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t ep,

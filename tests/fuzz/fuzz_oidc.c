@@ -133,7 +133,7 @@ static void check_apple_event(const char *in, size_t len, apr_pool_t *p)
 {
     af_oidc_provider_t *prov = fuzz_provider(0, p);
     af_oidc_meta_t *m = af_oidc_meta_from_config(prov, p);
-    af_oidc_event_t *ev = NULL;
+    af_oidc_apple_event_t *ev = NULL;
 
     if (af_oidc_apple_event_parse(&ev, prov, m, NULL, in, len, 1700000000, p) == APR_SUCCESS) {
         __builtin_trap(); /* nothing verifies without keys */

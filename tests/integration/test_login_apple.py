@@ -436,20 +436,20 @@ def test_apple_notification_email_events_are_logged_only(site, idp):
 
 
 @pytest.mark.parametrize('case,status,code', [
-    ('bad_signature', 401, 'oidc_event_bad_signature'),
-    ('hs256', 401, 'oidc_event_bad_signature'),
-    ('wrong_iss', 401, 'oidc_event_claims_invalid'),
-    ('wrong_aud', 401, 'oidc_event_claims_invalid'),
-    ('old_iat', 401, 'oidc_event_claims_invalid'),
-    ('future_iat', 401, 'oidc_event_claims_invalid'),
-    ('expired', 401, 'oidc_event_claims_invalid'),
-    ('no_events', 400, 'oidc_event_malformed'),
-    ('events_not_json', 400, 'oidc_event_malformed'),
-    ('no_sub', 400, 'oidc_event_malformed'),
-    ('not_json', 400, 'oidc_event_malformed'),
-    ('no_payload', 400, 'oidc_event_malformed'),
-    ('duplicate_member', 400, 'oidc_event_malformed'),
-    ('not_a_jws', 400, 'oidc_event_malformed'),
+    ('bad_signature', 401, 'oidc_apple_event_bad_signature'),
+    ('hs256', 401, 'oidc_apple_event_bad_signature'),
+    ('wrong_iss', 401, 'oidc_apple_event_claims_invalid'),
+    ('wrong_aud', 401, 'oidc_apple_event_claims_invalid'),
+    ('old_iat', 401, 'oidc_apple_event_claims_invalid'),
+    ('future_iat', 401, 'oidc_apple_event_claims_invalid'),
+    ('expired', 401, 'oidc_apple_event_claims_invalid'),
+    ('no_events', 400, 'oidc_apple_event_malformed'),
+    ('events_not_json', 400, 'oidc_apple_event_malformed'),
+    ('no_sub', 400, 'oidc_apple_event_malformed'),
+    ('not_json', 400, 'oidc_apple_event_malformed'),
+    ('no_payload', 400, 'oidc_apple_event_malformed'),
+    ('duplicate_member', 400, 'oidc_apple_event_malformed'),
+    ('not_a_jws', 400, 'oidc_apple_event_malformed'),
 ])
 def test_apple_notification_refused_nothing_revoked(site, idp, case, status, code):
     apple_login(site, idp)

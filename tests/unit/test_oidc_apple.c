@@ -346,7 +346,7 @@ static const char *body_of(const af_key_t *k, const json_t *c)
     return apr_psprintf(pool, "{\"payload\":\"%s\"}", af_test_mint(k, NULL, c, pool));
 }
 
-static apr_status_t parse(af_oidc_event_t **ev, const char *body)
+static apr_status_t parse(af_oidc_apple_event_t **ev, const char *body)
 {
     af_oidc_provider_t *pv = checked();
     af_oidc_meta_t meta = {0};
@@ -357,79 +357,79 @@ static apr_status_t parse(af_oidc_event_t **ev, const char *body)
 
 START_TEST(test_apple_event_types)
 {
-    af_oidc_event_t *ev = NULL;
+    af_oidc_apple_event_t *ev = NULL;
 
     ck_assert_int_eq(parse(&ev, body_of(rsa, event("consent-revoked", "001.a.2"))), APR_SUCCESS);
-    ck_assert_int_eq(ev->type, AF_OIDC_EVENT_CONSENT_REVOKED);
+    ck_assert_int_eq(ev->type, AF_OIDC_APPLE_EVENT_CONSENT_REVOKED);
     ck_assert_int_eq(ev->revoke, 1);
     ck_assert_str_eq(ev->sub, "001.a.2");
     ck_assert_int_eq(parse(&ev, body_of(rsa, event("account-delete", "001.a.2"))), APR_SUCCESS);
-    ck_assert_int_eq(ev->type, AF_OIDC_EVENT_ACCOUNT_DELETE);
+    ck_assert_int_eq(ev->type, AF_OIDC_APPLE_EVENT_ACCOUNT_DELETE);
     ck_assert_int_eq(ev->revoke, 1);
     ck_assert_int_eq(parse(&ev, body_of(rsa, event("email-disabled", "001.a.2"))), APR_SUCCESS);
-    ck_assert_int_eq(ev->type, AF_OIDC_EVENT_EMAIL_DISABLED);
+    ck_assert_int_eq(ev->type, AF_OIDC_APPLE_EVENT_EMAIL_DISABLED);
     ck_assert_int_eq(ev->revoke, 0);
     ck_assert_int_eq(parse(&ev, body_of(rsa, event("email-enabled", "001.a.2"))), APR_SUCCESS);
     ck_assert_int_eq(ev->revoke, 0);
     ck_assert_int_eq(parse(&ev, body_of(rsa, event("something-new", "001.a.2"))), APR_SUCCESS);
-    ck_assert_int_eq(ev->type, AF_OIDC_EVENT_OTHER);
+    ck_assert_int_eq(ev->type, AF_OIDC_APPLE_EVENT_OTHER);
     ck_assert_int_eq(ev->revoke, 0);
 }
 END_TEST
 
 START_TEST(test_apple_event_rejections)
 {
-    af_oidc_event_t *ev = NULL;
+    af_oidc_apple_event_t *ev = NULL;
     json_t *c;
 
     /* signature: a key not in the set, or HS256 */
     ck_assert_int_eq(parse(&ev, body_of(rsa_other, event("account-delete", "s"))),
-                     AF_EOIDC_EVENT_SIGNATURE);
+                     AF_EOIDC_APPLE_EVENT_SIG);
     ck_assert_ptr_null(ev);
     c = event("account-delete", "s");
     json_object_set_new(c, "iss", json_string("https://evil.example"));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_CLAIMS);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT_CLAIMS);
     c = event("account-delete", "s");
     json_object_set_new(c, "aud", json_string("other"));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_CLAIMS);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT_CLAIMS);
     c = event("account-delete", "s");
     json_object_set_new(c, "aud", json_pack("[s, s]", "other", CID));
     ck_assert_int_eq(parse(&ev, body_of(rsa, c)), APR_SUCCESS);
     c = event("account-delete", "s");
     json_object_set_new(c, "iat", json_integer(now - 3600));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_CLAIMS);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT_CLAIMS);
     json_object_set_new(c, "iat", json_integer(now + 3600));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_CLAIMS);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT_CLAIMS);
     json_object_del(c, "iat");
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_CLAIMS);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT_CLAIMS);
     c = event("account-delete", "s");
     json_object_set_new(c, "exp", json_integer(now - 600));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_CLAIMS);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT_CLAIMS);
     /* events: an object is taken too; a broken string, no sub, a bad type are malformed */
     c = event("account-delete", "s");
     json_object_set_new(c, "events", json_pack("{s:s, s:s}", "type", "account-delete", "sub", "s"));
     ck_assert_int_eq(parse(&ev, body_of(rsa, c)), APR_SUCCESS);
     json_object_set_new(c, "events", json_string("{\"type\":"));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_MALFORMED);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT);
     json_object_set_new(c, "events", json_string("{\"type\":\"account-delete\"}"));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_MALFORMED);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT);
     json_object_set_new(c, "events", json_string("{\"type\":\"Account Delete\",\"sub\":\"s\"}"));
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_MALFORMED);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT);
     json_object_del(c, "events");
-    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_EVENT_MALFORMED);
+    ck_assert_int_eq(parse(&ev, body_of(rsa, c)), AF_EOIDC_APPLE_EVENT);
     /* the body */
-    ck_assert_int_eq(parse(&ev, "payload=x"), AF_EOIDC_EVENT_MALFORMED);
-    ck_assert_int_eq(parse(&ev, "{\"payload\":1}"), AF_EOIDC_EVENT_MALFORMED);
-    ck_assert_int_eq(parse(&ev, "{\"payload\":\"a.b.c\"}"), AF_EOIDC_EVENT_MALFORMED);
-    ck_assert_int_eq(parse(&ev, "{\"payload\":\"x\",\"payload\":\"y\"}"), AF_EOIDC_EVENT_MALFORMED);
-    ck_assert_int_eq(parse(&ev, ""), AF_EOIDC_EVENT_MALFORMED);
+    ck_assert_int_eq(parse(&ev, "payload=x"), AF_EOIDC_APPLE_EVENT);
+    ck_assert_int_eq(parse(&ev, "{\"payload\":1}"), AF_EOIDC_APPLE_EVENT);
+    ck_assert_int_eq(parse(&ev, "{\"payload\":\"a.b.c\"}"), AF_EOIDC_APPLE_EVENT);
+    ck_assert_int_eq(parse(&ev, "{\"payload\":\"x\",\"payload\":\"y\"}"), AF_EOIDC_APPLE_EVENT);
+    ck_assert_int_eq(parse(&ev, ""), AF_EOIDC_APPLE_EVENT);
     ck_assert_ptr_null(ev);
 }
 END_TEST
 
 START_TEST(test_apple_event_hs256_refused)
 {
-    af_oidc_event_t *ev = NULL;
+    af_oidc_apple_event_t *ev = NULL;
     af_key_t *hk = NULL;
     const char *why = NULL;
     static const char sec[] = "s3cret-with-at-least-32-bytes-for-hs!";
@@ -438,7 +438,7 @@ START_TEST(test_apple_event_hs256_refused)
                                         NULL, &why, pool),
                      APR_SUCCESS);
     ck_assert_int_eq(parse(&ev, body_of(hk, event("account-delete", "s"))),
-                     AF_EOIDC_EVENT_SIGNATURE);
+                     AF_EOIDC_APPLE_EVENT_SIG);
 }
 END_TEST
 
