@@ -15,6 +15,8 @@ PKGS=(
   python3-pytest python3-requests python3-jwcrypto curl
   # identity provider and browser tests
   nodejs npm chromium
+  # the Debian package (make deb): dh_apache2 comes with apache2-dev
+  debhelper dpkg-dev fakeroot lintian
   # benchmarks (bench-only comparisons)
   wrk libjwt-dev libcjose-dev libapache2-mod-auth-openidc
 )

@@ -176,6 +176,8 @@ const char *af_config_trust_issuer(cmd_parms *cmd, void *d, int argc, char *cons
 const char *af_resolve(server_rec *s, apr_pool_t *p, apr_pool_t *ptemp);
 /** Is name (a request header) one the module may set? ('-' == '_', any case) */
 int af_config_is_ours(const af_srv_conf_t *sc, const char *name);
+/** The LMDB directory used without AuthFlowStore (/var/lib/authflow in the Debian package). */
+const char *af_default_store_dir(apr_pool_t *p);
 
 /* lifecycle.c */
 void af_lifecycle_register_hooks(apr_pool_t *p);

@@ -24,6 +24,7 @@
 #include <http_log.h>
 #include <unixd.h>
 
+#include "af_build.h" /* generated: AF_VERSION */
 #include "common/af_error.h"
 #include "http/af_http.h"
 #include "httpd/af_httpd.h"
@@ -224,6 +225,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         level = l > level ? l : level;
     }
     af_log_set(log_sink, s, level > AF_LOG_DEBUG ? AF_LOG_DEBUG : level);
+    /* the version, as other modules report theirs: in the Server header (as ServerTokens
+     * allows) and mod_status, and once per start at info */
+    ap_add_version_component(pconf, "mod_authflow/" AF_VERSION);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "AF07020: mod_authflow %s, default store %s",
+                 AF_VERSION, af_default_store_dir(ptemp));
     if (af_http_global_init() != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "AF07003: libcurl initialisation failed");
         return HTTP_INTERNAL_SERVER_ERROR;
