@@ -61,7 +61,7 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared clean deb FORCE
+        bench-store bench-login bench-shared bench-metrics clean deb FORCE
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -175,6 +175,7 @@ bench: deps all
 	@bench/refresh.sh
 	@bench/store.sh
 	@bench/shared.sh
+	@bench/metrics.sh
 	@if [ -x bench/login.sh ]; then bench/login.sh; fi
 
 bench-refresh: deps all
@@ -188,6 +189,9 @@ bench-login: deps all
 
 bench-shared: deps all
 	@bench/shared.sh
+
+bench-metrics: deps all
+	@bench/metrics.sh
 
 bench-jose: deps all
 	@bench/jose.sh

@@ -1,7 +1,7 @@
 /* handler.c -- SetHandler authflow: <endpoint>/login, callback, refresh, logout, jwks.json,
- * session.  The route, the decision and the page are the core's (af_session_route,
- * af_session_handle); here the request body is read within its limit, and the answer
- * applied.  The path routed is the request's raw path (from r->unparsed_uri, before
+ * session, backchannel/NAME.  The route, the decision and the page are the core's
+ * (af_session_route, af_session_handle); here the request body is read within its limit, and
+ * the answer applied.  The path routed is the request's raw path (from r->unparsed_uri, before
  * decoding and slash merging): only exact names count (D09).
  */
 #include <string.h>
@@ -19,21 +19,22 @@
 
 APLOG_USE_MODULE(authflow);
 
-/* Read the request body, at most AF_SESSION_BODY_MAX bytes, into a NUL-terminated pool
- * string: a body announced by Content-Length (larger: refused unread) or chunked (H10: a
- * small chunked body is fine, a large one is refused once the limit is passed).  The core
- * reads it where an endpoint takes one (the form_post callback, events) and ignores it
- * elsewhere.  @return OK or 413 */
-static int read_body(request_rec *r, const char **body, apr_size_t *body_len)
+#define AF_BODY_MAX 16384 /* larger request bodies are refused */
+
+/* Read the request body, at most AF_BODY_MAX bytes, into *body (NUL-terminated; NULL when
+ * there is none): a body announced by Content-Length (larger: refused unread) or chunked
+ * (H10: a small chunked body is fine, a large one is refused once the limit is passed).
+ * @return OK or 413 */
+static int read_body(request_rec *r, const char **body, apr_size_t *len)
 {
     const char *cl = apr_table_get(r->headers_in, "Content-Length");
-    char *buf;
     apr_size_t total = 0;
+    char *buf = NULL;
     long n;
 
     *body = NULL;
-    *body_len = 0;
-    if (cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > AF_SESSION_BODY_MAX)) {
+    *len = 0;
+    if (cl != NULL && (strlen(cl) > 9 || apr_atoi64(cl) > AF_BODY_MAX)) {
         return HTTP_REQUEST_ENTITY_TOO_LARGE;
     }
     if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
@@ -43,9 +44,9 @@ static int read_body(request_rec *r, const char **body, apr_size_t *body_len)
     if (!ap_should_client_block(r)) {
         return OK;
     }
-    buf = apr_palloc(r->pool, AF_SESSION_BODY_MAX + 1);
-    while ((n = ap_get_client_block(r, buf + total, AF_SESSION_BODY_MAX + 1 - total)) > 0) {
-        if ((total += (apr_size_t) n) > AF_SESSION_BODY_MAX) {
+    buf = apr_palloc(r->pool, AF_BODY_MAX + 1);
+    while ((n = ap_get_client_block(r, buf + total, AF_BODY_MAX + 1 - total)) > 0) {
+        if ((total += (apr_size_t) n) > AF_BODY_MAX) {
             return HTTP_REQUEST_ENTITY_TOO_LARGE;
         }
     }
@@ -55,7 +56,7 @@ static int read_body(request_rec *r, const char **body, apr_size_t *body_len)
     }
     buf[total] = '\0';
     *body = buf;
-    *body_len = total;
+    *len = total;
     return OK;
 }
 

@@ -257,7 +257,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    if ((rc = af_guard_post_config(pconf, s)) != OK) {
+    if ((rc = af_guard_post_config(pconf, s)) != OK ||
+        (rc = af_metrics_post_config(pconf, s)) != OK) {
         return rc;
     }
     return af_sweep_post_config(pconf, s);
@@ -265,7 +266,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 
 /* ---- child_init -------------------------------------------------------------------------- */
 
-static void open_store(af_store_slot_t *slot, server_rec *v, apr_pool_t *pchild)
+static void open_store(af_store_slot_t *slot, server_rec *v, af_metrics_t *m, apr_pool_t *pchild)
 {
     af_store_opts_t opts;
     af_store_t *st = NULL;
@@ -285,6 +286,7 @@ static void open_store(af_store_slot_t *slot, server_rec *v, apr_pool_t *pchild)
                                                    : apr_strerror(slot->open_rv, buf, sizeof(buf)));
         return;
     }
+    af_store_set_metrics(st, m);
     af_sweep_child_init(slot, pchild);                 /* before the store's close cleanup */
     __atomic_store_n(&slot->st, st, __ATOMIC_RELEASE); /* the sweep thread reads it */
     if (slot->shared && slot->revocation_delay > 0 &&
@@ -330,7 +332,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         }
         if (sc->slot != NULL && sc->slot->ready) {
             if (sc->slot->st == NULL && sc->slot->open_rv == APR_SUCCESS) {
-                open_store(sc->slot, v, pchild);
+                open_store(sc->slot, v, site->metrics, pchild);
             }
             site->rt->store = sc->slot->st;
             site->rt->store_rv = sc->slot->open_rv;

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/af_log.h"
+#include "common/af_metrics.h"
 #include "http/af_jwks_cache.h"
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc.h"
@@ -32,9 +33,8 @@
 #define AF_SESSION_FLOW_MAX       4   /* concurrent logins kept in the flow cookie */
 #define AF_SESSION_RETURN_TO_MAX  1024
 #define AF_SESSION_LOGOUT_MAX_AGE 600
-#define AF_SESSION_CODE_MAX       4096  /* bytes of an authorization code */
-#define AF_SESSION_RETRY_AFTER    5     /* seconds: Retry-After of a 503 without its own */
-#define AF_SESSION_BODY_MAX       16384 /* bytes of a handler endpoint's request body */
+#define AF_SESSION_CODE_MAX       4096 /* bytes of an authorization code */
+#define AF_SESSION_RETRY_AFTER    5    /* seconds: Retry-After of a 503 without its own */
 
 /** Another issuer whose JWTs the gate accepts (AuthFlowTrustIssuer). */
 typedef struct af_site_trust_t {
@@ -92,7 +92,8 @@ typedef struct af_site_t {
     const char *tpl_chooser;
     const char *tpl_error;
     const char *tpl_logout;
-    af_site_rt_t *rt; /* per process */
+    af_site_rt_t *rt;      /* per process */
+    af_metrics_t *metrics; /* the counters shared by every process (post_config), or NULL */
 } af_site_t;
 
 /** The site's store in this process, or NULL. */
@@ -124,12 +125,13 @@ typedef struct af_req_in_t {
     const char *sec_fetch_dest;
     const char *accept;
     const char *query;        /* r->args */
-    const char *raw_path;     /* the request path as sent (the handler's route) */
+    const char *raw_path;     /* the request-target's path as sent (handler endpoints) */
     const char *content_type; /* the Content-Type header */
-    const char *body;         /* the request body, NUL-terminated (POST handler endpoints, at
-                                 most AF_SESSION_BODY_MAX bytes), or NULL */
+    const char *body;         /* the request body (handler endpoints: at most 16 KiB, NUL-
+                                 terminated), or NULL */
     apr_size_t body_len;
     int subrequest;
+    int derived; /* a subrequest or an internal redirect (counted once, with its origin) */
     /* the request the client first sent (before internal redirects), for return_to */
     const char *orig_unparsed_uri;
     const char *orig_uri;
@@ -421,6 +423,18 @@ void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_c
  */
 void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                             af_oidc_provider_t *pv, apr_pool_t *p);
+/* ---- back-channel logout (session_backchannel.c) ------------------------------------------ */
+
+/**
+ * POST <endpoint>/backchannel/NAME (OpenID Connect Back-Channel Logout 1.0 §2.5-§2.8):
+ * form-encoded logout_token from provider NAME, validated (af_oidc_logout_token_verify), its
+ * jti consumed once in the store, then the logins it names revoked -- by sid those recorded
+ * with that IdP session (and that subject when sub is given too), by sub alone every login of
+ * <sub>@NAME.  200 with Cache-Control: no-store; 400 with a JSON reason on any failure
+ * (nothing revoked); 404 for a NAME that is no provider.
+ */
+void af_session_backchannel(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            apr_pool_t *p);
 
 /* ---- the other endpoints (session_endpoints.c) ------------------------------------------- */
 
@@ -431,7 +445,8 @@ typedef enum {
     AF_EP_SESSION,
     AF_EP_REFRESH,
     AF_EP_LOGOUT,
-    AF_EP_EVENTS /* events/NAME: provider account events */
+    AF_EP_EVENTS,     /* events/NAME: provider account events */
+    AF_EP_BACKCHANNEL /* backchannel/NAME */
 } af_endpoint_t;
 
 /**
@@ -451,7 +466,7 @@ void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method);
 
-/** Run an endpoint (the glue read the request body, within AF_SESSION_BODY_MAX, into in). */
+/** Run an endpoint (the glue read the request body, within its limit, into in). */
 void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t ep,
                        const af_req_in_t *in, apr_pool_t *p);
 

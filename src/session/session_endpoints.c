@@ -60,6 +60,16 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         *ep = AF_EP_EVENTS;
         return APR_SUCCESS;
     }
+    if (strncmp(rest, "backchannel/", 12) == 0 && rest[12] != '\0' &&
+        strchr(rest + 12, '/') == NULL) {
+        /* backchannel/NAME: NAME is checked against the providers by the endpoint */
+        if (m != POST) {
+            *allow = "POST";
+            return AF_ESESS_METHOD;
+        }
+        *ep = AF_EP_BACKCHANNEL;
+        return APR_SUCCESS;
+    }
     for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (strcmp(rest, endpoints[i].name) != 0) {
             continue;
@@ -367,9 +377,20 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
     switch (ep) {
     case AF_EP_LOGIN:
         af_session_login(eff, site, in, p);
+        if (eff->status == 302) {
+            af_metrics_count(site->metrics, AF_M_LOGINS_STARTED);
+        } else if (eff->reason != APR_SUCCESS) {
+            af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED, eff->reason);
+        }
         break;
     case AF_EP_CALLBACK:
         af_session_callback(eff, site, in, p);
+        if (eff->reason == APR_SUCCESS && eff->status < 400) {
+            af_metrics_count(site->metrics, AF_M_LOGINS_COMPLETED);
+        } else {
+            af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED,
+                              eff->reason != APR_SUCCESS ? eff->reason : AF_EINTERNAL);
+        }
         break;
     case AF_EP_JWKS:
         af_session_jwks(eff, site, p);
@@ -379,12 +400,19 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_REFRESH:
         af_session_refresh(eff, site, in, p);
+        af_metrics_reason(site->metrics, AF_MR_REFRESH,
+                          eff->status == 204           ? APR_SUCCESS
+                          : eff->reason != APR_SUCCESS ? eff->reason
+                                                       : AF_EINTERNAL);
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);
         break;
     case AF_EP_EVENTS:
         af_session_events(eff, site, in, p);
+        break;
+    case AF_EP_BACKCHANNEL:
+        af_session_backchannel(eff, site, in, p);
         break;
     }
 }

@@ -16,6 +16,9 @@ typedef struct af_store_ops_t {
     apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
     apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now,
                                apr_pool_t *p);
+    apr_status_t (*revoke_idp_sid)(int *count, af_store_t *st, const char *provider,
+                                   const char *idp_sid, const char *sub, apr_int64_t now,
+                                   apr_pool_t *p);
     apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
     apr_status_t (*family_get)(af_store_family_t **fam, af_store_t *st, const char *sid,
                                apr_pool_t *p);
@@ -41,7 +44,8 @@ typedef struct af_store_ops_t {
 struct af_store_t {
     const af_store_ops_t *ops;
     void *impl;
-    apr_pool_t *pool; /* the handle's lifetime; never allocated from per operation */
+    apr_pool_t *pool;      /* the handle's lifetime; never allocated from per operation */
+    af_metrics_t *metrics; /* counts failed operations (af_store_set_metrics), or NULL */
 };
 
 #endif

@@ -245,6 +245,7 @@ def main(argv=None):
     ap.add_argument("--issuer")
     ap.add_argument("--sub", default="001234.abcdef0123456789.0042")
     ap.add_argument("--hang-seconds", type=float, default=30.0)
+    ap.add_argument("--key-file")  # bad_idp's: the RS256 signing key as a private JWK
     ap.add_argument("--team-id", required=True)
     ap.add_argument("--key-id", required=True)
     ap.add_argument("--secret-public-key", required=True)
