@@ -41,8 +41,17 @@ typedef enum {
     AF_OIDC_PRESET_GOOGLE,
     AF_OIDC_PRESET_KAKAO,
     AF_OIDC_PRESET_GITHUB,
+    AF_OIDC_PRESET_NAVER,
     AF_OIDC_PRESET_APPLE
 } af_oidc_preset_t;
+
+/** EmailVerified: how email_verified is decided (D16: email only when verified). */
+typedef enum {
+    AF_OIDC_EV_DEFAULT = 0, /* the preset's: never for naver, claim for the others */
+    AF_OIDC_EV_CLAIM,       /* the IdP's email_verified, true or "true" */
+    AF_OIDC_EV_NEVER,       /* never verified: email is not exported */
+    AF_OIDC_EV_ALWAYS       /* the operator vouches for the IdP: any email is verified */
+} af_oidc_email_verified_t;
 
 typedef enum {
     AF_OIDC_RESPONSE_DEFAULT = 0, /* query, or the preset's (Apple: form_post) */
@@ -81,8 +90,10 @@ typedef struct af_oidc_provider_t {
     const char *end_session_endpoint;
     const char *emails_endpoint; /* GitHub preset: /user/emails */
     const char *client_id;
-    const char *client_secret; /* from ClientSecret or ClientSecretFile */
-    const char *redirect_uri;  /* absolute; the glue fills the default from AuthFlowBaseURL */
+    const char *client_secret; /* from ClientSecret or ClientSecretFile (Kakao: optional) */
+    const char *admin_key;     /* AdminKeyFile (Kakao): checks unlink callbacks (events) */
+    af_oidc_email_verified_t email_verified; /* EmailVerified */
+    const char *redirect_uri; /* absolute; the glue fills the default from AuthFlowBaseURL */
     af_oidc_auth_t token_auth;
     const char *scope;               /* default "openid" (OIDC) */
     apr_array_header_t *auth_params; /* af_oidc_kv_t: AuthParam KEY VALUE */
@@ -173,7 +184,8 @@ typedef struct af_oidc_identity_t {
 /** A new provider with every field unset. */
 af_oidc_provider_t *af_oidc_provider_make(const char *name, apr_pool_t *p);
 
-/** "google", "kakao", "github", "apple" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned).
+/** "google", "kakao", "naver", "github", "apple" -> preset; AF_OIDC_PRESET_NONE when unknown (-1
+ *  returned).
  */
 int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name);
 
@@ -367,7 +379,7 @@ apr_status_t af_oidc_apple_secret_mint(const char **out, const af_oidc_provider_
                                        apr_int64_t now, apr_int64_t ttl, apr_pool_t *p);
 
 /**
- * The client secret to send: the static one, or for Apple the minted JWT, cached per
+ * The client secret to send: the static one (NULL: none), or for Apple the minted JWT, cached per
  * process (prov->rt) and renewed once half of AF_OIDC_APPLE_SECRET_TTL has passed (or the
  * clock went back).  The string lives in p.
  * @return APR_SUCCESS, AF_EOIDC_CLIENT_SECRET
@@ -408,10 +420,16 @@ int af_oidc_claim_bool(const json_t *v);
 
 /* ---- code exchange (oidc_token.c) ----------------------------------------------------- */
 
-/** Build the token request (pure; for tests): body and Authorization per the auth method. */
+/** Build the token request (pure; for tests): body and Authorization per the auth method
+ *  (client_secret_post without a secret sends client_id alone: Kakao); state goes into the
+ *  body for Naver only (its token request names it; may be NULL). */
 apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provider_t *prov,
                                    const af_oidc_meta_t *meta, const char *code,
-                                   const char *verifier, apr_pool_t *p);
+                                   const char *verifier, const char *state, apr_pool_t *p);
+
+/** expires_in of a token response: a non-negative integer, or a string of 1..10 ASCII
+ *  digits (Naver).  @return APR_SUCCESS or AF_EOIDC_TOKEN_RESPONSE */
+apr_status_t af_oidc_expires_in(apr_int64_t *out, const json_t *v);
 
 /** Check a token response: 200, JSON object, no "error", Bearer, id_token for OIDC (D18). */
 apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, const char *body,
@@ -420,7 +438,7 @@ apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, co
 /** POST the code to the token endpoint and check the response. */
 apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provider_t *prov,
                                    const af_oidc_meta_t *meta, const char *code,
-                                   const char *verifier, apr_pool_t *p);
+                                   const char *verifier, const char *state, apr_pool_t *p);
 
 /** Map a transport error of af_http_perform to AF_EOIDC_IDP_* (guard refusals pass). */
 apr_status_t af_oidc_http_error(apr_status_t rv);
@@ -518,6 +536,59 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
                                     const af_oidc_meta_t *meta, const json_t *id_claims,
                                     const json_t *userinfo, const char *github_email,
                                     apr_pool_t *p);
+
+/* ---- provider-shaped profiles (oidc_profile.c) --------------------------------------- */
+
+/** A JSON boolean true, or the string "true" (Apple, Kakao flags); nothing else ("yes", 1,
+ *  "True" are not true). */
+int af_oidc_bool_true(const json_t *v);
+
+/**
+ * The profile API's answer with the standard claims added (raw members kept, for Claim
+ * paths): Kakao's /v2/user/me ("id" as sub, kakao_account.email, email_verified only when
+ * is_email_valid and is_email_verified are both true, profile nickname / image); Naver's
+ * /v1/nid/me (resultcode must be "00"; email, name, nickname -> preferred_username,
+ * profile_image -> picture from "response"; no email_verified).  Other providers: as is.
+ * @return APR_SUCCESS, AF_EOIDC_PROFILE_RESULT (Naver resultcode), AF_EOIDC_USERINFO
+ */
+apr_status_t af_oidc_profile_normalize(json_t **out, const af_oidc_provider_t *prov,
+                                       const json_t *userinfo, apr_pool_t *p);
+
+/** EmailVerified over mapped claims: email kept (email_verified true) only when verified by
+ *  the mode; else email removed and a present email_verified made false. */
+void af_oidc_email_decide(json_t *claims, af_oidc_email_verified_t mode);
+
+/* ---- provider account events (oidc_events.c) ------------------------------------------ */
+
+/** An event request as plain values. */
+typedef struct af_oidc_event_in_t {
+    const char *authorization; /* the Authorization header, or NULL */
+    const char *content_type;  /* the Content-Type header, or NULL */
+    const char *body;          /* the request body (NUL-terminated), or NULL */
+    apr_size_t body_len;
+    apr_int64_t now;
+} af_oidc_event_in_t;
+
+/** What an event asks for. */
+typedef struct af_oidc_event_t {
+    const char *sub;  /* the IdP's subject whose logins end (not namespaced) */
+    const char *kind; /* for the log: "unlink:UNLINK_FROM_APPS", ... ([A-Za-z0-9_:-]) */
+    int revoke;       /* 1: revoke every login of sub; 0: only logged */
+} af_oidc_event_t;
+
+/**
+ * Turn one POST <endpoint>/events/NAME into an event of provider prov, by its kind: Kakao
+ * unlink callbacks (Authorization: KakaoAK <AdminKeyFile> compared in constant time;
+ * form-encoded app_id, user_id (the subject), referrer_type).  One case per provider kind.
+ * @return APR_SUCCESS, AF_EOIDC_EVENT_AUTH (401), AF_EOIDC_EVENT_MALFORMED (400),
+ *         AF_EOIDC_EVENT_UNSUPPORTED (404: the provider has no event kind)
+ */
+apr_status_t af_oidc_event_parse(af_oidc_event_t **out, const af_oidc_provider_t *prov,
+                                 const af_oidc_event_in_t *in, apr_pool_t *p);
+
+/** Kakao: Authorization is "KakaoAK <key>" with key equal to admin_key (constant time in
+ *  the key's length).  @return APR_SUCCESS or AF_EOIDC_EVENT_AUTH */
+apr_status_t af_oidc_kakao_ak_check(const char *authorization, const char *admin_key);
 
 /** The HTTP status for a callback failure: 400, 401, 502, 503 (guard refusals), 504 (500 for
  *  internal errors). */

@@ -45,6 +45,12 @@
 /* the outbound guard refused the call without sending it (503 + Retry-After) */
 #define AF_EOIDC_IDP_BUSY        (AF_E_OIDC + 34) /* "oidc_idp_busy" */
 #define AF_EOIDC_IDP_UNAVAILABLE (AF_E_OIDC + 35) /* "oidc_idp_unavailable" */
+/* a profile API that answered 200 with a failure inside (Naver resultcode != "00") (502) */
+#define AF_EOIDC_PROFILE_RESULT (AF_E_OIDC + 36) /* "oidc_profile_resultcode" */
+/* provider account events (POST <endpoint>/events/NAME) */
+#define AF_EOIDC_EVENT_AUTH        (AF_E_OIDC + 37) /* "event_unauthorized"  401 */
+#define AF_EOIDC_EVENT_MALFORMED   (AF_E_OIDC + 38) /* "event_malformed"     400 */
+#define AF_EOIDC_EVENT_UNSUPPORTED (AF_E_OIDC + 39) /* "event_not_supported" 404 */
 /* Sign in with Apple (from +60: other blocks are appended in parallel) */
 #define AF_EOIDC_CLIENT_SECRET      (AF_E_OIDC + 60) /* "oidc_client_secret_unavailable" 500 */
 #define AF_EOIDC_APPLE_USER         (AF_E_OIDC + 61) /* "oidc_apple_user_invalid" 400 */

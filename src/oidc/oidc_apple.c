@@ -92,7 +92,7 @@ apr_status_t af_oidc_client_secret(const char **out, af_oidc_provider_t *prov, a
 
     *out = prov->client_secret;
     if (prov->preset != AF_OIDC_PRESET_APPLE) {
-        return prov->client_secret != NULL ? APR_SUCCESS : AF_EOIDC_CLIENT_SECRET;
+        return APR_SUCCESS; /* NULL for a client without a secret (Kakao may have none) */
     }
     if (rt == NULL) {
         /* no per-process runtime (a tool, a unit test): mint one for this call */

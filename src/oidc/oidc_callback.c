@@ -150,13 +150,13 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     if ((rv = af_oidc_callback_check(cb, flow, prov, meta)) != APR_SUCCESS) {
         goto leave;
     }
-    /* the client secret of this exchange: the static one, or Apple's minted JWT */
+    /* the client secret of this exchange: the static one (if any), or Apple's minted JWT */
     if ((rv = af_oidc_client_secret(&secret, prov, now, p)) != APR_SUCCESS) {
         goto leave;
     }
     xprov = *prov;
     xprov.client_secret = secret;
-    rv = af_oidc_code_exchange(&tok, &xprov, meta, cb->code, flow->verifier, p);
+    rv = af_oidc_code_exchange(&tok, &xprov, meta, cb->code, flow->verifier, cb->state, p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }

@@ -59,4 +59,8 @@ const af_errdesc_t af_oidc_errors[] = {
     {AF_EOIDC_LOGOUT_NONCE, "oidc_logout_token_nonce_present"},
     {AF_EOIDC_LOGOUT_SUBJECT, "oidc_logout_token_subject_invalid"},
     {AF_EOIDC_LOGOUT_UNSUPPORTED, "oidc_logout_not_supported"},
+    {AF_EOIDC_PROFILE_RESULT, "oidc_profile_resultcode"},
+    {AF_EOIDC_EVENT_AUTH, "event_unauthorized"},
+    {AF_EOIDC_EVENT_MALFORMED, "event_malformed"},
+    {AF_EOIDC_EVENT_UNSUPPORTED, "event_not_supported"},
     {0, NULL}};

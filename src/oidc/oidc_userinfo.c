@@ -174,9 +174,18 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
     json_t *claims = af_json_pool_own(json_object(), p);
     const json_t *subv;
     apr_size_t i;
+    apr_status_t rv;
     int k;
 
     *out = NULL;
+    if (userinfo != NULL) {
+        /* Kakao's /v2/user/me, Naver's /v1/nid/me: the standard claims added */
+        json_t *norm = NULL;
+        if ((rv = af_oidc_profile_normalize(&norm, prov, userinfo, p)) != APR_SUCCESS) {
+            return rv;
+        }
+        userinfo = norm;
+    }
     if (prov->kind == AF_OIDC_KIND_OIDC) {
         const json_t *isub = json_object_get(id_claims, "sub");
         if (id_claims == NULL || !json_is_string(isub)) {
@@ -221,31 +230,26 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
             json_object_set_new(claims, kv->key, json_deep_copy(v));
         }
     }
-    /* D16: email only when verified: GitHub by /user/emails, everyone else by the IdP's
-     * email_verified (Google, Kakao, any OIDC issuer) */
+    /* D16: email only when verified: GitHub by /user/emails, everyone else by EmailVerified
+     * (claim: the IdP's email_verified, true or "true"; never; always) */
     if (prov->preset == AF_OIDC_PRESET_GITHUB) {
         json_object_del(claims, "email");
         json_object_del(claims, "email_verified");
-        if (github_email != NULL) {
+        if (github_email != NULL && prov->email_verified != AF_OIDC_EV_NEVER) {
+            /* /user/emails says verified; EmailVerified never still wins */
             json_object_set_new(claims, "email", json_string(github_email));
             json_object_set_new(claims, "email_verified", json_true());
         }
     } else {
-        /* Apple sends its booleans as the strings "true" / "false": exported as booleans */
-        static const char *const bools[] = {"email_verified", "is_private_email"};
-        int verified = af_oidc_claim_bool(json_object_get(claims, "email_verified"));
-
-        for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++) {
-            json_t *v = lookup(userinfo, id_claims, bools[i]);
+        af_oidc_email_decide(claims, prov->email_verified); /* EmailVerified */
+        {
+            /* Apple sends is_private_email as the string "true" / "false": a boolean */
+            json_t *v = lookup(userinfo, id_claims, "is_private_email");
             int b = af_oidc_claim_bool(v);
+
             if (v != NULL && b >= 0) {
-                json_object_set_new(claims, bools[i], json_boolean(b));
-            } else if (v != NULL) {
-                json_object_del(claims, bools[i]);
+                json_object_set_new(claims, "is_private_email", json_boolean(b));
             }
-        }
-        if (verified != 1) {
-            json_object_del(claims, "email");
         }
     }
     json_object_set_new(claims, "sub", json_string(id->sub));

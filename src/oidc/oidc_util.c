@@ -30,8 +30,18 @@ int af_oidc_status(apr_status_t rv)
     if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
         return 503;
     }
-    if (rv == AF_EOIDC_IDP_UNREACHABLE || rv == AF_EOIDC_IDP_FAILED || rv == AF_EOIDC_DISCOVERY ||
-        rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
+    if (rv == AF_EOIDC_EVENT_AUTH) {
+        return 401;
+    }
+    if (rv == AF_EOIDC_EVENT_MALFORMED) {
+        return 400;
+    }
+    if (rv == AF_EOIDC_EVENT_UNSUPPORTED) {
+        return 404;
+    }
+    if (rv == AF_EOIDC_PROFILE_RESULT || rv == AF_EOIDC_IDP_UNREACHABLE ||
+        rv == AF_EOIDC_IDP_FAILED || rv == AF_EOIDC_DISCOVERY || rv == AF_EOIDC_DISCOVERY_ISS ||
+        rv == AF_EOIDC_JWKS) {
         return 502;
     }
     if (rv == AF_EOIDC_APPLE_USER || rv == AF_EOIDC_RESPONSE_MODE || rv == AF_EOIDC_APPLE_EVENT) {

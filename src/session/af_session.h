@@ -445,17 +445,9 @@ typedef enum {
     AF_EP_SESSION,
     AF_EP_REFRESH,
     AF_EP_LOGOUT,
-    AF_EP_EVENTS,     /* events/NAME: provider account events */
-    AF_EP_BACKCHANNEL /* backchannel/NAME */
+    AF_EP_BACKCHANNEL, /* backchannel/NAME */
+    AF_EP_EVENTS       /* events/NAME */
 } af_endpoint_t;
-
-/**
- * POST <endpoint>/events/NAME: an account event from provider NAME, handed to the code of
- * that provider's kind (Apple: af_session_apple_event).  Unknown provider, or one without
- * account events: 404.
- */
-void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
-                       apr_pool_t *p);
 
 /**
  * Route a request of SetHandler authflow by its raw path (as sent: before decoding and
@@ -494,6 +486,16 @@ void af_session_jwks(af_effects_t *eff, const af_site_t *site, apr_pool_t *p);
  * id_token_hint) or to return_to / the signed-out page.  Idempotent.
  */
 void af_session_logout(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
+
+/**
+ * POST <endpoint>/events/NAME: a provider account event (af_oidc_event_parse: Kakao unlink
+ * callbacks).  Unknown NAME 404 not_found; a provider without an event kind 404
+ * event_not_supported; bad credentials 401 event_unauthorized; a bad form 400
+ * event_malformed -- nothing revoked.  Else every login of <subject>@<NAME> is revoked
+ * (af_store_revoke_sub) and the answer is 200 with no body; a store failure 503.
+ */
+void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                        apr_pool_t *p);
 
 /* ---- claims to the backend (session_export.c) ------------------------------------------- */

@@ -10,12 +10,17 @@
  *     input is a JSON object -- as the payload of a token signed HS256 with the client secret
  *     (HS256 configured), so that the logout claim checks see arbitrary JSON
  *     (from the IdP, or anyone who can reach <endpoint>/backchannel/NAME)
- *   6 Apple's "user" form field (af_oidc_apple_user_claims)  -- from the browser, unsigned
- *   7 Apple notification body (af_oidc_apple_event_parse, no keys) -- from anyone
+ *   6 a profile API answer (af_oidc_identity_build through af_oidc_profile_normalize): Kakao's
+ *     /v2/user/me, or Naver's /v1/nid/me with the high bit set   -- from the IdP
+ *   7 a Kakao unlink callback body (af_oidc_event_parse)         -- from anyone
+ *   8 Apple's "user" form field (af_oidc_apple_user_claims)  -- from the browser, unsigned
+ *   9 Apple notification body (af_oidc_apple_event_parse, no keys) -- from anyone
  * Invariants (a violation traps): a parsed callback has non-empty state and code; an IdP error
  * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_url_ok and the
  * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json;
  * an accepted logout token has a jti and a sub or sid, and an unsigned one is never accepted;
+ * a built identity has a subject and an email only with email_verified true (never for
+ * Naver's default EmailVerified never); an accepted unlink names a subject of 1..20 digits;
  * the Apple user field only ever adds given_name / family_name / name (never sub or email); an
  * Apple notification never verifies without keys.
  */
@@ -117,6 +122,62 @@ static void check_flow(const char *in, size_t len, apr_pool_t *p)
     }
 }
 
+static void check_profile(const char *in, size_t len, int naver, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = af_oidc_provider_make("fuzz", p);
+    af_oidc_identity_t *id = NULL;
+    json_t *ui = NULL, *idc = NULL;
+    const json_t *email;
+
+    prov->preset = naver ? AF_OIDC_PRESET_NAVER : AF_OIDC_PRESET_KAKAO;
+    prov->client_id = "client-1";
+    prov->client_secret = "s";
+    prov->redirect_uri = "https://app.example/auth/callback";
+    if (af_oidc_provider_check(prov, p) != NULL ||
+        af_json_parse(&ui, in, len, 0, p) != APR_SUCCESS) {
+        return;
+    }
+    if (!naver) {
+        idc = af_json_pool_own(
+            json_pack("{s:s, s:s}", "iss", "https://kauth.kakao.com", "sub", "4242"), p);
+    }
+    if (af_oidc_identity_build(&id, prov, af_oidc_meta_from_config(prov, p), idc, ui, NULL, p) ==
+        APR_SUCCESS) {
+        email = json_object_get(id->claims, "email");
+        if (id->sub == NULL || *id->sub == '\0' || (!naver && strcmp(id->sub, "4242") != 0) ||
+            (email != NULL &&
+             (naver || !json_is_true(json_object_get(id->claims, "email_verified"))))) {
+            __builtin_trap();
+        }
+    }
+}
+
+static void check_event(const char *in, size_t len, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = af_oidc_provider_make("fuzz", p);
+    af_oidc_event_in_t ein = {"KakaoAK admin-key", "application/x-www-form-urlencoded", in, len, 0};
+    af_oidc_event_t *ev = NULL;
+    const char *s;
+
+    prov->preset = AF_OIDC_PRESET_KAKAO;
+    prov->client_id = "client-1";
+    prov->redirect_uri = "https://app.example/auth/callback";
+    prov->admin_key = "admin-key";
+    if (af_oidc_provider_check(prov, p) != NULL) {
+        abort();
+    }
+    if (af_oidc_event_parse(&ev, prov, &ein, p) == APR_SUCCESS) {
+        if (ev->sub == NULL || *ev->sub == '\0' || strlen(ev->sub) > 20 || !ev->revoke) {
+            __builtin_trap();
+        }
+        for (s = ev->sub; *s; s++) {
+            if (*s < '0' || *s > '9') {
+                __builtin_trap();
+            }
+        }
+    }
+}
+
 static void logout_accepted(const af_oidc_logout_t *lo)
 {
     if (lo->jti == NULL || *lo->jti == '\0' || (lo->sub == NULL && lo->sid == NULL)) {
@@ -194,7 +255,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, fuzz_root);
     len = size - 1;
     in = apr_pstrmemdup(p, (const char *) data + 1, len); /* NUL-terminated copy */
-    switch ((data[0] & 0x7f) % 8) {
+    switch ((data[0] & 0x7f) % 10) {
     case 0:
         check_callback(in, p);
         break;
@@ -214,9 +275,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_logout(in, len, p);
         break;
     case 6:
-        check_apple_user(in, p);
+        check_profile(in, len, data[0] & 0x80, p);
         break;
     case 7:
+        check_event(in, len, p);
+        break;
+    case 8:
+        check_apple_user(in, p);
+        break;
+    case 9:
         check_apple_event(in, len, p);
         break;
     default: {

@@ -312,10 +312,14 @@ START_TEST(test_apple_string_booleans)
     ck_assert_int_eq(af_oidc_identity_build(&id, pv, &meta, idc, NULL, NULL, pool), APR_SUCCESS);
     ck_assert(json_is_false(json_object_get(id->claims, "email_verified")));
     ck_assert_ptr_null(json_object_get(id->claims, "email"));
+    /* anything but true / "true" is not verified (EmailVerified claim): false, no email */
     json_object_set_new(idc, "email_verified", json_string("yes"));
     ck_assert_int_eq(af_oidc_identity_build(&id, pv, &meta, idc, NULL, NULL, pool), APR_SUCCESS);
-    ck_assert_ptr_null(json_object_get(id->claims, "email_verified"));
+    ck_assert(json_is_false(json_object_get(id->claims, "email_verified")));
     ck_assert_ptr_null(json_object_get(id->claims, "email"));
+    json_object_set_new(idc, "is_private_email", json_string("false"));
+    ck_assert_int_eq(af_oidc_identity_build(&id, pv, &meta, idc, NULL, NULL, pool), APR_SUCCESS);
+    ck_assert(json_is_false(json_object_get(id->claims, "is_private_email")));
 }
 END_TEST
 
