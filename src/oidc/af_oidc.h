@@ -132,6 +132,8 @@ typedef struct af_oidc_meta_t {
     apr_array_header_t *id_token_algs; /* const char *, as discovered (may be empty) */
 } af_oidc_meta_t;
 
+#define AF_OIDC_ACR_VALUES_MAX 512 /* bytes of a step-up's acr_values */
+
 /** Between login and callback; sealed into a cookie by src/token. */
 typedef struct af_oidc_flow_t {
     const char *state;    /* >= 128 bits, base64url */
@@ -139,7 +141,9 @@ typedef struct af_oidc_flow_t {
     const char *verifier; /* PKCE code_verifier: 43 chars from 256 bits */
     const char *provider;
     const char *return_to;
-    apr_int64_t created; /* seconds since the epoch */
+    apr_int64_t created;    /* seconds since the epoch */
+    apr_int64_t max_age;    /* step-up: max_age requested (seconds); -1: none */
+    const char *acr_values; /* step-up: acr_values requested (space-separated), or NULL */
 } af_oidc_flow_t;
 
 /** The parsed authorization response. */
@@ -170,13 +174,14 @@ typedef struct af_oidc_idcheck_t {
 /** The outcome of a login. */
 typedef struct af_oidc_identity_t {
     const char *provider;
-    const char *issuer;   /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
-    const char *sub;      /* the subject (SubjectClaim), as a string */
-    json_t *claims;       /* mapped claims (pool-owned), always with "sub" */
-    const char *idp_sid;  /* the id_token's sid (the IdP session, for back-channel logout), or
-                             NULL when absent or not a string of 1..AF_OIDC_SID_MAX printable
-                             characters */
-    const char *id_token; /* raw id_token for a later logout id_token_hint: server-side only */
+    const char *issuer;    /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
+    const char *sub;       /* the subject (SubjectClaim), as a string */
+    json_t *claims;        /* mapped claims (pool-owned), always with "sub" */
+    const char *idp_sid;   /* the id_token's sid (the IdP session, for back-channel logout), or
+                              NULL when absent or not a string of 1..AF_OIDC_SID_MAX printable
+                              characters */
+    const char *id_token;  /* raw id_token for a later logout id_token_hint: server-side only */
+    apr_int64_t auth_time; /* the id_token's auth_time; 0: the IdP did not say */
 } af_oidc_identity_t;
 
 /* ---- provider (oidc_provider.c) ------------------------------------------------------- */
@@ -295,11 +300,14 @@ apr_status_t af_oidc_random(const char **out, apr_size_t nbytes, apr_pool_t *p);
 /** The S256 code_challenge of a verifier (RFC 7636 §4.2). */
 const char *af_oidc_pkce_challenge(const char *verifier, apr_pool_t *p);
 
-/** A fresh flow: state, nonce (16 bytes each), verifier (32 bytes -> 43 chars). */
+/** A fresh flow: state, nonce (16 bytes each), verifier (32 bytes -> 43 chars); no step-up
+ *  (max_age -1, acr_values NULL). */
 apr_status_t af_oidc_flow_new(af_oidc_flow_t **out, const char *provider, const char *return_to,
                               apr_int64_t now, apr_pool_t *p);
 
-/** The authorization URL for a flow (D01, D02): every value URL-encoded. */
+/** The authorization URL for a flow (D01, D02): every value URL-encoded.  A flow with
+ *  max_age adds max_age and prompt=login, one with acr_values adds acr_values (OIDC Core
+ *  3.1.2.1); an AuthParam of the same name is then left out. */
 const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
                                   const af_oidc_flow_t *flow, apr_pool_t *p);
 
@@ -308,6 +316,36 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
 apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
                                  af_oidc_provider_t *prov, const char *return_to, apr_int64_t now,
                                  apr_pool_t *p);
+
+/**
+ * af_oidc_login_start for a step-up: the flow remembers max_age (>= 0; -1 none) and
+ * acr_values (space-separated, or NULL), which go into the authorization request and are
+ * required of the id_token at the callback (af_oidc_stepup_check).
+ */
+apr_status_t af_oidc_login_start_stepup(const char **auth_url, af_oidc_flow_t **flow,
+                                        af_oidc_provider_t *prov, const char *return_to,
+                                        apr_int64_t max_age, const char *acr_values,
+                                        apr_int64_t now, apr_pool_t *p);
+
+/**
+ * What a flow asked for, checked against the id_token's verified claims (NULL: no id_token,
+ * a plain OAuth 2.0 provider): with max_age, auth_time must be present (OIDC Core 3.1.2.1)
+ * and auth_time + max_age + the provider's leeway >= now (3.1.3.7 item 13); with
+ * acr_values, acr must be one of them.  Nothing asked: APR_SUCCESS.
+ * @return APR_SUCCESS, AF_EOIDC_AUTH_TIME_MISSING, AF_EOIDC_AUTH_TIME_OLD, AF_EOIDC_ACR
+ */
+apr_status_t af_oidc_stepup_check(const json_t *id_claims, const af_oidc_flow_t *flow,
+                                  const af_oidc_provider_t *prov, apr_int64_t now);
+
+/** Is acr (non-empty) one of the space-separated values (exact, case-sensitive)? */
+int af_oidc_acr_listed(const char *values, const char *acr);
+
+/**
+ * A step-up request's acr_values: 1..AF_OIDC_ACR_VALUES_MAX bytes of printable ASCII
+ * without '"' or '\\' (it goes into a WWW-Authenticate quoted string), values separated by
+ * single spaces, no leading or trailing space.
+ */
+int af_oidc_acr_values_ok(const char *values);
 
 /** Compact JSON of a flow, for sealing. */
 const char *af_oidc_flow_to_json(const af_oidc_flow_t *flow, apr_pool_t *p);

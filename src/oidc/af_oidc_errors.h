@@ -51,6 +51,11 @@
 #define AF_EOIDC_EVENT_AUTH        (AF_E_OIDC + 37) /* "event_unauthorized"  401 */
 #define AF_EOIDC_EVENT_MALFORMED   (AF_E_OIDC + 38) /* "event_malformed"     400 */
 #define AF_EOIDC_EVENT_UNSUPPORTED (AF_E_OIDC + 39) /* "event_not_supported" 404 */
+/* step-up: what the login asked for (max_age, acr_values) was not met (401);
+ * numbered from 50 so that codes other branches append do not collide */
+#define AF_EOIDC_AUTH_TIME_MISSING (AF_E_OIDC + 50) /* "oidc_auth_time_missing" */
+#define AF_EOIDC_AUTH_TIME_OLD     (AF_E_OIDC + 51) /* "oidc_auth_time_too_old" */
+#define AF_EOIDC_ACR               (AF_E_OIDC + 52) /* "oidc_acr_not_satisfied" */
 /* Sign in with Apple (from +60: other blocks are appended in parallel) */
 #define AF_EOIDC_CLIENT_SECRET      (AF_E_OIDC + 60) /* "oidc_client_secret_unavailable" 500 */
 #define AF_EOIDC_APPLE_USER         (AF_E_OIDC + 61) /* "oidc_apple_user_invalid" 400 */

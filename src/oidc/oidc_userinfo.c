@@ -252,6 +252,27 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
             }
         }
     }
+    /* step-up claims come from the verified id_token only, never from userinfo or a Claim
+     * mapping (the callback checked them against what the login asked for) */
+    json_object_del(claims, "auth_time");
+    json_object_del(claims, "acr");
+    json_object_del(claims, "amr");
+    if (id_claims != NULL) {
+        const json_t *at = json_object_get(id_claims, "auth_time");
+        const json_t *acr = json_object_get(id_claims, "acr");
+        const json_t *amr = json_object_get(id_claims, "amr");
+
+        if (json_is_number(at) && json_number_value(at) > 0 &&
+            json_number_value(at) < 253402300800.0) {
+            id->auth_time = (apr_int64_t) json_number_value(at);
+        }
+        if (json_is_string(acr) && json_string_length(acr) <= 256) {
+            json_object_set_new(claims, "acr", json_deep_copy(acr));
+        }
+        if (json_is_array(amr) && json_array_size(amr) <= 16) {
+            json_object_set_new(claims, "amr", json_deep_copy(amr));
+        }
+    }
     json_object_set_new(claims, "sub", json_string(id->sub));
     id->claims = claims;
     id->idp_sid = idp_session(id_claims);

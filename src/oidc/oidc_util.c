@@ -54,7 +54,8 @@ int af_oidc_status(apr_status_t rv)
         (rv >= AF_EOIDC_LOGOUT_TOKEN && rv <= AF_EOIDC_LOGOUT_UNSUPPORTED)) {
         return 400;
     }
-    if (rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) {
+    if ((rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) ||
+        (rv >= AF_EOIDC_AUTH_TIME_MISSING && rv <= AF_EOIDC_ACR)) {
         return 401;
     }
     return 500;

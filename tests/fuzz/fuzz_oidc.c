@@ -116,7 +116,9 @@ static void check_flow(const char *in, size_t len, apr_pool_t *p)
     if (af_oidc_flow_from_json(&f, in, len, p) == APR_SUCCESS) {
         j = af_oidc_flow_to_json(f, p);
         if (j == NULL || af_oidc_flow_from_json(&g, j, strlen(j), p) != APR_SUCCESS ||
-            strcmp(f->state, g->state) != 0 || strcmp(f->verifier, g->verifier) != 0) {
+            strcmp(f->state, g->state) != 0 || strcmp(f->verifier, g->verifier) != 0 ||
+            f->max_age != g->max_age || (f->acr_values == NULL) != (g->acr_values == NULL) ||
+            (f->acr_values != NULL && strcmp(f->acr_values, g->acr_values) != 0)) {
             __builtin_trap();
         }
     }

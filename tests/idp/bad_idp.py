@@ -53,6 +53,9 @@ With no mode everything is correct.  Each mode breaks one thing:
              no_email_verified (no email_verified member at all)
              email_unverified (email_verified false in id_token and userinfo)
              hd (Google Workspace "hd": "example.org" in id_token and userinfo)
+  step-up:   missing_auth_time, old_auth_time (an hour ago); acr: the id_token's acr is
+             the first of the request's acr_values (none without them), or "weak" with
+             wrong_acr; amr is ["pwd"] (["pwd","otp"] when acr_values were asked)
 Prints "READY {json}" on stdout when listening; SIGTERM stops it.
 """
 import argparse
@@ -81,6 +84,7 @@ discovery_not_json discovery_http_endpoint iss_param_mismatch iss_param_missing 
 duplicate_state duplicate_code duplicate_iss hang_token hang_userinfo hang_jwks hang_discovery
 github github_no_verified_email
 google_legacy_iss email_unverified hd
+missing_auth_time old_auth_time wrong_acr
 kakao kakao_no_secret kakao_email_invalid kakao_email_unverified kakao_profile_other
 naver naver_bad_resultcode naver_expires_in_bad string_booleans no_email_verified
 """.split())
@@ -411,7 +415,15 @@ class Handler(BaseHTTPRequestHandler):
             "wrong_at_hash": lambda: c.update(at_hash=b64url(b"\0" * 16)),
             "no_at_hash": lambda: c.pop("at_hash"),
             "google_legacy_iss": lambda: c.update(iss="accounts.google.com"),
+            "missing_auth_time": lambda: c.pop("auth_time"),
+            "old_auth_time": lambda: c.update(auth_time=now - 3600),
+            "wrong_acr": lambda: c.update(acr="weak"),
         }
+        acr_values = (req.get("acr_values") or "").split()
+        c["amr"] = ["pwd"]
+        if acr_values:
+            c["acr"] = acr_values[0]
+            c["amr"] = ["pwd", "otp"]
         if st.sid is not None:
             c["sid"] = st.sid
         c.update(self.claim_edits())

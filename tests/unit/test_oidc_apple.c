@@ -79,11 +79,17 @@ static af_oidc_provider_t *checked(void)
 START_TEST(test_apple_preset_defaults)
 {
     af_oidc_provider_t *pv = checked();
-    const af_oidc_flow_t fl = {"st",    "nn", "0123456789012345678901234567890123456789012",
-                               "apple", "/",  0};
+    af_oidc_flow_t fl;
     af_oidc_meta_t meta = {0};
     const char *url;
 
+    memset(&fl, 0, sizeof(fl));
+    fl.state = "st";
+    fl.nonce = "nn";
+    fl.verifier = "0123456789012345678901234567890123456789012";
+    fl.provider = "apple";
+    fl.return_to = "/";
+    fl.max_age = -1;
     ck_assert_str_eq(pv->issuer, ISS);
     ck_assert_int_eq(pv->response_mode, AF_OIDC_RESPONSE_FORM_POST);
     ck_assert_int_eq(pv->token_auth, AF_OIDC_AUTH_POST);
