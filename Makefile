@@ -61,7 +61,7 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared bench-metrics clean deb FORCE
+        bench-store bench-login bench-shared bench-metrics bench-password clean deb FORCE
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -192,6 +192,9 @@ bench-shared: deps all
 
 bench-metrics: deps all
 	@bench/metrics.sh
+
+bench-password: deps all
+	@bench/password.sh
 
 bench-jose: deps all
 	@bench/jose.sh
