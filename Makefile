@@ -8,6 +8,7 @@
 #   make demo-shared  the same with two Apache hosts on one PostgreSQL store behind a balancer
 #   make install    apxs -i + conf/authflow.{load,conf} into mods-available
 #   make bench      side-by-side load benchmarks (see bench/README.md)
+#   make soak       soak and fault suite, 8 minutes of load (SOAK_SECONDS; bench/soak.py)
 
 APXS      ?= apxs
 CC        ?= gcc
@@ -51,7 +52,7 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared clean
+        bench-store bench-login bench-shared soak soak-short clean
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -126,6 +127,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) soak-short
 	$(MAKE) e2e
 
 demo: deps all
@@ -165,6 +167,14 @@ bench-login: deps all
 
 bench-shared: deps all
 	@bench/shared.sh
+
+# ---- soak and fault suite (bench/soak.py): make soak is not part of make test; its short
+# variant (one minute of saturation, the other phases scaled down, ~2.5 minutes) is
+soak: deps all
+	@$(PYTHON) bench/soak.py
+
+soak-short: all
+	@SOAK_SECONDS=60 $(PYTHON) bench/soak.py
 
 bench-jose: deps all
 	@bench/jose.sh
