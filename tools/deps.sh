@@ -13,10 +13,13 @@ PKGS=(
   postgresql-15
   # integration tests
   python3-pytest python3-requests python3-jwcrypto curl
+  # the runbook test (openssl genpkey); the soak and fault suite, whose short variant runs in
+  # make test (wrk; mdb_stat/mdb_copy come with lmdb-utils above)
+  openssl wrk
   # identity provider and browser tests
   nodejs npm chromium
   # benchmarks (bench-only comparisons)
-  wrk libjwt-dev libcjose-dev libapache2-mod-auth-openidc
+  libjwt-dev libcjose-dev libapache2-mod-auth-openidc
 )
 
 missing=()
