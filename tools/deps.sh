@@ -47,6 +47,11 @@ fi
 
 # pinned npm packages (lockfiles committed): IdP and browser driver
 for d in tests/idp tests/e2e; do
+  # a symlinked node_modules (a git worktree sharing another checkout's) belongs to that
+  # checkout: npm ci would empty the target through the link
+  if [ -L "$d/node_modules" ]; then
+    continue
+  fi
   if [ -f "$d/package-lock.json" ]; then
     if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then
       echo "deps: npm ci in $d"
