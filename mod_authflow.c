@@ -14,6 +14,7 @@ static void af_register_hooks(apr_pool_t *p)
     af_gate_register_hooks(p);
     af_authz_register_hooks(p);
     af_handler_register_hooks(p);
+    af_metrics_register_hooks(p);
 }
 
 __attribute__((visibility("default"))) AP_DECLARE_MODULE(authflow) = {

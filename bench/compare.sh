@@ -9,12 +9,15 @@
 # ratios of one invocation share the machine's state).  Prints the median ratio to
 # proxy-noauth of each scenario for both modules.  Timings are never asserted.
 #   BENCH_PAIRS  BENCH_SECONDS (5)  BENCH_ONLY (default: the ES256 and HS256 gate scenarios)
+#   COMPARE_OLD_SO=FILE  the "before" module already built (REV is not built; bench/metrics.sh
+#   passes the module with counting compiled out), COMPARE_OLD_LABEL / COMPARE_NEW_LABEL
+#   name the columns, COMPARE_OUT the output directory (default build/bench/compare)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 REV=${1:-b5e2a81~1}
 PAIRS=${BENCH_PAIRS:-3}
-OUT=$ROOT/build/bench/compare
+OUT=${COMPARE_OUT:-$ROOT/build/bench/compare}
 WT=$(mktemp -d /tmp/authflow-compare.XXXXXX)
 rm -rf "$OUT"; mkdir -p "$OUT"
 cleanup() {
@@ -24,13 +27,18 @@ trap cleanup EXIT INT TERM
 
 [ -f build/mod_authflow.so ] || { echo "compare: make first" >&2; exit 2; }
 rmdir "$WT"
-git worktree add --detach "$WT" "$REV" >/dev/null 2>&1
-(cd "$WT" && make -j2 build/mod_authflow.so >"$OUT/build-old.log" 2>&1) ||
-  { echo "compare: building $REV failed (see $OUT/build-old.log)" >&2; exit 1; }
-cp "$WT/build/mod_authflow.so" "$OUT/old.so"
+if [ -n "${COMPARE_OLD_SO:-}" ]; then
+  cp "$COMPARE_OLD_SO" "$OUT/old.so"
+  OLD=${COMPARE_OLD_LABEL:-$COMPARE_OLD_SO}
+else
+  git worktree add --detach "$WT" "$REV" >/dev/null 2>&1
+  (cd "$WT" && make -j2 build/mod_authflow.so >"$OUT/build-old.log" 2>&1) ||
+    { echo "compare: building $REV failed (see $OUT/build-old.log)" >&2; exit 1; }
+  cp "$WT/build/mod_authflow.so" "$OUT/old.so"
+  OLD=$(git rev-parse --short "$REV")
+fi
 cp build/mod_authflow.so "$OUT/new.so"
-OLD=$(git rev-parse --short "$REV")
-NEW=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src mod_authflow.c || echo +)
+NEW=${COMPARE_NEW_LABEL:-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src mod_authflow.c || echo +)}
 
 for i in $(seq 1 "$PAIRS"); do
   for which in old new; do

@@ -32,9 +32,14 @@
 #include "store/af_store.h"
 #include "store/af_store_pg.h"
 
+#include "af_build.h" /* generated: AF_VERSION, AF_DEFAULT_STORE_DIR */
 #include "authflowctl.h"
 
+#ifdef AF_DEFAULT_STORE_DIR
+#define DEFAULT_STORE AF_DEFAULT_STORE_DIR
+#else
 #define DEFAULT_STORE "/var/lib/authflow"
+#endif
 
 static const char usage_text[] =
     "NAME\n"
@@ -48,7 +53,7 @@ static const char usage_text[] =
     "    authflowctl [--store DIR|URI] [--json] stats\n"
     "    authflowctl [--store DIR|URI] [--json] migrate\n"
     "    authflowctl [--json] check [--server-root DIR] CONF\n"
-    "    authflowctl --help\n"
+    "    authflowctl --help | --version\n"
     "\n"
     "DESCRIPTION\n"
     "    mod_authflow keeps one record per login (a refresh-token family, named by its\n"
@@ -76,6 +81,9 @@ static const char usage_text[] =
     "        Counters: logins, rotations, reuse detections, revocations, swept\n"
     "        records; active logins; records; map use (in use = pages written less\n"
     "        those on LMDB's free list) and reader slots.\n"
+    "    migrate\n"
+    "        PostgreSQL: create or upgrade the schema (httpd also creates a missing\n"
+    "        one at startup) and print its version. LMDB: nothing to migrate.\n"
     "    check [--server-root DIR] CONF\n"
     "        Check an Apache configuration file for mod_authflow, following Include and\n"
     "        IncludeOptional (globs, directories; relative to ServerRoot, else to the\n"
@@ -98,6 +106,7 @@ static const char usage_text[] =
     "    --server-root DIR  (check) the ServerRoot for relative paths, when CONF sets none\n"
     "    --json        machine-readable output on stdout\n"
     "    -h, --help    this text\n"
+    "    --version     the version (the module reports the same at startup, tag AF07020)\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success (check: every check passed), 1 no such login, 2 usage error,\n"
@@ -477,6 +486,9 @@ int main(int argc, char **argv)
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_text, stdout);
+            return EX_OK;
+        } else if (strcmp(argv[i], "--version") == 0) {
+            printf("authflowctl %s\n", AF_VERSION);
             return EX_OK;
         } else if (strcmp(argv[i], "--json") == 0) {
             c.json = 1;

@@ -18,6 +18,8 @@ PKGS=(
   openssl wrk
   # identity provider and browser tests
   nodejs npm chromium
+  # the Debian package (make deb): dh_apache2 comes with apache2-dev
+  debhelper dpkg-dev fakeroot lintian
   # benchmarks (bench-only comparisons)
   libjwt-dev libcjose-dev libapache2-mod-auth-openidc
 )

@@ -171,6 +171,7 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     const char *why = NULL;
     gen_t *g;
     apr_status_t rv;
+    int sent = 0;
 
     if ((rv = apr_pool_create_unmanaged_ex(&gp, NULL, NULL)) != APR_SUCCESS) {
         return rv;
@@ -183,13 +184,23 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     req.ca_file = c->opts.ca_file;
     req.headers = apr_table_make(gp, 1);
     apr_table_setn(req.headers, "Accept", "application/jwk-set+json, application/json");
-    rv = via != NULL ? via->perform(&resp, &req, via->baton, gp) : af_http_perform(&resp, &req, gp);
+    if (via != NULL) {
+        rv = via->perform(&resp, &req, via->baton, gp); /* the via times its calls */
+    } else {
+        apr_time_t t0 = apr_time_now();
+
+        rv = af_http_perform(&resp, &req, gp);
+        if (rv != AF_EHTTP_URL) {
+            af_metrics_idp_call(c->opts.metrics, apr_time_now() - t0);
+        }
+    }
     if (rv == APR_SUCCESS && resp->status != 200) {
         rv = AF_EHTTP_STATUS;
     }
     if (rv == AF_EHTTP_REFUSED) {
         goto leave; /* not sent: the caller knows why */
     }
+    sent = 1;
     if (rv != APR_SUCCESS) {
         af_log_p(rp, AF_LOG_WARNING, "AF06012", "jwks: fetch of %s failed: %s", c->url,
                  af_strerror(rv));
@@ -207,11 +218,22 @@ static apr_status_t fetch(gen_t **out, af_jwks_cache_t *c, const af_http_via_t *
     g->fetched = apr_time_now();
     g->refs = 1; /* the cache's own reference */
     *out = g;
+    af_metrics_jwks(c->opts.metrics, 0);
     af_log_p(rp, AF_LOG_INFO, "AF06014", "jwks: %d key(s) loaded from %s", ks->keys->nelts, c->url);
     return APR_SUCCESS;
 leave:
+    if (sent) {
+        af_metrics_jwks(c->opts.metrics, 1);
+    }
     apr_pool_destroy(gp);
     return rv;
+}
+
+void af_jwks_cache_set_metrics(af_jwks_cache_t *c, af_metrics_prov_t *pm)
+{
+    if (c != NULL) {
+        c->opts.metrics = pm;
+    }
 }
 
 static int has_kid(const af_keyset_t *ks, const char *kid)

@@ -19,6 +19,7 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+#include "common/af_metrics.h"
 #include "http/af_http.h"
 #include "jose/af_jwk.h"
 
@@ -33,6 +34,7 @@ typedef struct af_jwks_opts_t {
     int max_keys;                     /* 0: 50 */
     const char *ca_file;              /* NULL: system trust store */
     unsigned alg_mask;                /* bit (1u << af_alg_t) allowed; 0: any asymmetric */
+    af_metrics_prov_t *metrics;       /* counts the fetches sent, and their failures; NULL */
 } af_jwks_opts_t;
 
 #define AF_JWKS_DEFAULT_MAX_SIZE (256 * 1024)
@@ -53,6 +55,10 @@ apr_status_t af_jwks_cache_create(af_jwks_cache_t **out, const char *url,
  */
 apr_status_t af_jwks_cache_keys(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,
                                 apr_pool_t *p);
+
+/** Count this cache's fetches (and, when not sent through a via, their durations) in pm.
+ *  Configuration time only, before any fetch. */
+void af_jwks_cache_set_metrics(af_jwks_cache_t *c, af_metrics_prov_t *pm);
 
 /** The same, with a fetch (when one is due) sent through via (NULL: af_http_perform). */
 apr_status_t af_jwks_cache_keys_via(const af_keyset_t **ks, af_jwks_cache_t *c, const char *kid,

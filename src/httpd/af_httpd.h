@@ -10,6 +10,7 @@
  *   lifecycle.c     post_config / child_init: log sink, libcurl, stores, keys, caches
  *   guard.c         the providers' outbound guards in shared memory
  *   sweep.c         the store sweep in a mod_watchdog thread
+ *   metrics.c       the counters in shared memory; SetHandler authflow-metrics; mod_status
  *   gate.c          AuthType AuthFlow: check_user_id and the hooks around it
  *   export.c        scrubbing inbound headers and cookies; claims to env and headers
  *   handler.c       SetHandler authflow
@@ -115,6 +116,7 @@ typedef struct af_srv_conf_t {
     /* resolved (resolve.c; completed in post_config) */
     af_site_t *site;
     af_store_slot_t *slot; /* NULL: no store for this server */
+    af_metrics_t *metrics; /* post_config: the counters (every server), or NULL */
 } af_srv_conf_t;
 
 typedef struct af_dir_conf_t {
@@ -176,12 +178,15 @@ const char *af_config_trust_issuer(cmd_parms *cmd, void *d, int argc, char *cons
 const char *af_resolve(server_rec *s, apr_pool_t *p, apr_pool_t *ptemp);
 /** Is name (a request header) one the module may set? ('-' == '_', any case) */
 int af_config_is_ours(const af_srv_conf_t *sc, const char *name);
+/** The LMDB directory used without AuthFlowStore (/var/lib/authflow in the Debian package). */
+const char *af_default_store_dir(apr_pool_t *p);
 
 /* lifecycle.c */
 void af_lifecycle_register_hooks(apr_pool_t *p);
 
-/* guard.c, sweep.c */
+/* guard.c, sweep.c, metrics.c */
 int af_guard_post_config(apr_pool_t *pconf, server_rec *s);
+int af_metrics_post_config(apr_pool_t *pconf, server_rec *s);
 int af_sweep_post_config(apr_pool_t *pconf, server_rec *s);
 void af_sweep_child_init(af_store_slot_t *slot, apr_pool_t *pchild);
 /** The log level of a per-request line about a store failure (the store logs those). */
@@ -196,6 +201,7 @@ void af_export_apply(request_rec *r, const apr_array_header_t *kvs);
 void af_gate_register_hooks(apr_pool_t *p);
 void af_authz_register_hooks(apr_pool_t *p);
 void af_handler_register_hooks(apr_pool_t *p);
+void af_metrics_register_hooks(apr_pool_t *p);
 
 /** The verified claims of this request (the gate's), or NULL.  Borrowed (r->pool). */
 json_t *af_request_claims(request_rec *r);

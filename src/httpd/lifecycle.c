@@ -24,6 +24,7 @@
 #include <http_log.h>
 #include <unixd.h>
 
+#include "af_build.h" /* generated: AF_VERSION */
 #include "common/af_error.h"
 #include "http/af_http.h"
 #include "httpd/af_httpd.h"
@@ -224,6 +225,11 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
         level = l > level ? l : level;
     }
     af_log_set(log_sink, s, level > AF_LOG_DEBUG ? AF_LOG_DEBUG : level);
+    /* the version, as other modules report theirs: in the Server header (as ServerTokens
+     * allows) and mod_status, and once per start at info */
+    ap_add_version_component(pconf, "mod_authflow/" AF_VERSION);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "AF07020: mod_authflow %s, default store %s",
+                 AF_VERSION, af_default_store_dir(ptemp));
     if (af_http_global_init() != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "AF07003: libcurl initialisation failed");
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -251,7 +257,8 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
             return HTTP_INTERNAL_SERVER_ERROR;
         }
     }
-    if ((rc = af_guard_post_config(pconf, s)) != OK) {
+    if ((rc = af_guard_post_config(pconf, s)) != OK ||
+        (rc = af_metrics_post_config(pconf, s)) != OK) {
         return rc;
     }
     return af_sweep_post_config(pconf, s);
@@ -259,7 +266,7 @@ static int post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, s
 
 /* ---- child_init -------------------------------------------------------------------------- */
 
-static void open_store(af_store_slot_t *slot, server_rec *v, apr_pool_t *pchild)
+static void open_store(af_store_slot_t *slot, server_rec *v, af_metrics_t *m, apr_pool_t *pchild)
 {
     af_store_opts_t opts;
     af_store_t *st = NULL;
@@ -279,6 +286,7 @@ static void open_store(af_store_slot_t *slot, server_rec *v, apr_pool_t *pchild)
                                                    : apr_strerror(slot->open_rv, buf, sizeof(buf)));
         return;
     }
+    af_store_set_metrics(st, m);
     af_sweep_child_init(slot, pchild);                 /* before the store's close cleanup */
     __atomic_store_n(&slot->st, st, __ATOMIC_RELEASE); /* the sweep thread reads it */
     if (slot->shared && slot->revocation_delay > 0 &&
@@ -324,7 +332,7 @@ static void child_init(apr_pool_t *pchild, server_rec *s)
         }
         if (sc->slot != NULL && sc->slot->ready) {
             if (sc->slot->st == NULL && sc->slot->open_rv == APR_SUCCESS) {
-                open_store(sc->slot, v, pchild);
+                open_store(sc->slot, v, site->metrics, pchild);
             }
             site->rt->store = sc->slot->st;
             site->rt->store_rv = sc->slot->open_rv;

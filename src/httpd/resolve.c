@@ -22,6 +22,7 @@
 #include <http_log.h>
 #include <http_main.h>
 
+#include "af_build.h" /* generated: AF_DEFAULT_STORE_DIR of packaged builds */
 #include "common/af_file.h"
 #include "common/af_url.h"
 #include "httpd/af_httpd.h"
@@ -375,7 +376,7 @@ static const char *store(af_site_t *site, af_srv_conf_t *sc, server_rec *s, int 
     if (sc->store != NULL && af_store_is_uri(sc->store)) {
         return shared_store(site, sc, s, where, p);
     }
-    dir = sc->store ? sc->store : ap_runtime_dir_relative(p, "authflow");
+    dir = sc->store ? sc->store : af_default_store_dir(p);
     if (stat(dir, &sb) == 0 ? !S_ISDIR(sb.st_mode) : !creatable(dir, p)) {
         if (sc->store != NULL || nprov > 0) {
             return apr_psprintf(p, "AuthFlowStore: %s is not a directory and cannot be created%s",
@@ -460,6 +461,17 @@ static const char *keys(af_site_t *site, af_srv_conf_t *sc, const ap_directive_t
     }
 
     return NULL;
+}
+
+/* The LMDB directory without AuthFlowStore: the packaged build's compiled-in directory
+ * (/var/lib/authflow, made by the package), else `authflow` under the runtime dir. */
+const char *af_default_store_dir(apr_pool_t *p)
+{
+#ifdef AF_DEFAULT_STORE_DIR
+    return AF_DEFAULT_STORE_DIR;
+#else
+    return ap_runtime_dir_relative(p, "authflow");
+#endif
 }
 
 /* Templates, read now (configtest sees a missing one). */

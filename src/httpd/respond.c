@@ -32,6 +32,7 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->accept = apr_table_get(r->headers_in, "Accept");
     in->query = r->args;
     in->subrequest = r->main != NULL;
+    in->derived = r->main != NULL || r->prev != NULL;
     while (o->prev != NULL) {
         o = o->prev;
     }

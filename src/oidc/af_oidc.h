@@ -23,6 +23,7 @@
 #include <apr_time.h>
 #include <jansson.h>
 
+#include "common/af_metrics.h"
 #include "http/af_http.h"
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc_errors.h"
@@ -84,8 +85,9 @@ typedef struct af_oidc_provider_t {
     apr_interval_time_t jwks_refetch_interval; /* at most one JWKS fetch per interval (unknown
                                                   kid, failures); default 10 s */
     af_oidc_runtime_t *rt;                     /* per-process caches (af_oidc_runtime_init) */
-    int max_concurrent;     /* MaxConcurrent: outbound calls at once; default 16 */
-    af_oidc_guard_t *guard; /* shared by every process; NULL: calls are not guarded */
+    int max_concurrent;         /* MaxConcurrent: outbound calls at once; default 16 */
+    af_oidc_guard_t *guard;     /* shared by every process; NULL: calls are not guarded */
+    af_metrics_prov_t *metrics; /* its counters (shared memory, post_config), or NULL */
 } af_oidc_provider_t;
 
 /** Provider metadata after discovery and explicit overrides. */

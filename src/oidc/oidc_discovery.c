@@ -413,13 +413,18 @@ static apr_status_t keys_fetch_once(const af_keyset_t **out, const af_oidc_provi
     req.max_response = AF_JWKS_DEFAULT_MAX_SIZE;
     req.ca_file = prov->ca_file;
     if ((rv = af_oidc_idp_perform(&resp, prov, &req, p, p)) != APR_SUCCESS) {
+        if (!refused(rv)) {
+            af_metrics_jwks(prov->metrics, 1);
+        }
         return af_oidc_http_error(rv);
     }
     if (resp->status != 200) {
+        af_metrics_jwks(prov->metrics, 1);
         return resp->status >= 500 ? AF_EOIDC_IDP_FAILED : AF_EOIDC_JWKS;
     }
     rv = af_jwks_load_text(&ks, resp->body, resp->body_len, AF_JWK_PUBLIC_ONLY, 0,
                            AF_JWKS_DEFAULT_MAX_KEYS, &why, p);
+    af_metrics_jwks(prov->metrics, rv != APR_SUCCESS);
     if (rv != APR_SUCCESS) {
         return AF_EOIDC_JWKS;
     }
@@ -471,6 +476,7 @@ apr_status_t af_oidc_keys_get(const af_keyset_t **out, af_oidc_provider_t *prov,
         memset(&opts, 0, sizeof(opts));
         opts.timeout = prov->timeout;
         opts.ca_file = prov->ca_file;
+        opts.metrics = prov->metrics;
         opts.min_interval =
             prov->jwks_refetch_interval > 0 ? prov->jwks_refetch_interval : apr_time_from_sec(10);
         /* a changed jwks_uri (rare) leaves the old cache in cache_pool until exit */

@@ -106,6 +106,20 @@ static void log_event(apr_pool_t *p, const af_oidc_provider_t *prov, af_oidc_gua
     }
 }
 
+/* One request to the IdP, its duration counted in the provider's histogram (a refused URL,
+ * never sent, is not a call). */
+static apr_status_t timed(af_http_response_t **resp, const af_oidc_provider_t *prov,
+                          const af_http_request_t *req, apr_pool_t *p)
+{
+    apr_time_t t0 = apr_time_now();
+    apr_status_t rv = af_http_perform(resp, req, p);
+
+    if (rv != AF_EHTTP_REFUSED && rv != AF_EHTTP_URL) {
+        af_metrics_idp_call(prov->metrics, apr_time_now() - t0);
+    }
+    return rv;
+}
+
 apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provider_t *prov,
                                  const af_http_request_t *req, apr_pool_t *lease_pool,
                                  apr_pool_t *p)
@@ -121,7 +135,7 @@ apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provid
     }
     req = &lr;
     if (prov->guard == NULL) {
-        return af_http_perform(resp, req, p);
+        return timed(resp, prov, req, p);
     }
     if ((rv = af_oidc_idp_enter(prov, lease_pool)) != APR_SUCCESS) {
         return rv;
@@ -131,7 +145,7 @@ apr_status_t af_oidc_idp_perform(af_http_response_t **resp, const af_oidc_provid
         af_log_p(lease_pool, AF_LOG_DEBUG, "AF05054", "provider %s: IdP call refused: %s",
                  prov->name, af_strerror(rv));
     } else {
-        rv = af_http_perform(resp, req, p);
+        rv = timed(resp, prov, req, p);
         ev = af_oidc_guard_end(&pl->lease, af_oidc_guard_classify(rv), apr_time_now(), &backoff);
         log_event(lease_pool, prov, ev, backoff);
     }

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "common/af_log.h"
+#include "common/af_metrics.h"
 #include "http/af_jwks_cache.h"
 #include "jose/af_jwk.h"
 #include "oidc/af_oidc.h"
@@ -91,7 +92,8 @@ typedef struct af_site_t {
     const char *tpl_chooser;
     const char *tpl_error;
     const char *tpl_logout;
-    af_site_rt_t *rt; /* per process */
+    af_site_rt_t *rt;      /* per process */
+    af_metrics_t *metrics; /* the counters shared by every process (post_config), or NULL */
 } af_site_t;
 
 /** The site's store in this process, or NULL. */
@@ -124,6 +126,7 @@ typedef struct af_req_in_t {
     const char *accept;
     const char *query; /* r->args */
     int subrequest;
+    int derived; /* a subrequest or an internal redirect (counted once, with its origin) */
     /* the request the client first sent (before internal redirects), for return_to */
     const char *orig_unparsed_uri;
     const char *orig_uri;

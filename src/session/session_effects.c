@@ -55,6 +55,9 @@ apr_status_t af_session_revoke(const af_site_t *site, af_store_t *st, const char
 {
     apr_status_t rv = af_store_family_revoke(st, sid, now, p);
 
+    if (rv == APR_SUCCESS) {
+        af_metrics_count(site->metrics, AF_M_REVOCATIONS);
+    }
     if ((rv == APR_SUCCESS || rv == AF_ENOTFOUND) && site->rt != NULL &&
         site->rt->revview != NULL) {
         af_revview_note(site->rt->revview, sid, now);

@@ -336,9 +336,20 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
     switch (ep) {
     case AF_EP_LOGIN:
         af_session_login(eff, site, in, p);
+        if (eff->status == 302) {
+            af_metrics_count(site->metrics, AF_M_LOGINS_STARTED);
+        } else if (eff->reason != APR_SUCCESS) {
+            af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED, eff->reason);
+        }
         break;
     case AF_EP_CALLBACK:
         af_session_callback(eff, site, in, p);
+        if (eff->reason == APR_SUCCESS && eff->status < 400) {
+            af_metrics_count(site->metrics, AF_M_LOGINS_COMPLETED);
+        } else {
+            af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED,
+                              eff->reason != APR_SUCCESS ? eff->reason : AF_EINTERNAL);
+        }
         break;
     case AF_EP_JWKS:
         af_session_jwks(eff, site, p);
@@ -348,6 +359,10 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_REFRESH:
         af_session_refresh(eff, site, in, p);
+        af_metrics_reason(site->metrics, AF_MR_REFRESH,
+                          eff->status == 204           ? APR_SUCCESS
+                          : eff->reason != APR_SUCCESS ? eff->reason
+                                                       : AF_EINTERNAL);
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);

@@ -134,8 +134,10 @@ static apr_status_t verify_cached(json_t **claims, const af_site_trust_t **trust
                 *trust = af_session_trust_for(site, iss);
             }
             *cached = 1;
+            af_metrics_count(site->metrics, AF_M_TCACHE_HIT);
             return APR_SUCCESS;
         }
+        af_metrics_count(site->metrics, AF_M_TCACHE_MISS);
     }
     rv = af_session_verify(claims, trust, site, tok, len, now, p);
     if (rv == APR_SUCCESS && c != NULL) {
@@ -162,7 +164,11 @@ static apr_status_t refresh_inline(af_gate_t *g, const af_site_t *site, const af
         (why != AF_ESESS_NO_TOKEN && why != AF_EJWT_EXP)) {
         return AF_ESESS_NO_REFRESH;
     }
-    if ((rv = af_session_rotate(&res, g->eff, site, in, 1, p)) != APR_SUCCESS) {
+    rv = af_session_rotate(&res, g->eff, site, in, 1, p);
+    if (rv != AF_ESESS_NO_REFRESH) {
+        af_metrics_reason(site->metrics, AF_MR_INLINE_REFRESH, rv);
+    }
+    if (rv != APR_SUCCESS) {
         return rv;
     }
     rv = af_session_verify(&claims, &t, site, res->access_token, strlen(res->access_token), in->now,
@@ -229,6 +235,9 @@ apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_ga
                                             : "no token");
     }
     g->reason = rv;
+    if (!in->derived) {
+        af_metrics_reason(site->metrics, AF_MR_GATE, rv); /* one decision per client request */
+    }
     return rv;
 }
 

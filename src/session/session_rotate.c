@@ -101,6 +101,9 @@ apr_status_t af_session_rotate(af_rotated_t **out, af_effects_t *eff, const af_s
         af_log_p(p, rv == AF_ESTORE_REUSE ? AF_LOG_NOTICE : AF_LOG_INFO, "AF09001",
                  "refresh refused: %s%s", af_strerror(rv),
                  rv == AF_ESTORE_REUSE ? " (reuse after the grace window: login revoked)" : "");
+        if (rv == AF_ESTORE_REUSE) {
+            af_metrics_count(site->metrics, AF_M_REUSE);
+        }
         af_session_clear_login_cookies(eff, site, p);
         return rv;
     }
@@ -111,6 +114,7 @@ apr_status_t af_session_rotate(af_rotated_t **out, af_effects_t *eff, const af_s
     }
     fam = rot->family;
     if (foreign_access_token(site, in->cookie, fam->sid, in->now, p)) {
+        af_metrics_count(site->metrics, AF_M_FOREIGN_AT);
         rv = af_session_revoke(site, st, fam->sid, in->now, p);
         af_log_p(p, AF_LOG_NOTICE, "AF09007",
                  "refresh token of login %s presented with another login's access token: "

@@ -22,6 +22,7 @@
 #include <apr_pools.h>
 #include <apr_tables.h>
 
+#include "common/af_metrics.h"
 #include "store/af_store_errors.h"
 
 #define AF_STORE_SUB_MAX    255   /* bytes; longer subjects are refused */
@@ -171,6 +172,10 @@ const char *af_store_backend(const af_store_t *st);
  * map; see af_store_lmdb_map_use).  @return APR_SUCCESS, APR_ENOTIMPL, AF_ESTORE_*
  */
 apr_status_t af_store_usage(apr_uint64_t *size, apr_uint64_t *used, af_store_t *st);
+
+/** Count this handle's failed operations (AF_ESTORE_FULL, _BUSY, _IO, _CORRUPT) by reason
+ *  in m (AF_MR_STORE_ERROR); NULL: not counted.  Set once, before the handle is shared. */
+void af_store_set_metrics(af_store_t *st, af_metrics_t *m);
 
 /* ---- operations ------------------------------------------------------------------------------ */
 

@@ -6,6 +6,24 @@
 #include "store/af_store_pg.h"
 #include "store/store_backend.h"
 
+/* A failed operation is counted by reason (not a verdict such as unknown or revoked). */
+static apr_status_t seen(af_store_t *st, apr_status_t rv)
+{
+    if (rv != APR_SUCCESS && st->metrics != NULL &&
+        (rv == AF_ESTORE_FULL || rv == AF_ESTORE_BUSY || rv == AF_ESTORE_IO ||
+         rv == AF_ESTORE_CORRUPT)) {
+        af_metrics_reason(st->metrics, AF_MR_STORE_ERROR, rv);
+    }
+    return rv;
+}
+
+void af_store_set_metrics(af_store_t *st, af_metrics_t *m)
+{
+    if (st != NULL) {
+        st->metrics = m;
+    }
+}
+
 int af_store_is_uri(const char *where)
 {
     return where != NULL &&
@@ -93,68 +111,68 @@ void af_store_close(af_store_t *st)
 apr_status_t af_store_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                     const af_store_login_in_t *in, apr_pool_t *p)
 {
-    return st->ops->family_create(fam, rt, st, in, p);
+    return seen(st, st->ops->family_create(fam, rt, st, in, p));
 }
 
 apr_status_t af_store_rotate(af_store_rotation_t **out, af_store_t *st,
                              const af_store_rotate_in_t *in, apr_pool_t *p)
 {
-    return st->ops->rotate(out, st, in, p);
+    return seen(st, st->ops->rotate(out, st, in, p));
 }
 
 apr_status_t af_store_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, apr_int64_t now)
 {
-    return st->ops->delivered(st, rt, rt_len, now);
+    return seen(st, st->ops->delivered(st, rt, rt_len, now));
 }
 
 apr_status_t af_store_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p)
 {
-    return st->ops->family_revoke(st, sid, now, p);
+    return seen(st, st->ops->family_revoke(st, sid, now, p));
 }
 
 apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
                                  apr_pool_t *p)
 {
-    return st->ops->revoke_sub(count, st, sub, now, p);
+    return seen(st, st->ops->revoke_sub(count, st, sub, now, p));
 }
 
 apr_status_t af_store_family_is_revoked(af_store_t *st, const char *sid)
 {
-    return st->ops->family_is_revoked(st, sid);
+    return seen(st, st->ops->family_is_revoked(st, sid));
 }
 
 apr_status_t af_store_family_get(af_store_family_t **fam, af_store_t *st, const char *sid,
                                  apr_pool_t *p)
 {
-    return st->ops->family_get(fam, st, sid, p);
+    return seen(st, st->ops->family_get(fam, st, sid, p));
 }
 
 apr_status_t af_store_list(af_store_t *st, const char *sub, af_store_list_fn *fn, void *baton,
                            apr_pool_t *p)
 {
-    return st->ops->list(st, sub, fn, baton, p);
+    return seen(st, st->ops->list(st, sub, fn, baton, p));
 }
 
 apr_status_t af_store_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
 {
-    return st->ops->sweep(purged, st, now);
+    return seen(st, st->ops->sweep(purged, st, now));
 }
 
 apr_status_t af_store_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now)
 {
-    return st->ops->stats(out, st, now);
+    return seen(st, st->ops->stats(out, st, now));
 }
 
 apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id_len,
                                    apr_int64_t now, apr_int64_t expires)
 {
-    return st->ops->flow_consume(st, id, id_len, now, expires);
+    return seen(st, st->ops->flow_consume(st, id, id_len, now, expires));
 }
 
 apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                             apr_int64_t interval)
 {
-    return st->ops->lease(got, st, name, now, interval);
+    return seen(st, st->ops->lease(got, st, name, now, interval));
 }
 
 int af_store_family_active(const af_store_family_t *fam, apr_int64_t now)
@@ -171,5 +189,5 @@ int af_store_family_active(const af_store_family_t *fam, apr_int64_t now)
 apr_status_t af_store_token_family(const char **sid, af_store_t *st, const char *rt,
                                    apr_size_t rt_len, apr_pool_t *p)
 {
-    return st->ops->token_family(sid, st, rt, rt_len, p);
+    return seen(st, st->ops->token_family(sid, st, rt, rt_len, p));
 }

@@ -41,7 +41,8 @@ typedef struct af_store_ops_t {
 struct af_store_t {
     const af_store_ops_t *ops;
     void *impl;
-    apr_pool_t *pool; /* the handle's lifetime; never allocated from per operation */
+    apr_pool_t *pool;      /* the handle's lifetime; never allocated from per operation */
+    af_metrics_t *metrics; /* counts failed operations (af_store_set_metrics), or NULL */
 };
 
 #endif

@@ -161,10 +161,13 @@ class Httpd:
     @PORT2@ (second Listen port, when ports=2), @ROOT@ and @BASE@
     (http://127.0.0.1:@PORT@) and any key of `subst` are replaced before writing.
     allow: regexes of warn/error lines expected from this server (startup ones included).
+    launcher: argv that execs apache2's argv given as its last argument ("$@"), in the
+    same process (the pid stays httpd's); with_authflow=False: the body loads the module.
     """
 
     def __init__(self, name, body, mpm='event', defines=(), allow=(), subst=None,
-                 loglevel=None, ports=1, modules=DEFAULT_MODULES, files=None):
+                 loglevel=None, ports=1, modules=DEFAULT_MODULES, files=None, launcher=(),
+                 with_authflow=True):
         self.name = name
         self.body = body
         self.mpm = mpm
@@ -175,6 +178,8 @@ class Httpd:
         self.nports = ports
         self.modules = modules
         self.files = files or {}
+        self.launcher = list(launcher)
+        self.with_authflow = with_authflow
         self.root = make_root(name)
         self.proc = None
         self.port = None
@@ -210,7 +215,7 @@ class Httpd:
     def render(self):
         return render_conf(self.root, self.ports[0], self.expand(self.body), mpm=self.mpm,
                            modules=self.modules, loglevel=self.loglevel,
-                           extra_ports=self.ports[1:])
+                           with_authflow=self.with_authflow, extra_ports=self.ports[1:])
 
     # -- lifecycle -------------------------------------------------------------------
     def write_files(self):
@@ -243,7 +248,8 @@ class Httpd:
         open(self.error_log, 'a').close()
         self.log_offset = os.path.getsize(self.error_log)
         out = open(os.path.join(self.root, 'logs', 'stderr.log'), 'ab')
-        cmd = [APACHE, '-f', self.conf_path, '-DFOREGROUND'] + ['-D%s' % d for d in self.defines]
+        cmd = self.launcher + [APACHE, '-f', self.conf_path, '-DFOREGROUND'] + \
+            ['-D%s' % d for d in self.defines]
         self.proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=_env(),
                                      start_new_session=True)
         out.close()

@@ -24,7 +24,7 @@ class Site:
 
 
 def start_site(request, keys, echo, name, extra='', mpm='event', apps_extra='',
-               grace='2s', access_ttl='300s', post_logout=True, testing=True):
+               grace='2s', access_ttl='300s', post_logout=True, testing=True, **kw):
     port = afharness.free_port()
     base = 'http://127.0.0.1:%d' % port
     idp = OidcProvider(alg='ES256', redirect_uris=[base + '/auth/callback'],
@@ -41,7 +41,7 @@ def start_site(request, keys, echo, name, extra='', mpm='event', apps_extra='',
     srv = start_fixed(request, name, body, port, mpm=mpm,
                       defines=('AUTHFLOW_TESTING',) if testing else (),
                       subst={'OFFSET': 0},
-                      allow=[r'AF03010', r'AF09001'])
+                      allow=[r'AF03010', r'AF09001'], **kw)
     srv.store = srv.root + '/store'
     srv.idp = idp
     srv.offset = 0

@@ -3,6 +3,7 @@
  * gate's decision (DENY, refresh inline, pending delivery, revocation, 503), rotation
  * outcomes at the refresh endpoint (G02, G03, G07, G08, G10), against real LMDB. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -626,6 +627,72 @@ START_TEST(test_G08_refresh_with_another_logins_access_token)
 }
 END_TEST
 
+/* ---- metrics: what the core counts (src/common/af_metrics.h) ------------------------------ */
+
+START_TEST(test_metrics_counted_by_the_core)
+{
+    void *mem = NULL;
+    af_metrics_t *m;
+    af_gate_opts_t o = opts();
+    af_effects_t *eff;
+    af_gate_t *g;
+    const char *sid, *sid2, *at, *rtok, *rt2, *at1;
+    af_req_in_t in;
+
+    ck_assert_int_eq(posix_memalign(&mem, 64, af_metrics_size()), 0);
+    m = af_metrics_init(mem, 0);
+    site->metrics = m;
+    /* the gate: a decision per client request, cache hits and misses */
+    in = req(T0, NULL);
+    af_session_gate(&g, site, &o, &in, NULL, 0, pool);
+    in = req(T0, login_cookies(&sid, &at, &rtok, T0));
+    ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), APR_SUCCESS);
+    in.derived = 1; /* the same request again after an internal redirect */
+    ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), APR_SUCCESS);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_GATE, AF_ESESS_NO_TOKEN), 1);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_GATE, APR_SUCCESS), 2);
+    ck_assert_uint_eq(af_metrics_get(m, AF_M_TCACHE_MISS), 1);
+    ck_assert_uint_eq(af_metrics_get(m, AF_M_TCACHE_HIT), 2);
+    /* an inline refresh (only the refresh cookie) */
+    in = req(T0 + 5, apr_psprintf(pool, "%s=%s", site->cookie_rt, rtok));
+    ck_assert_int_eq(af_session_gate(&g, site, &o, &in, NULL, 0, pool), APR_SUCCESS);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_INLINE_REFRESH, APR_SUCCESS), 1);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_GATE, APR_SUCCESS), 3);
+    /* /refresh: the same (pending-delivery) token again, then a reuse after the grace */
+    in.method = "POST";
+    in.origin = site->base_url;
+    eff = af_effects_make(pool);
+    af_session_handle(eff, site, AF_EP_REFRESH, &in, pool);
+    ck_assert_int_eq(eff->status, 204);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_REFRESH, APR_SUCCESS), 1);
+    in.now = T0 + 5 + site->reuse_grace + 1;
+    af_session_delivered(site, rtok, T0 + 6);
+    eff = af_effects_make(pool);
+    af_session_handle(eff, site, AF_EP_REFRESH, &in, pool);
+    ck_assert_int_eq(eff->reason, AF_ESTORE_REUSE);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_REFRESH, AF_ESTORE_REUSE), 1);
+    ck_assert_uint_eq(af_metrics_get(m, AF_M_REUSE), 1);
+    /* G08: another login's access token with this refresh token: theft, one revocation */
+    login_cookies(&sid, &at1, NULL, T0);
+    login_cookies(&sid2, NULL, &rt2, T0);
+    in.cookie = apr_psprintf(pool, "%s=%s; %s=%s", site->cookie_at, at1, site->cookie_rt, rt2);
+    eff = af_effects_make(pool);
+    af_session_handle(eff, site, AF_EP_REFRESH, &in, pool);
+    ck_assert_int_eq(eff->reason, AF_ESTORE_REVOKED);
+    ck_assert_uint_eq(af_metrics_get(m, AF_M_FOREIGN_AT), 1);
+    ck_assert_uint_eq(af_metrics_get(m, AF_M_REVOCATIONS), 1);
+    /* /login without a provider: a failure by reason, not a start */
+    in = req(T0, NULL);
+    eff = af_effects_make(pool);
+    af_session_handle(eff, site, AF_EP_LOGIN, &in, pool);
+    ck_assert_uint_eq(af_metrics_get_reason(m, AF_MR_LOGIN_FAILED, AF_ESESS_NO_PROVIDER), 1);
+    ck_assert_uint_eq(af_metrics_get(m, AF_M_LOGINS_STARTED), 0);
+    site->metrics = NULL;
+    free(mem);
+}
+END_TEST
+
 /* ---- D14 at a new login: a read-only lookup revokes the previous login -------------------- */
 
 START_TEST(test_D14_revoke_current_reads_only)
@@ -779,6 +846,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_gate_expired_token_refreshes_bearer_does_not);
     tcase_add_test(tc, test_refresh_endpoint_outcomes);
     tcase_add_test(tc, test_G08_refresh_with_another_logins_access_token);
+    tcase_add_test(tc, test_metrics_counted_by_the_core);
     tcase_add_test(tc, test_D14_revoke_current_reads_only);
     tcase_add_test(tc, test_F10_flow_cookie_round_trip);
     tcase_add_test(tc, test_H05_exports_one_table);
