@@ -30,6 +30,7 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->sec_fetch_mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
     in->sec_fetch_dest = apr_table_get(r->headers_in, "Sec-Fetch-Dest");
     in->accept = apr_table_get(r->headers_in, "Accept");
+    in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->query = r->args;
     in->subrequest = r->main != NULL;
     in->derived = r->main != NULL || r->prev != NULL;

@@ -26,6 +26,7 @@
 #include "common/af_metrics.h"
 #include "http/af_http.h"
 #include "jose/af_jwk.h"
+#include "jose/af_jws.h"
 #include "oidc/af_oidc_errors.h"
 #include "oidc/af_oidc_guard.h"
 
@@ -142,6 +143,9 @@ typedef struct af_oidc_identity_t {
     const char *issuer;   /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
     const char *sub;      /* the subject (SubjectClaim), as a string */
     json_t *claims;       /* mapped claims (pool-owned), always with "sub" */
+    const char *idp_sid;  /* the id_token's sid (the IdP session, for back-channel logout), or
+                             NULL when absent or not a string of 1..AF_OIDC_SID_MAX printable
+                             characters */
     const char *id_token; /* raw id_token for a later logout id_token_hint: server-side only */
 } af_oidc_identity_t;
 
@@ -351,6 +355,56 @@ apr_status_t af_oidc_id_token_validate(json_t **claims, const af_oidc_provider_t
 apr_status_t af_oidc_id_token_verify(json_t **claims, af_oidc_provider_t *prov,
                                      const af_oidc_meta_t *meta, const char *id_token,
                                      const af_oidc_idcheck_t *chk, apr_pool_t *p);
+
+/**
+ * Parse a JWS and verify its signature as an id_token's (OIDC Core 3.1.3.7 steps 6-7): the
+ * alg one this provider may use (af_oidc_allowed_algs; never "none"), HS* keyed by the
+ * client secret, anything else by a key of ks.
+ * @return APR_SUCCESS, AF_EOIDC_ID_TOKEN (malformed), AF_EOIDC_ID_TOKEN_ALG,
+ *         AF_EOIDC_ID_TOKEN_NOKEY, AF_EOIDC_ID_TOKEN_SIG
+ */
+apr_status_t af_oidc_jws_signed_by(af_jws_t **out, const af_oidc_provider_t *prov,
+                                   const af_oidc_meta_t *meta, const af_keyset_t *ks,
+                                   const char *token, apr_pool_t *p);
+
+/** Is iss this provider's issuer (exact; the Google preset: its two spellings)? */
+int af_oidc_issuer_ok(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
+                      const json_t *iss);
+
+/* ---- back-channel logout (oidc_logout.c) ---------------------------------------------- */
+
+#define AF_OIDC_LOGOUT_EVENT "http://schemas.openid.net/event/backchannel-logout"
+#define AF_OIDC_SID_MAX      255 /* bytes of an IdP session id we accept */
+
+/** A validated logout token (OpenID Connect Back-Channel Logout 1.0 §2.4). */
+typedef struct af_oidc_logout_t {
+    const char *sub;     /* the IdP's subject, or NULL */
+    const char *sid;     /* the IdP session id, or NULL; at least one of sub and sid is set */
+    const char *jti;     /* 1..255 printable characters */
+    apr_int64_t expires; /* until when the jti must be remembered (single use) */
+} af_oidc_logout_t;
+
+/**
+ * Validate a logout token with a given key set (pure; §2.6): a JWS signed as this provider's
+ * id_tokens are (af_oidc_jws_signed_by; "none" never, whatever is configured), typ absent,
+ * "logout+jwt" or "JWT" (any other explicit type is another kind of token: refused), iss
+ * exact, aud containing client_id, iat present, not in the future beyond the leeway and not
+ * older than IatMaxAge, exp and nbf honoured when present, jti present, events holding the
+ * back-channel logout event as a JSON object, no nonce, sub and/or sid (strings of 1..255
+ * printable characters).
+ * @return APR_SUCCESS or AF_EOIDC_LOGOUT_* (all: 400)
+ */
+apr_status_t af_oidc_logout_token_validate(af_oidc_logout_t **out, const af_oidc_provider_t *prov,
+                                           const af_oidc_meta_t *meta, const af_keyset_t *ks,
+                                           const char *token, apr_int64_t now, apr_pool_t *p);
+
+/**
+ * The same with the provider's metadata and cached JWKS (refetched once, throttled, for an
+ * unknown kid: E16).  Only for OIDC providers (AF_EOIDC_LOGOUT_UNSUPPORTED otherwise).
+ * @return APR_SUCCESS, AF_EOIDC_LOGOUT_*, AF_EOIDC_DISCOVERY*, AF_EOIDC_JWKS, AF_EOIDC_IDP_*
+ */
+apr_status_t af_oidc_logout_token_verify(af_oidc_logout_t **out, af_oidc_provider_t *prov,
+                                         const char *token, apr_int64_t now, apr_pool_t *p);
 
 /* ---- userinfo and claims (oidc_userinfo.c) -------------------------------------------- */
 

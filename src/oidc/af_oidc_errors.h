@@ -45,5 +45,21 @@
 /* the outbound guard refused the call without sending it (503 + Retry-After) */
 #define AF_EOIDC_IDP_BUSY        (AF_E_OIDC + 34) /* "oidc_idp_busy" */
 #define AF_EOIDC_IDP_UNAVAILABLE (AF_E_OIDC + 35) /* "oidc_idp_unavailable" */
+/* back-channel logout tokens (400); numbered from 70 so that codes other branches append
+ * after 35 do not collide */
+#define AF_EOIDC_LOGOUT_TOKEN       (AF_E_OIDC + 70) /* "oidc_logout_token_malformed" */
+#define AF_EOIDC_LOGOUT_ALG         (AF_E_OIDC + 71) /* "oidc_logout_token_alg_not_allowed" */
+#define AF_EOIDC_LOGOUT_NOKEY       (AF_E_OIDC + 72) /* "oidc_logout_token_no_key" */
+#define AF_EOIDC_LOGOUT_SIG         (AF_E_OIDC + 73) /* "oidc_logout_token_bad_signature" */
+#define AF_EOIDC_LOGOUT_TYP         (AF_E_OIDC + 74) /* "oidc_logout_token_typ_invalid" */
+#define AF_EOIDC_LOGOUT_ISS         (AF_E_OIDC + 75) /* "oidc_logout_token_issuer_mismatch" */
+#define AF_EOIDC_LOGOUT_AUD         (AF_E_OIDC + 76) /* "oidc_logout_token_audience_mismatch" */
+#define AF_EOIDC_LOGOUT_IAT         (AF_E_OIDC + 77) /* "oidc_logout_token_iat_invalid" */
+#define AF_EOIDC_LOGOUT_EXP         (AF_E_OIDC + 78) /* "oidc_logout_token_expired" */
+#define AF_EOIDC_LOGOUT_JTI         (AF_E_OIDC + 79) /* "oidc_logout_token_jti_invalid" */
+#define AF_EOIDC_LOGOUT_EVENTS      (AF_E_OIDC + 80) /* "oidc_logout_token_event_missing" */
+#define AF_EOIDC_LOGOUT_NONCE       (AF_E_OIDC + 81) /* "oidc_logout_token_nonce_present" */
+#define AF_EOIDC_LOGOUT_SUBJECT     (AF_E_OIDC + 82) /* "oidc_logout_token_subject_invalid" */
+#define AF_EOIDC_LOGOUT_UNSUPPORTED (AF_E_OIDC + 83) /* "oidc_logout_not_supported" */
 
 #endif

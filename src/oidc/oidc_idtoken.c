@@ -173,18 +173,8 @@ static apr_status_t check_claims(const json_t *c, const af_oidc_provider_t *prov
     const json_t *iss = json_object_get(c, "iss"), *aud = json_object_get(c, "aud");
     const json_t *azp = json_object_get(c, "azp"), *iat = json_object_get(c, "iat");
     const json_t *nonce = json_object_get(c, "nonce"), *ath = json_object_get(c, "at_hash");
-    const char *want_iss = prov->issuer != NULL ? prov->issuer : meta->issuer;
-
     /* step 2: iss exact (Google: its two spellings, for the Google provider only) */
-    if (!json_is_string(iss)) {
-        return AF_EOIDC_ID_TOKEN_ISS;
-    }
-    if (prov->preset == AF_OIDC_PRESET_GOOGLE) {
-        if (strcmp(json_string_value(iss), GOOGLE_ISS_URL) != 0 &&
-            strcmp(json_string_value(iss), GOOGLE_ISS_OLD) != 0) {
-            return AF_EOIDC_ID_TOKEN_ISS;
-        }
-    } else if (want_iss == NULL || strcmp(json_string_value(iss), want_iss) != 0) {
+    if (!af_oidc_issuer_ok(prov, meta, iss)) {
         return AF_EOIDC_ID_TOKEN_ISS;
     }
     /* steps 3-5: several audiences need azp; azp, when present, is us */
@@ -215,6 +205,64 @@ static apr_status_t check_claims(const json_t *c, const af_oidc_provider_t *prov
     return APR_SUCCESS;
 }
 
+apr_status_t af_oidc_jws_signed_by(af_jws_t **out, const af_oidc_provider_t *prov,
+                                   const af_oidc_meta_t *meta, const af_keyset_t *ks,
+                                   const char *token, apr_pool_t *p)
+{
+    apr_array_header_t *algs = af_oidc_allowed_algs(prov, meta, p);
+    af_jws_t *jws = NULL;
+    const char *alg;
+    apr_status_t rv;
+
+    *out = NULL;
+    rv = af_jws_parse(&jws, token, strlen(token), ID_TOKEN_MAX, p);
+    if (rv != APR_SUCCESS) {
+        return rv == AF_EJWS_ALG || header_says_none(token, p) ? AF_EOIDC_ID_TOKEN_ALG
+                                                               : AF_EOIDC_ID_TOKEN;
+    }
+    alg = af_alg_name(jws->alg);
+    /* step 6/7: the alg must be one this provider may use (A19) */
+    if (alg == NULL || !alg_listed(algs, alg)) {
+        return AF_EOIDC_ID_TOKEN_ALG;
+    }
+    if (alg[0] == 'H') {
+        /* E09: HS* is keyed by the UTF-8 octets of the client secret */
+        af_key_t *k = NULL;
+        af_keyset_t *hks = af_keyset_make(p);
+        const char *why = NULL;
+        if (prov->client_secret == NULL ||
+            af_key_from_secret(&k, (const unsigned char *) prov->client_secret,
+                               strlen(prov->client_secret), jws->alg, NULL, &why,
+                               p) != APR_SUCCESS) {
+            return AF_EOIDC_ID_TOKEN_NOKEY;
+        }
+        af_keyset_add(hks, k);
+        rv = map_jose(af_jws_verify_keyset(NULL, jws, hks));
+    } else if (ks == NULL) {
+        rv = AF_EOIDC_ID_TOKEN_NOKEY;
+    } else {
+        rv = map_jose(af_jws_verify_keyset(NULL, jws, ks));
+    }
+    if (rv == APR_SUCCESS) {
+        *out = jws;
+    }
+    return rv;
+}
+
+int af_oidc_issuer_ok(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta, const json_t *iss)
+{
+    const char *want = prov->issuer != NULL ? prov->issuer : meta->issuer;
+
+    if (!json_is_string(iss)) {
+        return 0;
+    }
+    if (prov->preset == AF_OIDC_PRESET_GOOGLE) {
+        return strcmp(json_string_value(iss), GOOGLE_ISS_URL) == 0 ||
+               strcmp(json_string_value(iss), GOOGLE_ISS_OLD) == 0;
+    }
+    return want != NULL && strcmp(json_string_value(iss), want) == 0;
+}
+
 apr_status_t af_oidc_id_token_validate(json_t **claims, const af_oidc_provider_t *prov,
                                        const af_oidc_meta_t *meta, const af_keyset_t *ks,
                                        const char *id_token, const af_oidc_idcheck_t *chk,
@@ -243,39 +291,10 @@ apr_status_t af_oidc_id_token_validate(json_t **claims, const af_oidc_provider_t
         }
         alg = "none";
     } else {
-        rv = af_jws_parse(&jws, id_token, strlen(id_token), ID_TOKEN_MAX, p);
-        if (rv != APR_SUCCESS) {
-            rv = rv == AF_EJWS_ALG || header_says_none(id_token, p) ? AF_EOIDC_ID_TOKEN_ALG
-                                                                    : AF_EOIDC_ID_TOKEN;
+        if ((rv = af_oidc_jws_signed_by(&jws, prov, meta, ks, id_token, p)) != APR_SUCCESS) {
             goto leave;
         }
         alg = af_alg_name(jws->alg);
-        /* step 6/7: the alg must be one this provider may use (A19) */
-        if (alg == NULL || !alg_listed(algs, alg)) {
-            rv = AF_EOIDC_ID_TOKEN_ALG;
-            goto leave;
-        }
-        if (alg[0] == 'H') {
-            /* E09: HS* is keyed by the UTF-8 octets of the client secret */
-            af_key_t *k = NULL;
-            af_keyset_t *hks = af_keyset_make(p);
-            const char *why = NULL;
-            rv = af_key_from_secret(&k, (const unsigned char *) prov->client_secret,
-                                    strlen(prov->client_secret), jws->alg, NULL, &why, p);
-            if (rv != APR_SUCCESS) {
-                rv = AF_EOIDC_ID_TOKEN_NOKEY;
-                goto leave;
-            }
-            af_keyset_add(hks, k);
-            rv = map_jose(af_jws_verify_keyset(NULL, jws, hks));
-        } else if (ks == NULL) {
-            rv = AF_EOIDC_ID_TOKEN_NOKEY;
-        } else {
-            rv = map_jose(af_jws_verify_keyset(NULL, jws, ks));
-        }
-        if (rv != APR_SUCCESS) {
-            goto leave;
-        }
     }
     memset(&pol, 0, sizeof(pol));
     pol.now = chk->now;

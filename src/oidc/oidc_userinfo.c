@@ -143,6 +143,26 @@ static json_t *lookup(const json_t *ui, const json_t *idc, const char *path)
     return v;
 }
 
+/* The id_token's sid (the IdP session, OIDC Front/Back-Channel Logout): 1..AF_OIDC_SID_MAX
+ * printable characters, else NULL. */
+static const char *idp_session(const json_t *id_claims)
+{
+    const json_t *v = json_object_get(id_claims, "sid");
+    apr_size_t i, n;
+
+    if (!json_is_string(v) || (n = json_string_length(v)) == 0 || n > AF_OIDC_SID_MAX ||
+        strlen(json_string_value(v)) != n) {
+        return NULL;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char) json_string_value(v)[i];
+        if (ch < 0x20 || ch == 0x7f) {
+            return NULL;
+        }
+    }
+    return json_string_value(v);
+}
+
 apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_provider_t *prov,
                                     const af_oidc_meta_t *meta, const json_t *id_claims,
                                     const json_t *userinfo, const char *github_email, apr_pool_t *p)
@@ -215,6 +235,7 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
     }
     json_object_set_new(claims, "sub", json_string(id->sub));
     id->claims = claims;
+    id->idp_sid = idp_session(id_claims);
     *out = id;
     return APR_SUCCESS;
 }

@@ -34,7 +34,8 @@ int af_oidc_status(apr_status_t rv)
         rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
         return 502;
     }
-    if (rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) {
+    if ((rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) ||
+        (rv >= AF_EOIDC_LOGOUT_TOKEN && rv <= AF_EOIDC_LOGOUT_UNSUPPORTED)) {
         return 400;
     }
     if (rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) {

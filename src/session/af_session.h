@@ -124,7 +124,12 @@ typedef struct af_req_in_t {
     const char *sec_fetch_mode;
     const char *sec_fetch_dest;
     const char *accept;
-    const char *query; /* r->args */
+    const char *query;        /* r->args */
+    const char *raw_path;     /* the request-target's path as sent (handler endpoints) */
+    const char *content_type; /* the Content-Type header */
+    const char *body;         /* the request body (handler endpoints: at most 16 KiB, NUL-
+                                 terminated), or NULL */
+    apr_size_t body_len;
     int subrequest;
     int derived; /* a subrequest or an internal redirect (counted once, with its origin) */
     /* the request the client first sent (before internal redirects), for return_to */
@@ -392,6 +397,19 @@ apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t 
 const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
                                 apr_int64_t now, apr_pool_t *p);
 
+/* ---- back-channel logout (session_backchannel.c) ------------------------------------------ */
+
+/**
+ * POST <endpoint>/backchannel/NAME (OpenID Connect Back-Channel Logout 1.0 §2.5-§2.8):
+ * form-encoded logout_token from provider NAME, validated (af_oidc_logout_token_verify), its
+ * jti consumed once in the store, then the logins it names revoked -- by sid those recorded
+ * with that IdP session (and that subject when sub is given too), by sub alone every login of
+ * <sub>@NAME.  200 with Cache-Control: no-store; 400 with a JSON reason on any failure
+ * (nothing revoked); 404 for a NAME that is no provider.
+ */
+void af_session_backchannel(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            apr_pool_t *p);
+
 /* ---- the other endpoints (session_endpoints.c) ------------------------------------------- */
 
 typedef enum {
@@ -400,7 +418,8 @@ typedef enum {
     AF_EP_JWKS,
     AF_EP_SESSION,
     AF_EP_REFRESH,
-    AF_EP_LOGOUT
+    AF_EP_LOGOUT,
+    AF_EP_BACKCHANNEL /* backchannel/NAME */
 } af_endpoint_t;
 
 /**
@@ -412,7 +431,7 @@ typedef enum {
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method);
 
-/** Run an endpoint (the request body was already read and dropped by the glue). */
+/** Run an endpoint (the glue read the request body, within its limit, into in). */
 void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t ep,
                        const af_req_in_t *in, apr_pool_t *p);
 

@@ -25,6 +25,13 @@
 #define AF_ESESS_INVALID_SESSION  (AF_E_HTTPD + 17) /* "invalid_session"       401 */
 #define AF_ESESS_SESSION_REVOKED  (AF_E_HTTPD + 18) /* "session_revoked"       401 */
 #define AF_ESESS_LOGOUT_STATE     (AF_E_HTTPD + 19) /* "logout_state_mismatch" 400 */
+/* back-channel logout (all 400); numbered from 60 so that codes other branches append after
+ * 19 do not collide */
+#define AF_ESESS_BCL_CONTENT_TYPE (AF_E_HTTPD + 60) /* "backchannel_content_type" */
+#define AF_ESESS_BCL_REQUEST      (AF_E_HTTPD + 61) /* "backchannel_request_malformed" */
+#define AF_ESESS_BCL_REPLAY       (AF_E_HTTPD + 62) /* "oidc_logout_token_replayed" */
+#define AF_ESESS_BCL_UNMAPPED     (AF_E_HTTPD + 63) /* "backchannel_sub_not_mappable" */
+#define AF_ESESS_BCL_FAILED       (AF_E_HTTPD + 64) /* "backchannel_logout_failed" */
 
 /**
  * The HTTP status for a reason code: our own codes by the table in session_errors.c,

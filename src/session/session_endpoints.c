@@ -47,6 +47,16 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         return AF_ESESS_NOT_FOUND;
     }
     rest = raw_path + n + 1;
+    if (strncmp(rest, "backchannel/", 12) == 0 && rest[12] != '\0' &&
+        strchr(rest + 12, '/') == NULL) {
+        /* backchannel/NAME: NAME is checked against the providers by the endpoint */
+        if (m != POST) {
+            *allow = "POST";
+            return AF_ESESS_METHOD;
+        }
+        *ep = AF_EP_BACKCHANNEL;
+        return APR_SUCCESS;
+    }
     for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (strcmp(rest, endpoints[i].name) != 0) {
             continue;
@@ -366,6 +376,9 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_LOGOUT:
         af_session_logout(eff, site, in, p);
+        break;
+    case AF_EP_BACKCHANNEL:
+        af_session_backchannel(eff, site, in, p);
         break;
     }
 }

@@ -27,20 +27,38 @@ const af_errdesc_t af_session_errors[] = {{AF_ESESS_NO_TOKEN, "no_token"},
                                           {AF_ESESS_INVALID_SESSION, "invalid_session"},
                                           {AF_ESESS_SESSION_REVOKED, "session_revoked"},
                                           {AF_ESESS_LOGOUT_STATE, "logout_state_mismatch"},
+                                          {AF_ESESS_BCL_CONTENT_TYPE, "backchannel_content_type"},
+                                          {AF_ESESS_BCL_REQUEST, "backchannel_request_malformed"},
+                                          {AF_ESESS_BCL_REPLAY, "oidc_logout_token_replayed"},
+                                          {AF_ESESS_BCL_UNMAPPED, "backchannel_sub_not_mappable"},
+                                          {AF_ESESS_BCL_FAILED, "backchannel_logout_failed"},
                                           {0, NULL}};
 
 static const struct {
     apr_status_t code;
     int status;
 } statuses[] = {
-    {AF_ESESS_STORE, 503},        {AF_ESESS_REFRESH_STORE, 503},
-    {AF_ESESS_CROSS_SITE, 403},   {AF_ESESS_BODY_TOO_LARGE, 413},
-    {AF_ESESS_METHOD, 405},       {AF_ESESS_NOT_FOUND, 404},
-    {AF_ESESS_NO_PROVIDER, 404},  {AF_ESESS_UNKNOWN_PROVIDER, 400},
-    {AF_ESESS_LOGOUT_STATE, 400}, {AF_EFORM_LIMIT, 400},
-    {AF_EFORM_EMPTY, 400},        {AF_EFORM_ESCAPE, 400},
-    {AF_EFORM_DUP, 400},          {AF_ETOOBIG, 400},
-    {AF_ESTORE_REPLAY, 400},      {AF_ENOTFOUND, 404},
+    {AF_ESESS_STORE, 503},
+    {AF_ESESS_REFRESH_STORE, 503},
+    {AF_ESESS_CROSS_SITE, 403},
+    {AF_ESESS_BODY_TOO_LARGE, 413},
+    {AF_ESESS_METHOD, 405},
+    {AF_ESESS_NOT_FOUND, 404},
+    {AF_ESESS_NO_PROVIDER, 404},
+    {AF_ESESS_UNKNOWN_PROVIDER, 400},
+    {AF_ESESS_LOGOUT_STATE, 400},
+    {AF_EFORM_LIMIT, 400},
+    {AF_EFORM_EMPTY, 400},
+    {AF_EFORM_ESCAPE, 400},
+    {AF_EFORM_DUP, 400},
+    {AF_ETOOBIG, 400},
+    {AF_ESTORE_REPLAY, 400},
+    {AF_ENOTFOUND, 404},
+    {AF_ESESS_BCL_CONTENT_TYPE, 400},
+    {AF_ESESS_BCL_REQUEST, 400},
+    {AF_ESESS_BCL_REPLAY, 400},
+    {AF_ESESS_BCL_UNMAPPED, 400},
+    {AF_ESESS_BCL_FAILED, 400},
 };
 
 int af_session_store_failed(apr_status_t rv)

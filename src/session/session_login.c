@@ -272,6 +272,7 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
     lin.now = in->now;
     lin.ttl = site->refresh_ttl;
     lin.idle = site->refresh_idle;
+    lin.idp_sid = id->idp_sid; /* E20: back-channel logout by sid finds this login */
     lin.claims_json = snapshot_with_idt(site, id->claims, id->id_token, in->now, p);
     rv = AF_ETOOBIG;
     if (lin.claims_json != NULL) {

@@ -25,8 +25,9 @@
 #include "common/af_metrics.h"
 #include "store/af_store_errors.h"
 
-#define AF_STORE_SUB_MAX    255   /* bytes; longer subjects are refused */
-#define AF_STORE_CLAIMS_MAX 16384 /* bytes of claims snapshot JSON */
+#define AF_STORE_SUB_MAX     255   /* bytes; longer subjects are refused */
+#define AF_STORE_CLAIMS_MAX  16384 /* bytes of claims snapshot JSON */
+#define AF_STORE_IDP_SID_MAX 255   /* bytes of an IdP session id (af_store_login_in_t.idp_sid) */
 
 /* af_store_open flags (af_store_opts_t.flags) */
 #define AF_STORE_RDONLY 0x01 /* operator tools that only read */
@@ -90,6 +91,10 @@ typedef struct af_store_login_in_t {
     const char *sub;         /* our (namespaced) subject, 1..AF_STORE_SUB_MAX bytes */
     const char *provider;    /* the provider name, or NULL */
     const char *claims_json; /* the claims snapshot, or NULL */
+    const char *idp_sid;     /* the IdP's session id (the id_token's sid), or NULL: indexed by
+                                (provider, idp_sid) for back-channel logout; one that is empty,
+                                longer than AF_STORE_IDP_SID_MAX or without a provider is not
+                                recorded (the login is made all the same) */
     apr_int64_t now;
     apr_int64_t ttl;  /* absolute lifetime (RefreshTTL) */
     apr_int64_t idle; /* idle timeout (0: none) */
@@ -233,6 +238,18 @@ apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, ap
                                  apr_pool_t *p);
 
 /**
+ * Revoke the logins of one IdP session (OpenID Connect Back-Channel Logout by sid): every
+ * family created with this (provider, idp_sid) -- and, when sub is not NULL, only those of
+ * that (namespaced) subject.  The index entries live as long as their families.
+ * @param count families newly revoked (may be NULL)
+ * @return APR_SUCCESS (also when none), APR_EINVAL (provider or idp_sid empty or too long),
+ *         AF_ESTORE_*
+ */
+apr_status_t af_store_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
+                                     const char *idp_sid, const char *sub, apr_int64_t now,
+                                     apr_pool_t *p);
+
+/**
  * The gate's per-request check (one read transaction, no allocation).
  * @return APR_SUCCESS (family known and not revoked), AF_ESTORE_REVOKED, AF_ESTORE_UNKNOWN
  *         (no such family: purged or never existed; treat as revoked), AF_ESTORE_*
@@ -294,5 +311,8 @@ apr_status_t af_store_schema_version(int *version, af_store_t *st);
 
 /** Is the family active at now (not revoked, not expired absolutely or by idle)? */
 int af_store_family_active(const af_store_family_t *fam, apr_int64_t now);
+
+/** Is (provider, idp_sid) one the store records (af_store_login_in_t.idp_sid)? */
+int af_store_idp_sid_ok(const char *provider, const char *idp_sid);
 
 #endif

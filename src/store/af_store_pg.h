@@ -9,7 +9,9 @@
  * af_store_prepare and af_store_migrate, serialised by an advisory lock):
  *   af_families   sid -> sub, provider, claims, times, revoked flag, generation, the current
  *                 token hash and the ring of the last AF_STORE_KEEP_ROTATED rotated ones
- *                 (indexes: sub -- "sign this user out everywhere" -- and expires)
+ *                 (indexes: sub -- "sign this user out everywhere" -- and expires), the
+ *                 IdP session id of the login (schema 2; index (provider, idp_sid):
+ *                 back-channel logout by sid)
  *   af_tokens     SHA-256(refresh token) -> family, generation, state, rotated_at, expires,
  *                 successor hash and the successor sealed under HKDF(old token) (store_seal.h)
  *   af_flows      SHA-256(flow id) -> expires (single-use login state)
@@ -35,7 +37,7 @@
 
 #include "store/af_store.h"
 
-#define AF_STORE_PG_SCHEMA       1    /* the schema version this code reads and writes */
+#define AF_STORE_PG_SCHEMA       2    /* the schema version this code reads and writes */
 #define AF_STORE_PG_POOL_DEFAULT 8    /* connections per process */
 #define AF_STORE_PG_TIMEOUT_MS   5000 /* per query, per connection attempt, per pool wait */
 

@@ -261,6 +261,13 @@ int af_lm_purge_one(lm_t *lm, MDB_txn *txn, const MDB_val *ek)
     case LM_KIND_FLOW:
         rc = mdb_del(txn, lm->flows, &k, NULL);
         break;
+    case LM_KIND_IDP_SID: /* the key || the family id: one duplicate of by_idp_sid */
+        if (k.mv_size == LM_IDP_SID_KEY_LEN + LM_SID_LEN && lm->has_idp_sid) {
+            MDB_val ik = {LM_IDP_SID_KEY_LEN, k.mv_data};
+            MDB_val iv = {LM_SID_LEN, (unsigned char *) k.mv_data + LM_IDP_SID_KEY_LEN};
+            rc = mdb_del(txn, lm->by_idp_sid, &ik, &iv);
+        }
+        break;
     default:
         break;
     }

@@ -14,7 +14,10 @@
 #define LM_SID_LEN 22 /* base64url of 16 random bytes */
 
 enum { LM_ACTIVE = 1, LM_ROTATED = 2, LM_REVOKED = 3 };
-enum { LM_KIND_FAMILY = 'f', LM_KIND_TOKEN = 't', LM_KIND_FLOW = 'l' };
+enum { LM_KIND_FAMILY = 'f', LM_KIND_TOKEN = 't', LM_KIND_FLOW = 'l', LM_KIND_IDP_SID = 'i' };
+
+/* by_idp_sid key: SHA-256(provider length (2) || provider || IdP session id) */
+#define LM_IDP_SID_KEY_LEN 32
 
 /* kinds of failure logged at most once per AF_STORE_LOG_INTERVAL (af_lm_err) */
 enum { LM_ERR_FULL, LM_ERR_BUSY, LM_ERR_IO, LM_ERR_CORRUPT, LM_ERR_KINDS };
@@ -22,7 +25,9 @@ enum { LM_ERR_FULL, LM_ERR_BUSY, LM_ERR_IO, LM_ERR_CORRUPT, LM_ERR_KINDS };
 typedef struct lm_t {
     MDB_env *env;
     MDB_dbi tokens, families, by_sub, by_expiry, flows, meta;
-    int stale; /* reader slots reclaimed at open */
+    MDB_dbi by_idp_sid; /* dupsort: LM_IDP_SID_KEY_LEN key -> family ids (back-channel logout) */
+    int has_idp_sid;    /* by_idp_sid exists (a read-only tool on an older environment: no) */
+    int stale;          /* reader slots reclaimed at open */
     int rdonly;
     int adopt;   /* AF_STORE_ADOPT_MAPSIZE */
     int resized; /* the map was grown elsewhere and not adopted (logged once) */
@@ -117,6 +122,18 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
                                 apr_int64_t expires);
 apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval);
+/* by_expiry entry for key (kind) at expires, in txn */
+int af_lm_put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
+                     apr_size_t key_len);
+/* in lmdb_idpsid.c: the by_idp_sid key of (provider, idp_sid); 0 or an MDB/errno code */
+int af_lm_idp_sid_key(unsigned char *key, const char *provider, const char *idp_sid);
+/* index family sid under (provider, idp_sid) until expires, in txn (a no-op when the pair is
+ * not one the store records: af_store_idp_sid_ok) */
+int af_lm_idp_sid_put(lm_t *lm, MDB_txn *txn, const char *provider, const char *idp_sid,
+                      const char *sid, apr_int64_t expires);
+apr_status_t af_lm_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
+                                  const char *idp_sid, const char *sub, apr_int64_t now,
+                                  apr_pool_t *p);
 /* in lmdb_rotate.c */
 apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_store_t *st,
                                  const af_store_login_in_t *in, apr_pool_t *p);

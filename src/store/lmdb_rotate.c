@@ -21,8 +21,8 @@
 #include "store/store_policy.h"
 #include "store/store_seal.h"
 
-static int put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
-                      apr_size_t key_len)
+int af_lm_put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
+                     apr_size_t key_len)
 {
     unsigned char buf[9 + 64];
     MDB_val k, v = {0, NULL};
@@ -109,8 +109,9 @@ apr_status_t af_lm_family_create(af_store_family_t **fam, const char **rt, af_st
     v.mv_size = LM_SID_LEN;
     v.mv_data = (void *) sid;
     if ((rc = mdb_put(txn, lm->by_sub, &k, &v, 0)) != MDB_SUCCESS ||
-        (rc = put_expiry(lm, txn, f.expires, LM_KIND_FAMILY, sid, LM_SID_LEN)) ||
-        (rc = put_expiry(lm, txn, f.expires, LM_KIND_TOKEN, h, AF_RT_HASH_LEN)) ||
+        (rc = af_lm_put_expiry(lm, txn, f.expires, LM_KIND_FAMILY, sid, LM_SID_LEN)) ||
+        (rc = af_lm_put_expiry(lm, txn, f.expires, LM_KIND_TOKEN, h, AF_RT_HASH_LEN)) ||
+        (rc = af_lm_idp_sid_put(lm, txn, provider, in->idp_sid, sid, f.expires)) ||
         (rc = af_lm_counter_add(lm, txn, "logins", 1))) {
         goto leave;
     }
@@ -294,7 +295,7 @@ static int rotate_active(lm_req_t *r, lm_t *lm, MDB_txn *txn, lm_tok_t *old, lm_
     v.mv_size = len;
     v.mv_data = tbuf;
     if ((rc = mdb_put(txn, lm->tokens, &k, &v, 0)) ||
-        (rc = put_expiry(lm, txn, f->expires, LM_KIND_TOKEN, nh, AF_RT_HASH_LEN))) {
+        (rc = af_lm_put_expiry(lm, txn, f->expires, LM_KIND_TOKEN, nh, AF_RT_HASH_LEN))) {
         return rc;
     }
     f->generation = nt.generation;

@@ -149,6 +149,63 @@ apr_status_t af_pg_revoke_sub(int *count, af_store_t *st, const char *sub, apr_i
     return rv;
 }
 
+typedef struct revoke_idp_t {
+    const char *provider, *idp_sid, *sub;
+    apr_int64_t now;
+    int changed;
+} revoke_idp_t;
+
+static apr_status_t revoke_idp_sid_txn(pg_t *pg, pg_conn_t *c, void *baton, int *wrote,
+                                       apr_pool_t *p)
+{
+    revoke_idp_t *ri = baton;
+    PGresult *r = NULL;
+    pg_args_t a;
+    apr_status_t rv;
+    int i, changed;
+
+    ri->changed = 0;
+    af_pg_args_init(&a);
+    af_pg_arg_str(&a, ri->provider);
+    af_pg_arg_str(&a, ri->idp_sid);
+    af_pg_arg_str(&a, ri->sub);
+    /* lock the session's live logins in sid order, as revoke_sub does */
+    if ((rv = af_pg_exec(&r, pg, c, PGS_IDP_SID_FAMILIES_LOCK, &a, "revoke_idp_sid", p)) !=
+        APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < PQntuples(r) && rv == APR_SUCCESS; i++) {
+        rv = af_pg_revoke_in_txn(pg, c, af_pg_get_str(r, i, 0, p), ri->now, &changed, p);
+        if (rv == AF_ENOTFOUND) {
+            rv = APR_SUCCESS;
+        }
+        ri->changed += changed;
+    }
+    PQclear(r);
+    if (rv == APR_SUCCESS && ri->changed > 0) {
+        rv = af_pg_counter_add(pg, c, "revocations", ri->changed, p);
+        *wrote = 1;
+    }
+    return rv;
+}
+
+apr_status_t af_pg_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
+                                  const char *idp_sid, const char *sub, apr_int64_t now,
+                                  apr_pool_t *p)
+{
+    revoke_idp_t r = {provider, idp_sid, sub, now, 0};
+    apr_status_t rv;
+
+    if (count != NULL) {
+        *count = 0;
+    }
+    rv = in_txn(st->impl, "revoke_idp_sid", revoke_idp_sid_txn, &r, p);
+    if (rv == APR_SUCCESS && count != NULL) {
+        *count = r.changed;
+    }
+    return rv;
+}
+
 /* ---- lookups -------------------------------------------------------------------------- */
 
 apr_status_t af_pg_family_is_revoked(af_store_t *st, const char *sid)

@@ -34,6 +34,7 @@ enum {
     PGS_REVLOG_ADD,
     PGS_COUNTER_ADD,
     PGS_SUB_FAMILIES_LOCK,
+    PGS_IDP_SID_FAMILIES_LOCK,
     PGS_IS_REVOKED,
     PGS_FAMILY_GET,
     PGS_LIST_ALL,
@@ -172,6 +173,9 @@ apr_status_t af_pg_delivered(af_store_t *st, const char *rt, apr_size_t rt_len, 
 apr_status_t af_pg_token_family(const char **sid, af_store_t *st, const char *rt, apr_size_t rt_len,
                                 apr_pool_t *p);
 apr_status_t af_pg_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
+apr_status_t af_pg_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
+                                  const char *idp_sid, const char *sub, apr_int64_t now,
+                                  apr_pool_t *p);
 apr_status_t af_pg_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
                               apr_pool_t *p);
 apr_status_t af_pg_family_is_revoked(af_store_t *st, const char *sid);

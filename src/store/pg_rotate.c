@@ -62,6 +62,7 @@ apr_status_t af_pg_family_create(af_store_family_t **fam, const char **rt, af_st
     af_pg_arg_i64(&a, in->idle);
     af_pg_arg_bin(&a, h, sizeof(h));
     af_pg_arg_i64(&a, c->shard);
+    af_pg_arg_str(&a, af_store_idp_sid_ok(provider, in->idp_sid) ? in->idp_sid : NULL);
     rv = af_pg_exec(&r, pg, c, PGS_FAMILY_CREATE, &a, "family_create", p);
     PQclear(r);
     af_pg_release(pg, c);

@@ -43,6 +43,10 @@ static const char *const migrations[AF_STORE_PG_SCHEMA + 1] = {
     "CREATE INDEX af_revlog_expires ON af_revlog (expires);"
     "CREATE TABLE af_revlog_head (one integer PRIMARY KEY CHECK (one = 1), seq bigint NOT NULL);"
     "INSERT INTO af_revlog_head VALUES (1, 0);",
+    /* 2: the IdP session id of a login, for back-channel logout by sid */
+    "ALTER TABLE af_families ADD COLUMN idp_sid text;"
+    "CREATE INDEX af_families_idp_sid ON af_families (provider, idp_sid)"
+    " WHERE idp_sid IS NOT NULL;",
 };
 
 /* One command on a connection of our own; *out (may be NULL) gets an integer result. */

@@ -7,9 +7,9 @@ const pg_stmt_t af_pg_stmts[PGS_COUNT] = {
     [PGS_FAMILY_CREATE] = {"af_family_create",
                            "WITH f AS (INSERT INTO af_families (sid, sub, provider, claims, "
                            "created, last_used, expires, idle, revoked, revoked_at, generation, "
-                           "rotations, cur, ring) VALUES ($1::text, $2::text, $3::text, $4::text, "
-                           "$5::bigint, $5::bigint, $6::bigint, $7::bigint, false, 0, 1, 0, "
-                           "$8::bytea, ''::bytea)), "
+                           "rotations, cur, ring, idp_sid) VALUES ($1::text, $2::text, $3::text, "
+                           "$4::text, $5::bigint, $5::bigint, $6::bigint, $7::bigint, false, 0, "
+                           "1, 0, $8::bytea, ''::bytea, $10::text)), "
                            "t AS (INSERT INTO af_tokens (hash, sid, generation, state, flags, "
                            "created, rotated_at, expires) VALUES ($8::bytea, $1::text, 1, 1, 0, "
                            "$5::bigint, 0, $6::bigint)) "
@@ -57,6 +57,10 @@ const pg_stmt_t af_pg_stmts[PGS_COUNT] = {
     [PGS_SUB_FAMILIES_LOCK] = {"af_sub_families_lock",
                                "SELECT sid FROM af_families WHERE sub = $1::text AND NOT revoked "
                                "ORDER BY sid FOR UPDATE"},
+    [PGS_IDP_SID_FAMILIES_LOCK] = {"af_idp_sid_families_lock",
+                                   "SELECT sid FROM af_families WHERE provider = $1::text AND "
+                                   "idp_sid = $2::text AND NOT revoked AND ($3::text IS NULL OR "
+                                   "sub = $3::text) ORDER BY sid FOR UPDATE"},
     [PGS_IS_REVOKED] = {"af_is_revoked", "SELECT revoked FROM af_families WHERE sid = $1::text"},
     [PGS_FAMILY_GET] = {"af_family_get",
                         "SELECT " PG_FAM_COLS " FROM af_families f WHERE f.sid = $1::text"},

@@ -136,6 +136,25 @@ apr_status_t af_store_revoke_sub(int *count, af_store_t *st, const char *sub, ap
     return seen(st, st->ops->revoke_sub(count, st, sub, now, p));
 }
 
+apr_status_t af_store_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
+                                     const char *idp_sid, const char *sub, apr_int64_t now,
+                                     apr_pool_t *p)
+{
+    if (count != NULL) {
+        *count = 0;
+    }
+    if (!af_store_idp_sid_ok(provider, idp_sid)) {
+        return APR_EINVAL;
+    }
+    return st->ops->revoke_idp_sid(count, st, provider, idp_sid, sub, now, p);
+}
+
+int af_store_idp_sid_ok(const char *provider, const char *idp_sid)
+{
+    return provider != NULL && *provider != '\0' && strlen(provider) <= AF_STORE_SUB_MAX &&
+           idp_sid != NULL && *idp_sid != '\0' && strlen(idp_sid) <= AF_STORE_IDP_SID_MAX;
+}
+
 apr_status_t af_store_family_is_revoked(af_store_t *st, const char *sid)
 {
     return seen(st, st->ops->family_is_revoked(st, sid));

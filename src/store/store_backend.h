@@ -16,6 +16,9 @@ typedef struct af_store_ops_t {
     apr_status_t (*family_revoke)(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
     apr_status_t (*revoke_sub)(int *count, af_store_t *st, const char *sub, apr_int64_t now,
                                apr_pool_t *p);
+    apr_status_t (*revoke_idp_sid)(int *count, af_store_t *st, const char *provider,
+                                   const char *idp_sid, const char *sub, apr_int64_t now,
+                                   apr_pool_t *p);
     apr_status_t (*family_is_revoked)(af_store_t *st, const char *sid);
     apr_status_t (*family_get)(af_store_family_t **fam, af_store_t *st, const char *sid,
                                apr_pool_t *p);

@@ -350,6 +350,18 @@ static int open_dbs(lm_t *lm, unsigned int txn_flags, unsigned int create)
         mdb_txn_abort(txn);
         return rc;
     }
+    /* added later (back-channel logout): a read-only tool on an older environment goes on
+     * without it; a writer creates it */
+    rc = mdb_dbi_open(txn, "by_idp_sid", create | MDB_DUPSORT, &lm->by_idp_sid);
+    if (rc == MDB_NOTFOUND && lm->rdonly) {
+        rc = MDB_SUCCESS;
+    } else if (rc == MDB_SUCCESS) {
+        lm->has_idp_sid = 1;
+    }
+    if (rc != MDB_SUCCESS) {
+        mdb_txn_abort(txn);
+        return rc;
+    }
     return mdb_txn_commit(txn);
 }
 
@@ -377,6 +389,7 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_rotate,
                                         af_lm_family_revoke,
                                         af_lm_revoke_sub,
+                                        af_lm_revoke_idp_sid,
                                         af_lm_family_is_revoked,
                                         af_lm_family_get,
                                         af_lm_list,

@@ -6,9 +6,14 @@
  *   2 token response (af_oidc_token_response_parse) -- from the IdP
  *   3 flow state JSON (af_oidc_flow_from_json)      -- after unsealing
  *   4 id_token (af_oidc_id_token_validate, no keys; alg none configured for half the runs)
+ *   5 back-channel logout token (af_oidc_logout_token_validate): as given, and -- when the
+ *     input is a JSON object -- as the payload of a token signed HS256 with the client secret
+ *     (HS256 configured), so that the logout claim checks see arbitrary JSON
+ *     (from the IdP, or anyone who can reach <endpoint>/backchannel/NAME)
  * Invariants (a violation traps): a parsed callback has non-empty state and code; an IdP error
  * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_url_ok and the
- * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json.
+ * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json;
+ * an accepted logout token has a jti and a sub or sid, and an unsigned one is never accepted.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,8 +23,10 @@
 #include <apr_pools.h>
 #include <apr_strings.h>
 
+#include "common/af_json.h"
 #include "common/af_log.h"
 #include "common/af_url.h"
+#include "jose/af_jws.h"
 #include "oidc/af_oidc.h"
 
 static apr_pool_t *fuzz_root;
@@ -106,6 +113,39 @@ static void check_flow(const char *in, size_t len, apr_pool_t *p)
     }
 }
 
+static void logout_accepted(const af_oidc_logout_t *lo)
+{
+    if (lo->jti == NULL || *lo->jti == '\0' || (lo->sub == NULL && lo->sid == NULL)) {
+        __builtin_trap();
+    }
+}
+
+static void check_logout(const char *in, size_t len, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = fuzz_provider(0, p);
+    af_oidc_meta_t *m = af_oidc_meta_from_config(prov, p);
+    af_oidc_logout_t *lo = NULL;
+    af_key_t *k = NULL;
+    const char *why = NULL, *tok = NULL;
+
+    if (af_oidc_logout_token_validate(&lo, prov, m, NULL, in, 1700000000, p) == APR_SUCCESS) {
+        __builtin_trap(); /* without keys and without HS256, nothing validates */
+    }
+    if (len == 0 || in[0] != '{') {
+        return;
+    }
+    APR_ARRAY_PUSH(prov->id_token_algs, const char *) = "HS256";
+    if (af_key_from_secret(&k, (const unsigned char *) prov->client_secret,
+                           strlen(prov->client_secret), AF_ALG_HS256, NULL, &why,
+                           p) != APR_SUCCESS ||
+        af_jws_sign(&tok, k, "logout+jwt", (const unsigned char *) in, len, p) != APR_SUCCESS) {
+        abort();
+    }
+    if (af_oidc_logout_token_validate(&lo, prov, m, NULL, tok, 1700000000, p) == APR_SUCCESS) {
+        logout_accepted(lo);
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
@@ -120,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, fuzz_root);
     len = size - 1;
     in = apr_pstrmemdup(p, (const char *) data + 1, len); /* NUL-terminated copy */
-    switch ((data[0] & 0x7f) % 5) {
+    switch ((data[0] & 0x7f) % 6) {
     case 0:
         check_callback(in, p);
         break;
@@ -135,6 +175,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 3:
         check_flow(in, len, p);
+        break;
+    case 5:
+        check_logout(in, len, p);
         break;
     default: {
         af_oidc_provider_t *prov = fuzz_provider(data[0] & 0x80, p);

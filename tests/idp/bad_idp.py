@@ -14,7 +14,12 @@ Serves on 127.0.0.1 (stdlib http.server, keys and tokens by jwcrypto):
   /user, /user/emails                 GitHub-shaped endpoints (mode "github")
   /_control                           GET: {"modes": [...], "log": [...]};
                                       POST {"modes": [...]} replaces the modes,
-                                      POST {"clear_log": true} forgets the request log
+                                      POST {"clear_log": true} forgets the request log,
+                                      POST {"sid": "S"} puts "sid": "S" in the id_tokens
+                                      from now on (null: none, the default)
+  --key-file FILE                     the signing key of --alg: a private JWK (JSON) the
+                                      caller made, so that it can sign tokens of its own
+                                      (back-channel logout tokens) with the published key
 
 With no mode everything is correct.  Each mode breaks one thing:
   id_token:  wrong_iss wrong_aud missing_aud multi_aud_no_azp multi_aud_azp wrong_azp
@@ -89,6 +94,10 @@ class State:
                "ES256": lambda kid: jwk.JWK.generate(kty="EC", crv="P-256", kid=kid, alg="ES256",
                                                      use="sig")}
         self.primary = {a: gen[a](a.lower() + "-1") for a in gen}
+        if args.key_file:
+            with open(args.key_file) as f:
+                self.primary[args.alg] = jwk.JWK.from_json(f.read())
+        self.sid = None
         self.secondary = {a: gen[a](a.lower() + "-2") for a in gen}   # published on rotation
         self.unpublished = {a: gen[a]("unknown-kid") for a in gen}   # never published
 
@@ -183,6 +192,8 @@ class Handler(BaseHTTPRequestHandler):
                 self.st.modes = set(body["modes"])
             if body.get("clear_log"):
                 self.st.log = []
+            if "sid" in body:
+                self.st.sid = body["sid"]
             self.send(200, {"modes": sorted(self.st.modes)})
 
     def discovery(self):
@@ -354,6 +365,8 @@ class Handler(BaseHTTPRequestHandler):
             "no_at_hash": lambda: c.pop("at_hash"),
             "google_legacy_iss": lambda: c.update(iss="accounts.google.com"),
         }
+        if st.sid is not None:
+            c["sid"] = st.sid
         c.update(self.claim_edits())
         for mode, edit in edits.items():
             if st.has(mode):
@@ -450,6 +463,7 @@ def main(argv=None):
     ap.add_argument("--issuer")
     ap.add_argument("--sub", default="alice")
     ap.add_argument("--hang-seconds", type=float, default=30.0)
+    ap.add_argument("--key-file")
     args = ap.parse_args(argv)
     args.issuer = args.issuer or "http://127.0.0.1:%d" % args.port
 

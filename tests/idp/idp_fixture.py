@@ -74,7 +74,8 @@ class OidcProvider(_Server):
     """node tests/idp/provider.js (oidc-provider) on 127.0.0.1."""
 
     def __init__(self, port=None, issuer=None, alg="RS256", redirect_uris=None, clients=None,
-                 always_refresh=False, post_logout_redirect_uris=None, node="node"):
+                 always_refresh=False, post_logout_redirect_uris=None, node="node",
+                 backchannel_logout_uri=None):
         self.port = port or free_port()
         cmd = [node, os.path.join(HERE, "provider.js"), "--port", str(self.port), "--alg", alg]
         if issuer:
@@ -87,6 +88,8 @@ class OidcProvider(_Server):
             cmd += ["--clients", clients]
         if always_refresh:
             cmd.append("--always-refresh")
+        if backchannel_logout_uri:
+            cmd += ["--backchannel-logout-uri", backchannel_logout_uri]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             info = _wait_ready(self.proc, "READY ", 30)

@@ -4,7 +4,7 @@
 //
 //   node tests/idp/provider.js --port N [--issuer URL] [--alg RS256|ES256]
 //        [--clients clients.json] [--redirect-uri URI]... [--post-logout-redirect-uri URI]...
-//        [--always-refresh] [--keys keys.json]
+//        [--always-refresh] [--keys keys.json] [--backchannel-logout-uri URI]
 //
 // Without --clients two confidential clients are registered:
 //   authflow-basic / authflow-basic-secret-0123456789abcdef   (client_secret_basic)
@@ -44,6 +44,7 @@ function parseArgs(argv) {
       case '--post-logout-redirect-uri': o.postLogout.push(next()); break;
       case '--always-refresh': o.alwaysRefresh = true; break;
       case '--keys': o.keys = next(); break;
+      case '--backchannel-logout-uri': o.backchannel = next(); break;
       case '-h': case '--help':
         process.stdout.write(readFileSync(new URL(import.meta.url)).toString()
           .split('\n').filter((l) => l.startsWith('//')).join('\n') + '\n');
@@ -91,6 +92,10 @@ function clientDefaults(c, o) {
     redirect_uris: o.redirectUris,
     post_logout_redirect_uris: o.postLogout,
     id_token_signed_response_alg: o.alg,
+    // OpenID Connect Back-Channel Logout: logout tokens (with sid) to this URI when the
+    // session ends at the IdP
+    ...(o.backchannel ? { backchannel_logout_uri: o.backchannel,
+                          backchannel_logout_session_required: true } : {}),
     ...c,
   };
 }
@@ -131,6 +136,7 @@ function main() {
     features: {
       devInteractions: { enabled: true },
       rpInitiatedLogout: { enabled: true },
+      backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       revocation: { enabled: true },
     },
@@ -139,6 +145,14 @@ function main() {
       return o.alwaysRefresh || code.scopes.has('offline_access');
     },
     cookies: { keys: [randomUUID(), randomUUID()] },
+    // outgoing requests (back-channel logout tokens) go to the RP under test on 127.0.0.1,
+    // which oidc-provider's SSRF guard (a dispatcher refusing special-use addresses) would
+    // refuse: a test IdP on loopback sends them with the default dispatcher, loopback only
+    fetch: (url, options) => {
+      if (new URL(url).hostname !== '127.0.0.1') throw new Error(`${url}: loopback only`);
+      const { dispatcher, ...rest } = options;
+      return globalThis.fetch(url, rest);
+    },
     ttl: { AccessToken: 3600, AuthorizationCode: 60, IdToken: 3600, RefreshToken: 86400,
            Interaction: 600, Session: 3600, Grant: 3600 },
     renderError: async (ctx, out) => {
@@ -149,6 +163,9 @@ function main() {
     },
   });
   provider.proxy = false;
+  provider.on('backchannel.error', (_ctx, err, client) => {
+    process.stderr.write(`backchannel logout to ${client.clientId} failed: ${err.message}\n`);
+  });
 
   const server = provider.listen(o.port, '127.0.0.1', () => {
     process.stdout.write(`READY ${JSON.stringify({ issuer: o.issuer, port: o.port, pid: process.pid,

@@ -57,7 +57,7 @@ class BadIdp(idp_fixture._Server):
     """tests/idp/bad_idp.py (or a script with the same CLI) with any extra arguments."""
 
     def __init__(self, modes=(), alg='RS256', client=BAD_CLIENT, issuer=None, sub=None,
-                 hang_seconds=None, script=None, port=None):
+                 hang_seconds=None, script=None, port=None, key_file=None):
         self.port = port or afharness.free_port()
         script = script or os.path.join(IDP_DIR, 'bad_idp.py')
         cmd = [PYTHON, script, '--port', str(self.port), '--alg', alg,
@@ -70,6 +70,8 @@ class BadIdp(idp_fixture._Server):
             cmd += ['--sub', sub]
         if hang_seconds is not None:
             cmd += ['--hang-seconds', str(hang_seconds)]
+        if key_file:
+            cmd += ['--key-file', key_file]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
         try:
@@ -87,6 +89,11 @@ class BadIdp(idp_fixture._Server):
                                                         'clear_log': True}, timeout=5)
         r.raise_for_status()
         return r.json()
+
+    def set_sid(self, sid):
+        """The sid claim of the id_tokens from now on (None: none)."""
+        r = requests.post(self.url + '/_control', json={'sid': sid}, timeout=5)
+        r.raise_for_status()
 
     def log(self):
         return requests.get(self.url + '/_control', timeout=5).json()['log']

@@ -174,6 +174,8 @@ def two(request, keys, echo):
     request.addfinalizer(a.stop)
     c = BadIdp(sub='alice')
     request.addfinalizer(c.stop)
+    t = BadIdp(sub='alice@one')     # a raw subject that looks like a namespaced one
+    request.addfinalizer(t.stop)
     more = '''
 <Location /only-a>
     AuthType AuthFlow
@@ -182,7 +184,8 @@ def two(request, keys, echo):
 </Location>
 ''' % echo.url
     body = login_site(keys, echo, provider_block('one', a.url) + '\n' +
-                      provider_block('two', c.url), apps=[('/app', None)], server_extra=more)
+                      provider_block('two', c.url) + '\n' + provider_block('three', t.url),
+                      apps=[('/app', None)], server_extra=more)
     srv = conftest.start_server(request, 'hardening-subjects', body)
     srv.store = srv.root + '/store'
     return srv
@@ -209,10 +212,51 @@ def test_H05_same_subject_two_providers_are_two_users(two):
     assert get(two, '/only-a/x', seen['one'][2]).status_code == 200
     assert get(two, '/only-a/x', seen['two'][2]).status_code in (401, 403)
     # the store's per-user index
-    subs = sorted(f['sub'] for f in store_families(two.store).values())
-    assert subs == ['alice@one', 'alice@two'], subs
+    subs = sorted({f['sub'] for f in store_families(two.store).values()})
+    assert {'alice@one', 'alice@two'} <= set(subs), subs
     out, rc = ctl(two, 'list', '--user', 'alice@one')
-    assert rc == 0 and len(out) == 1, out
+    assert rc == 0 and all(f['sub'] == 'alice@one' for f in out) and out, out
+
+
+@pytest.mark.allow_log(r'AF04001', r'AH01631')
+def test_H05_raw_subject_with_at_sign_is_not_another_account(two):
+    """Provider three's IdP says sub "alice@one": that account is "alice@one@three" -- never
+    the "alice@one" of provider one (the provider name, which cannot hold '@', is always the
+    part after the last '@'): REMOTE_USER, AUTHFLOW_SUB, Require authflow-claim sub and the
+    store's user key all tell them apart."""
+    lg = full_login(two, 'three', '/app')
+    assert lg.ok, describe(lg.cb_resp)
+    item = echo_of(get(two, '/app/who', lg.browser))
+    assert echo_header(item, 'X-Env-Remote-User') == 'alice@one@three'
+    assert echo_header(item, 'X-Env-Sub') == 'alice@one@three'
+    claims = unverified_claims(lg.at())
+    assert claims['idp'] == 'three' and claims['idp_sub'] == 'alice@one', claims
+    assert get(two, '/only-a/x', lg.browser).status_code in (401, 403)
+    out, rc = ctl(two, 'list', '--user', 'alice@one')
+    assert rc == 0 and all(f['sub'] == 'alice@one' for f in out), out
+    out, rc = ctl(two, 'list', '--user', 'alice@one@three')
+    assert rc == 0 and len(out) >= 1, out
+
+
+@pytest.mark.allow_log(r'AF04001', r'AH01631')
+def test_H05_revoke_user_is_one_account_on_one_provider(two):
+    """`authflowctl revoke --user alice@one` signs out alice at provider one only: the
+    accounts with the same raw subject at provider two, and "alice@one" at provider three,
+    keep working."""
+    lgs = {prov: full_login(two, prov, '/app') for prov in ('one', 'two', 'three')}
+    for prov, lg in lgs.items():
+        assert lg.ok, (prov, describe(lg.cb_resp))
+        assert get(two, '/app/x', lg.browser).status_code == 200, prov
+    out, rc = ctl(two, 'revoke', '--user', 'alice@one')
+    assert rc == 0, out
+    r = get(two, '/app/x', lgs['one'].browser)
+    assert r.status_code != 200, r.status_code
+    for prov in ('two', 'three'):
+        assert get(two, '/app/x', lgs[prov].browser).status_code == 200, prov
+    fams = store_families(two.store).values()
+    assert all(f['revoked'] for f in fams if f['sub'] == 'alice@one')
+    assert not any(f['revoked'] for f in fams if f['sub'] in ('alice@two', 'alice@one@three')
+                   and f["sid"] in {sid_of(lg.browser) for lg in lgs.values()})
 
 
 def test_H05_subject_stable_across_logins(two):

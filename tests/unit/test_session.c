@@ -310,6 +310,21 @@ START_TEST(test_F01_set_cookie_and_routing)
                      AF_ESESS_NOT_FOUND);
     ck_assert_int_eq(af_session_route(&ep, &allow, site, "/authx/login", "GET"),
                      AF_ESESS_NOT_FOUND);
+    /* E20: backchannel/NAME, POST only, NAME one segment (checked by the endpoint) */
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/backchannel/op", "POST"),
+                     APR_SUCCESS);
+    ck_assert_int_eq(ep, AF_EP_BACKCHANNEL);
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/backchannel/op", "GET"),
+                     AF_ESESS_METHOD);
+    ck_assert_str_eq(allow, "POST");
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/backchannel/", "POST"),
+                     AF_ESESS_NOT_FOUND);
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/backchannel/op/x", "POST"),
+                     AF_ESESS_NOT_FOUND);
+    ck_assert_int_eq(af_session_route(&ep, &allow, site, "/auth/backchannel", "POST"),
+                     AF_ESESS_NOT_FOUND);
+    ck_assert_int_eq(af_session_status(AF_EOIDC_LOGOUT_SIG), 400);
+    ck_assert_int_eq(af_session_status(AF_ESESS_BCL_REPLAY), 400);
     ck_assert_int_eq(af_session_status(AF_ESESS_STORE), 503);
     ck_assert_int_eq(af_session_status(AF_ESTORE_FULL), 503);
     ck_assert_int_eq(af_session_status(AF_ESESS_CROSS_SITE), 403);

@@ -393,6 +393,104 @@ START_TEST(test_G09_revoke_idempotent)
 }
 END_TEST
 
+/* ---- E20: the IdP session index (back-channel logout by sid) -------------------------- */
+
+static af_store_family_t *login_sid(af_store_t *st, const char *sub, const char *provider,
+                                    const char *idp_sid, apr_int64_t now)
+{
+    af_store_login_in_t in;
+    af_store_family_t *fam = NULL;
+    const char *rt = NULL;
+
+    memset(&in, 0, sizeof(in));
+    in.sub = sub;
+    in.provider = provider;
+    in.idp_sid = idp_sid;
+    in.now = now;
+    in.ttl = TTL;
+    in.idle = IDLE;
+    ck_assert_int_eq(af_store_family_create(&fam, &rt, st, &in, pool), APR_SUCCESS);
+    return fam;
+}
+
+START_TEST(test_E20_revoke_by_idp_sid)
+{
+    af_store_t *st = open_store(0);
+    af_store_family_t *a1 = login_sid(st, "u1@op", "op", "S1", T0);
+    af_store_family_t *a2 = login_sid(st, "u1@op", "op", "S1", T0 + 1); /* second tab's login */
+    af_store_family_t *b = login_sid(st, "u2@op", "op", "S1", T0 + 2);  /* same sid, other sub */
+    af_store_family_t *c = login_sid(st, "u1@op", "op", "S2", T0 + 3);  /* other IdP session */
+    af_store_family_t *d = login_sid(st, "u1@other", "other", "S1", T0 + 4); /* other provider */
+    af_store_family_t *e = login_sid(st, "u1@op", "op", NULL, T0 + 5);       /* no sid */
+    int count = -1;
+
+    /* unknown sid: nothing; malformed input: refused */
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S9", NULL, T0 + 10, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 0);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "", NULL, T0 + 10, pool),
+                     APR_EINVAL);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "", "S1", NULL, T0 + 10, pool),
+                     APR_EINVAL);
+    /* sid with sub: only that subject's logins of that session */
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", "u2@op", T0 + 11, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(af_store_family_is_revoked(st, b->sid), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_store_family_is_revoked(st, a1->sid), APR_SUCCESS);
+    /* sid alone: every login of that session at that provider, none elsewhere */
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0 + 12, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 2);
+    ck_assert_int_eq(af_store_family_is_revoked(st, a1->sid), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_store_family_is_revoked(st, a2->sid), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_store_family_is_revoked(st, c->sid), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_is_revoked(st, d->sid), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_is_revoked(st, e->sid), APR_SUCCESS);
+    /* again: idempotent */
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0 + 13, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 0);
+}
+END_TEST
+
+START_TEST(test_E20_idp_sid_index_swept_with_family)
+{
+    af_store_t *st = open_store(0);
+    af_store_family_t *a = login_sid(st, "u1@op", "op", "S1", T0), *b;
+    apr_uint64_t purged = 0;
+    int count = -1;
+
+    /* a sid longer than the store records: the login is made, not indexed */
+    char *big = apr_pcalloc(pool, AF_STORE_IDP_SID_MAX + 2);
+    memset(big, 'x', AF_STORE_IDP_SID_MAX + 1);
+    b = login_sid(st, "u1@op", "op", big, T0);
+    ck_assert_int_eq(af_store_family_is_revoked(st, b->sid), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", big, NULL, T0 + 1, pool),
+                     APR_EINVAL);
+    ck_assert_int_eq(af_store_family_is_revoked(st, b->sid), APR_SUCCESS);
+    ck_assert_int_eq(af_store_sweep(&purged, st, T0 + TTL), APR_SUCCESS);
+    /* 2 families, 2 tokens; LMDB also counts the one by_idp_sid entry it purged */
+    ck_assert_uint_eq(purged, af_test_store_is_pg() ? 4 : 5);
+    ck_assert_int_eq(af_store_family_is_revoked(st, a->sid), AF_ESTORE_UNKNOWN);
+    /* a new login of the same IdP session after the sweep is found, and only it */
+    a = login_sid(st, "u1@op", "op", "S1", T0 + TTL + 1);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0 + TTL + 2, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(af_store_family_is_revoked(st, a->sid), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_store_sweep(&purged, st, T0 + 3 * TTL), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0 + 3 * TTL, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 0);
+    if (!af_test_store_is_pg()) {
+        af_store_stats_t stats;
+        ck_assert_int_eq(af_store_stats(&stats, st, T0 + 3 * TTL), APR_SUCCESS);
+        ck_assert_uint_eq(stats.families, 0);
+    }
+}
+END_TEST
+
 /* ---- G10 ------------------------------------------------------------------------------ */
 
 START_TEST(test_G10_map_full_fails_closed)
@@ -537,6 +635,41 @@ START_TEST(test_G10_prepare_creates_private_env)
 }
 END_TEST
 
+/* An environment made before by_idp_sid existed: read-only tools open it as it is; the
+ * module (a writer) adds the db and records IdP sessions from then on. */
+START_TEST(test_E20_lmdb_environment_without_idp_sid_index)
+{
+    char *env = apr_pstrcat(pool, dir, "/old", NULL);
+    af_store_family_t *fam = NULL;
+    af_store_t *st = NULL;
+    MDB_env *e = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    int count = -1;
+
+    ck_assert_int_eq(af_store_lmdb_prepare(env, -1, -1, 0, pool), APR_SUCCESS);
+    /* drop the db as an older module never made it */
+    ck_assert_int_eq(mdb_env_create(&e), 0);
+    ck_assert_int_eq(mdb_env_set_maxdbs(e, 8), 0);
+    ck_assert_int_eq(mdb_env_open(e, env, 0, 0600), 0);
+    ck_assert_int_eq(mdb_txn_begin(e, NULL, 0, &txn), 0);
+    ck_assert_int_eq(mdb_dbi_open(txn, "by_idp_sid", MDB_DUPSORT, &dbi), 0);
+    ck_assert_int_eq(mdb_drop(txn, dbi, 1), 0);
+    ck_assert_int_eq(mdb_txn_commit(txn), 0);
+    mdb_env_close(e);
+    ck_assert_int_eq(af_store_lmdb_open(&st, env, 0, 0, AF_STORE_RDONLY, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0, pool), APR_SUCCESS);
+    ck_assert_int_eq(count, 0);
+    af_store_close(st);
+    ck_assert_int_eq(af_store_lmdb_open(&st, env, 0, 0, 0, pool), APR_SUCCESS);
+    fam = login_sid(st, "u@op", "op", "S1", T0);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, T0 + 1, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(af_store_family_is_revoked(st, fam->sid), AF_ESTORE_REVOKED);
+}
+END_TEST
+
 /* ---- D04 (store part) ---------------------------------------------------------------- */
 
 START_TEST(test_D04_flow_single_use_across_processes)
@@ -611,10 +744,13 @@ int main(void)
     tcase_add_test(tc, test_G07_sweep_many_in_batches);
     tcase_add_test(tc, test_G09_revoke_idempotent);
     tcase_add_test(tc, test_G10_timestamps_after_2038);
+    tcase_add_test(tc, test_E20_revoke_by_idp_sid);
+    tcase_add_test(tc, test_E20_idp_sid_index_swept_with_family);
     if (!af_test_store_is_pg()) { /* LMDB's own failure modes (PostgreSQL's: test_store_pg.c) */
         tcase_add_test(tc, test_G10_map_full_fails_closed);
         tcase_add_test(tc, test_G10_readers_full_fails_closed);
         tcase_add_test(tc, test_G10_prepare_creates_private_env);
+        tcase_add_test(tc, test_E20_lmdb_environment_without_idp_sid_index);
     }
     tcase_add_test(tc, test_D04_flow_single_use_across_processes);
     suite_add_tcase(s, tc);

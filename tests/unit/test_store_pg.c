@@ -141,7 +141,7 @@ START_TEST(test_G10_pg_migrate_twice_is_noop)
     ck_assert_int_eq(af_store_migrate(&v, where, NULL, pool), APR_SUCCESS);
     ck_assert_int_eq(v, AF_STORE_PG_SCHEMA);
     ck_assert_int_eq(af_store_migrate(&v, where, NULL, pool), APR_SUCCESS);
-    ck_assert_str_eq(af_test_pg_query(where, "SELECT count(*) FROM af_schema_version", pool), "1");
+    ck_assert_str_eq(af_test_pg_query(where, "SELECT count(*) FROM af_schema_version", pool), "2");
     ck_assert_str_eq(af_test_pg_query(where, "SELECT seq FROM af_revlog_head", pool), "0");
     /* LMDB: migrate is a no-op success */
     ck_assert_int_eq(af_store_migrate(&v, "/nonexistent/dir", NULL, pool), APR_SUCCESS);
@@ -164,8 +164,47 @@ START_TEST(test_G10_pg_migrate_twice_is_noop)
         ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
     }
     ck_assert_int_eq(ok, 4);
-    ck_assert_str_eq(af_test_pg_query(where, "SELECT count(*) FROM af_schema_version", pool), "1");
+    ck_assert_str_eq(af_test_pg_query(where, "SELECT count(*) FROM af_schema_version", pool), "2");
     ck_assert_str_eq(af_test_pg_query(where, "SELECT count(*) FROM af_revlog_head", pool), "1");
+}
+END_TEST
+
+/* A store made by schema 1 (no IdP session ids) is upgraded in place: its logins stay, new
+ * logins record the IdP sid and back-channel logout by sid finds them. */
+START_TEST(test_E20_pg_migrate_from_schema_1)
+{
+    af_store_t *st = NULL;
+    af_store_family_t *old = NULL, *fresh = NULL;
+    af_store_login_in_t in;
+    const char *rt = NULL;
+    int v = -1, count = -1;
+
+    st = af_test_store_fresh(&where, "/nonexistent", pool);
+    memset(&in, 0, sizeof(in));
+    in.sub = "u@op";
+    in.provider = "op";
+    in.now = 1700000000;
+    in.ttl = 3600;
+    ck_assert_int_eq(af_store_family_create(&old, &rt, st, &in, pool), APR_SUCCESS);
+    af_store_close(st);
+    /* back to schema 1 as version 1 of the module left it */
+    af_test_pg_query(where,
+                     "DROP INDEX af_families_idp_sid; ALTER TABLE af_families DROP COLUMN idp_sid;"
+                     " DELETE FROM af_schema_version WHERE version = 2",
+                     pool);
+    ck_assert_int_eq(af_store_migrate(&v, where, NULL, pool), APR_SUCCESS);
+    ck_assert_int_eq(v, 2);
+    ck_assert_str_eq(af_test_pg_query(where, "SELECT count(*) FROM af_schema_version", pool), "2");
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_family_is_revoked(st, old->sid), APR_SUCCESS);
+    in.idp_sid = "S1";
+    ck_assert_int_eq(af_store_family_create(&fresh, &rt, st, &in, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_revoke_idp_sid(&count, st, "op", "S1", NULL, in.now, pool),
+                     APR_SUCCESS);
+    ck_assert_int_eq(count, 1);
+    ck_assert_int_eq(af_store_family_is_revoked(st, fresh->sid), AF_ESTORE_REVOKED);
+    ck_assert_int_eq(af_store_family_is_revoked(st, old->sid), APR_SUCCESS);
+    af_store_close(st);
 }
 END_TEST
 
@@ -488,6 +527,7 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_G10_pg_migrate_twice_is_noop);
     tcase_add_test(tc, test_G10_pg_newer_schema_refused);
+    tcase_add_test(tc, test_E20_pg_migrate_from_schema_1);
     tcase_add_test(tc, test_G10_pg_malformed_uri);
     tcase_add_test(tc, test_G10_pg_database_down_fails_fast_and_recovers);
     tcase_add_test(tc, test_G10_pg_restart_reconnects_idle_pool);
