@@ -33,7 +33,8 @@
 
 extern module AP_MODULE_DECLARE_DATA authflow_module;
 
-#define AF_UNSET (-1)
+#define AF_UNSET       (-1)
+#define AF_MAX_AGE_OFF (-2) /* AuthFlowMaxAge off (inherited settings undone) */
 
 #define AF_DEFAULT_ENDPOINT         "/auth"
 #define AF_DEFAULT_COOKIE_PREFIX    "__Host-authflow"
@@ -130,6 +131,9 @@ typedef struct af_dir_conf_t {
     const char *login;
     int check_revocation;
     int refresh;
+    apr_int64_t max_age;    /* AuthFlowMaxAge seconds, AF_MAX_AGE_OFF, or AF_UNSET */
+    const char *acr_values; /* AuthFlowACR, space-separated ("" off), or NULL: unset */
+    int preflight;          /* af_preflight_t or AF_UNSET */
 } af_dir_conf_t;
 
 static inline af_srv_conf_t *af_srv_conf(const server_rec *s)
@@ -205,6 +209,9 @@ void af_metrics_register_hooks(apr_pool_t *p);
 
 /** The verified claims of this request (the gate's), or NULL.  Borrowed (r->pool). */
 json_t *af_request_claims(request_rec *r);
+
+/** Is r a CORS preflight that AuthFlowPreflight pass lets through unauthenticated? */
+int af_request_preflight_passes(request_rec *r);
 
 /** The module clock of a request: its time plus the site's test offset (one clock). */
 apr_int64_t af_request_now(const request_rec *r);

@@ -7,9 +7,11 @@
  * stops with "Syntax error on line N of FILE: Require authflow: column C: ...".
  * mod_authz_core does the combining (RequireAll/RequireAny/RequireNone, AuthMerging).
  * Per request: no user yet -> AUTHZ_DENIED_NO_USER (mod_authz_core then asks for
- * authentication); a user but no claims from our gate -> denied; otherwise the
- * compiled tree is evaluated over the verified claims with r->request_time as now().
- * Denials are logged at INFO with a stable tag and a reason code; never a claim value.
+ * authentication), except a CORS preflight that AuthFlowPreflight pass lets through
+ * (granted: it then skips check_user_id and auth_checker, other Require rules still apply); a user
+ * but no claims from our gate -> denied; otherwise the compiled tree is evaluated over the verified
+ * claims with r->request_time as now(). Denials are logged at INFO with a stable tag and a reason
+ * code; never a claim value.
  */
 #include <apr_lib.h>
 #include <apr_strings.h>
@@ -113,6 +115,12 @@ static authz_status authflow_check(request_rec *r, const char *require_line,
     int allowed = 0;
 
     if (r->user == NULL) {
+        if (af_request_preflight_passes(r)) {
+            /* AuthFlowPreflight pass: a CORS preflight never carries credentials */
+            ap_log_rerror(APLOG_MARK, APLOG_TRACE1, 0, r,
+                          "AF04005: CORS preflight to %s passed unauthenticated", r->uri);
+            return AUTHZ_GRANTED;
+        }
         return AUTHZ_DENIED_NO_USER;
     }
     if (pol == NULL) { /* cannot happen: parse_require_line always sets it */

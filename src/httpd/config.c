@@ -114,6 +114,8 @@ void *af_config_dir_create(apr_pool_t *p, char *dir)
     af_dir_conf_t *c = apr_pcalloc(p, sizeof(*c));
 
     c->unauth = c->export_all = c->forward_token = c->check_revocation = c->refresh = AF_UNSET;
+    c->max_age = AF_UNSET;
+    c->preflight = AF_UNSET;
     return c;
 }
 
@@ -133,6 +135,9 @@ void *af_config_dir_merge(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(login);
     MERGE_INT(check_revocation);
     MERGE_INT(refresh);
+    MERGE_INT(max_age);
+    MERGE_PTR(acr_values);
+    MERGE_INT(preflight);
     return c;
 }
 
@@ -147,6 +152,9 @@ void af_dir_opts(af_gate_opts_t *o, const af_dir_conf_t *dc)
     o->check_revocation = dc->check_revocation == AF_UNSET ? 1 : dc->check_revocation;
     o->refresh = dc->refresh != 0;
     o->login = dc->login;
+    o->max_age = dc->max_age < 0 ? 0 : dc->max_age; /* unset or off: none */
+    o->acr_values = dc->acr_values != NULL && *dc->acr_values != '\0' ? dc->acr_values : NULL;
+    o->preflight = dc->preflight == AF_UNSET ? AF_PREFLIGHT_PASS : dc->preflight;
 }
 
 /* ---- helpers ------------------------------------------------------------------------- */
@@ -735,6 +743,76 @@ static const char *set_refresh(cmd_parms *cmd, void *dv, const char *arg)
     return NULL;
 }
 
+/* AuthFlowMaxAge DUR|off: step-up by the age of the login's authentication. */
+static const char *set_max_age(cmd_parms *cmd, void *dv, const char *arg)
+{
+    af_dir_conf_t *dc = dv;
+    apr_int64_t v = 0;
+
+    af_config_srv(cmd);
+    if (strcasecmp(arg, "off") == 0) {
+        dc->max_age = AF_MAX_AGE_OFF;
+        return NULL;
+    }
+    if (af_parse_duration(&v, arg) != APR_SUCCESS || v < 1 || v > 315360000) {
+        return apr_psprintf(cmd->pool,
+                            "%s: '%s' is not a duration of 1s to 10 years (90s, 10m, 12h, 14d, "
+                            "seconds) or off",
+                            dname(cmd), arg);
+    }
+    dc->max_age = v;
+    return NULL;
+}
+
+/* AuthFlowACR VALUE...|off: step-up by the login's authentication context class. */
+static const char *set_acr(cmd_parms *cmd, void *dv, int argc, char *const argv[])
+{
+    af_dir_conf_t *dc = dv;
+    const char *v;
+    int i;
+
+    af_config_srv(cmd);
+    if (argc < 1) {
+        return apr_psprintf(cmd->pool, "%s: takes one or more acr values, or off", dname(cmd));
+    }
+    if (argc == 1 && strcasecmp(argv[0], "off") == 0) {
+        dc->acr_values = "";
+        return NULL;
+    }
+    for (i = 0; i < argc; i++) {
+        if (!af_oidc_acr_values_ok(argv[i]) || strchr(argv[i], ' ') != NULL) {
+            return apr_psprintf(cmd->pool,
+                                "%s: '%s' is not an acr value (printable ASCII without space, "
+                                "'\"' or '\\')",
+                                dname(cmd), argv[i]);
+        }
+    }
+    for (v = argv[0], i = 1; i < argc; i++) {
+        v = apr_pstrcat(cmd->pool, v, " ", argv[i], NULL);
+    }
+    if (!af_oidc_acr_values_ok(v)) {
+        return apr_psprintf(cmd->pool, "%s: the values are longer than %d bytes", dname(cmd),
+                            AF_OIDC_ACR_VALUES_MAX);
+    }
+    dc->acr_values = v;
+    return NULL;
+}
+
+static const char *set_preflight(cmd_parms *cmd, void *dv, const char *arg)
+{
+    af_dir_conf_t *dc = dv;
+
+    af_config_srv(cmd);
+    if (strcasecmp(arg, "pass") == 0) {
+        dc->preflight = AF_PREFLIGHT_PASS;
+    } else if (strcasecmp(arg, "deny") == 0) {
+        dc->preflight = AF_PREFLIGHT_DENY;
+    } else {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not pass or deny", dname(cmd), arg);
+    }
+    return NULL;
+}
+
 static const char *set_login(cmd_parms *cmd, void *dv, const char *arg)
 {
     af_dir_conf_t *dc = dv;
@@ -838,4 +916,10 @@ const command_rec af_config_cmds[] = {
                   "auto|off: the gate refreshes an expired access token inline (default auto)"),
     AP_INIT_TAKE1("AuthFlowLogin", set_login, NULL, OR_AUTHCFG,
                   "PROVIDER or URL where unauthenticated browsers go"),
+    AP_INIT_TAKE1("AuthFlowMaxAge", set_max_age, NULL, OR_AUTHCFG,
+                  "DUR|off: step-up when the login's authentication is older"),
+    AP_INIT_TAKE_ARGV("AuthFlowACR", set_acr, NULL, OR_AUTHCFG,
+                      "VALUE...|off: step-up unless the login's acr is one of these"),
+    AP_INIT_TAKE1("AuthFlowPreflight", set_preflight, NULL, OR_AUTHCFG,
+                  "pass|deny: CORS preflights reach the backend unauthenticated (default pass)"),
     {NULL}};

@@ -71,6 +71,20 @@ static int is_authflow(request_rec *r)
     return t != NULL && strcasecmp(t, "AuthFlow") == 0;
 }
 
+int af_request_preflight_passes(request_rec *r)
+{
+    const af_site_t *site = af_srv_conf(r->server)->site;
+    af_gate_opts_t opts;
+    af_req_in_t in;
+
+    if (site == NULL || !is_authflow(r)) {
+        return 0;
+    }
+    af_dir_opts(&opts, af_dir_conf(r));
+    af_req_read(&in, r, site);
+    return af_session_preflight_passes(&opts, &in);
+}
+
 /* Run the core's decision once per request; the answer's cookies are always applied. */
 static af_req_t *authenticate(request_rec *r)
 {
@@ -89,6 +103,14 @@ static af_req_t *authenticate(request_rec *r)
     ctx->done = 1;
     af_dir_opts(&opts, af_dir_conf(r));
     af_req_read(&in, r, site);
+    if (af_session_preflight_passes(&opts, &in)) {
+        /* AuthFlowPreflight pass: no cookie read, no user, no claim; the authz providers
+         * grant it (af_request_preflight_passes) */
+        ctx->g = apr_pcalloc(r->pool, sizeof(*ctx->g));
+        ctx->g->eff = af_effects_make(r->pool);
+        ctx->g->reason = AF_ESESS_NO_TOKEN;
+        return ctx;
+    }
     af_session_gate(&ctx->g, site, &opts, &in, inh ? inh->g->token : NULL, inh ? inh->g->src : 0,
                     r->pool);
     af_respond_cookies(r, site, ctx->g->eff);

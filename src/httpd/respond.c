@@ -30,8 +30,11 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->sec_fetch_mode = apr_table_get(r->headers_in, "Sec-Fetch-Mode");
     in->sec_fetch_dest = apr_table_get(r->headers_in, "Sec-Fetch-Dest");
     in->accept = apr_table_get(r->headers_in, "Accept");
+    in->ac_request_method = apr_table_get(r->headers_in, "Access-Control-Request-Method");
+    in->upgrade = apr_table_get(r->headers_in, "Upgrade");
     in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->query = r->args;
+    in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->subrequest = r->main != NULL;
     in->derived = r->main != NULL || r->prev != NULL;
     while (o->prev != NULL) {

@@ -40,8 +40,17 @@ typedef enum {
     AF_OIDC_PRESET_NONE = 0,
     AF_OIDC_PRESET_GOOGLE,
     AF_OIDC_PRESET_KAKAO,
-    AF_OIDC_PRESET_GITHUB
+    AF_OIDC_PRESET_GITHUB,
+    AF_OIDC_PRESET_NAVER
 } af_oidc_preset_t;
+
+/** EmailVerified: how email_verified is decided (D16: email only when verified). */
+typedef enum {
+    AF_OIDC_EV_DEFAULT = 0, /* the preset's: never for naver, claim for the others */
+    AF_OIDC_EV_CLAIM,       /* the IdP's email_verified, true or "true" */
+    AF_OIDC_EV_NEVER,       /* never verified: email is not exported */
+    AF_OIDC_EV_ALWAYS       /* the operator vouches for the IdP: any email is verified */
+} af_oidc_email_verified_t;
 
 typedef enum {
     AF_OIDC_AUTH_DEFAULT = 0, /* basic, or the preset's method */
@@ -69,8 +78,10 @@ typedef struct af_oidc_provider_t {
     const char *end_session_endpoint;
     const char *emails_endpoint; /* GitHub preset: /user/emails */
     const char *client_id;
-    const char *client_secret; /* from ClientSecret or ClientSecretFile */
-    const char *redirect_uri;  /* absolute; the glue fills the default from AuthFlowBaseURL */
+    const char *client_secret; /* from ClientSecret or ClientSecretFile (Kakao: optional) */
+    const char *admin_key;     /* AdminKeyFile (Kakao): checks unlink callbacks (events) */
+    af_oidc_email_verified_t email_verified; /* EmailVerified */
+    const char *redirect_uri; /* absolute; the glue fills the default from AuthFlowBaseURL */
     af_oidc_auth_t token_auth;
     const char *scope;               /* default "openid" (OIDC) */
     apr_array_header_t *auth_params; /* af_oidc_kv_t: AuthParam KEY VALUE */
@@ -103,6 +114,8 @@ typedef struct af_oidc_meta_t {
     apr_array_header_t *id_token_algs; /* const char *, as discovered (may be empty) */
 } af_oidc_meta_t;
 
+#define AF_OIDC_ACR_VALUES_MAX 512 /* bytes of a step-up's acr_values */
+
 /** Between login and callback; sealed into a cookie by src/token. */
 typedef struct af_oidc_flow_t {
     const char *state;    /* >= 128 bits, base64url */
@@ -110,7 +123,9 @@ typedef struct af_oidc_flow_t {
     const char *verifier; /* PKCE code_verifier: 43 chars from 256 bits */
     const char *provider;
     const char *return_to;
-    apr_int64_t created; /* seconds since the epoch */
+    apr_int64_t created;    /* seconds since the epoch */
+    apr_int64_t max_age;    /* step-up: max_age requested (seconds); -1: none */
+    const char *acr_values; /* step-up: acr_values requested (space-separated), or NULL */
 } af_oidc_flow_t;
 
 /** The parsed authorization response. */
@@ -140,13 +155,14 @@ typedef struct af_oidc_idcheck_t {
 /** The outcome of a login. */
 typedef struct af_oidc_identity_t {
     const char *provider;
-    const char *issuer;   /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
-    const char *sub;      /* the subject (SubjectClaim), as a string */
-    json_t *claims;       /* mapped claims (pool-owned), always with "sub" */
-    const char *idp_sid;  /* the id_token's sid (the IdP session, for back-channel logout), or
-                             NULL when absent or not a string of 1..AF_OIDC_SID_MAX printable
-                             characters */
-    const char *id_token; /* raw id_token for a later logout id_token_hint: server-side only */
+    const char *issuer;    /* the id_token iss; for OAuth 2.0 the authorization endpoint origin */
+    const char *sub;       /* the subject (SubjectClaim), as a string */
+    json_t *claims;        /* mapped claims (pool-owned), always with "sub" */
+    const char *idp_sid;   /* the id_token's sid (the IdP session, for back-channel logout), or
+                              NULL when absent or not a string of 1..AF_OIDC_SID_MAX printable
+                              characters */
+    const char *id_token;  /* raw id_token for a later logout id_token_hint: server-side only */
+    apr_int64_t auth_time; /* the id_token's auth_time; 0: the IdP did not say */
 } af_oidc_identity_t;
 
 /* ---- provider (oidc_provider.c) ------------------------------------------------------- */
@@ -154,7 +170,8 @@ typedef struct af_oidc_identity_t {
 /** A new provider with every field unset. */
 af_oidc_provider_t *af_oidc_provider_make(const char *name, apr_pool_t *p);
 
-/** "google", "kakao", "github" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned). */
+/** "google", "kakao", "naver", "github" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned).
+ */
 int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name);
 
 /**
@@ -263,11 +280,14 @@ apr_status_t af_oidc_random(const char **out, apr_size_t nbytes, apr_pool_t *p);
 /** The S256 code_challenge of a verifier (RFC 7636 §4.2). */
 const char *af_oidc_pkce_challenge(const char *verifier, apr_pool_t *p);
 
-/** A fresh flow: state, nonce (16 bytes each), verifier (32 bytes -> 43 chars). */
+/** A fresh flow: state, nonce (16 bytes each), verifier (32 bytes -> 43 chars); no step-up
+ *  (max_age -1, acr_values NULL). */
 apr_status_t af_oidc_flow_new(af_oidc_flow_t **out, const char *provider, const char *return_to,
                               apr_int64_t now, apr_pool_t *p);
 
-/** The authorization URL for a flow (D01, D02): every value URL-encoded. */
+/** The authorization URL for a flow (D01, D02): every value URL-encoded.  A flow with
+ *  max_age adds max_age and prompt=login, one with acr_values adds acr_values (OIDC Core
+ *  3.1.2.1); an AuthParam of the same name is then left out. */
 const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
                                   const af_oidc_flow_t *flow, apr_pool_t *p);
 
@@ -276,6 +296,36 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
 apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
                                  af_oidc_provider_t *prov, const char *return_to, apr_int64_t now,
                                  apr_pool_t *p);
+
+/**
+ * af_oidc_login_start for a step-up: the flow remembers max_age (>= 0; -1 none) and
+ * acr_values (space-separated, or NULL), which go into the authorization request and are
+ * required of the id_token at the callback (af_oidc_stepup_check).
+ */
+apr_status_t af_oidc_login_start_stepup(const char **auth_url, af_oidc_flow_t **flow,
+                                        af_oidc_provider_t *prov, const char *return_to,
+                                        apr_int64_t max_age, const char *acr_values,
+                                        apr_int64_t now, apr_pool_t *p);
+
+/**
+ * What a flow asked for, checked against the id_token's verified claims (NULL: no id_token,
+ * a plain OAuth 2.0 provider): with max_age, auth_time must be present (OIDC Core 3.1.2.1)
+ * and auth_time + max_age + the provider's leeway >= now (3.1.3.7 item 13); with
+ * acr_values, acr must be one of them.  Nothing asked: APR_SUCCESS.
+ * @return APR_SUCCESS, AF_EOIDC_AUTH_TIME_MISSING, AF_EOIDC_AUTH_TIME_OLD, AF_EOIDC_ACR
+ */
+apr_status_t af_oidc_stepup_check(const json_t *id_claims, const af_oidc_flow_t *flow,
+                                  const af_oidc_provider_t *prov, apr_int64_t now);
+
+/** Is acr (non-empty) one of the space-separated values (exact, case-sensitive)? */
+int af_oidc_acr_listed(const char *values, const char *acr);
+
+/**
+ * A step-up request's acr_values: 1..AF_OIDC_ACR_VALUES_MAX bytes of printable ASCII
+ * without '"' or '\\' (it goes into a WWW-Authenticate quoted string), values separated by
+ * single spaces, no leading or trailing space.
+ */
+int af_oidc_acr_values_ok(const char *values);
 
 /** Compact JSON of a flow, for sealing. */
 const char *af_oidc_flow_to_json(const af_oidc_flow_t *flow, apr_pool_t *p);
@@ -314,10 +364,16 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
 
 /* ---- code exchange (oidc_token.c) ----------------------------------------------------- */
 
-/** Build the token request (pure; for tests): body and Authorization per the auth method. */
+/** Build the token request (pure; for tests): body and Authorization per the auth method
+ *  (client_secret_post without a secret sends client_id alone: Kakao); state goes into the
+ *  body for Naver only (its token request names it; may be NULL). */
 apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provider_t *prov,
                                    const af_oidc_meta_t *meta, const char *code,
-                                   const char *verifier, apr_pool_t *p);
+                                   const char *verifier, const char *state, apr_pool_t *p);
+
+/** expires_in of a token response: a non-negative integer, or a string of 1..10 ASCII
+ *  digits (Naver).  @return APR_SUCCESS or AF_EOIDC_TOKEN_RESPONSE */
+apr_status_t af_oidc_expires_in(apr_int64_t *out, const json_t *v);
 
 /** Check a token response: 200, JSON object, no "error", Bearer, id_token for OIDC (D18). */
 apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, const char *body,
@@ -326,7 +382,7 @@ apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, co
 /** POST the code to the token endpoint and check the response. */
 apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provider_t *prov,
                                    const af_oidc_meta_t *meta, const char *code,
-                                   const char *verifier, apr_pool_t *p);
+                                   const char *verifier, const char *state, apr_pool_t *p);
 
 /** Map a transport error of af_http_perform to AF_EOIDC_IDP_* (guard refusals pass). */
 apr_status_t af_oidc_http_error(apr_status_t rv);
@@ -424,6 +480,59 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
                                     const af_oidc_meta_t *meta, const json_t *id_claims,
                                     const json_t *userinfo, const char *github_email,
                                     apr_pool_t *p);
+
+/* ---- provider-shaped profiles (oidc_profile.c) --------------------------------------- */
+
+/** A JSON boolean true, or the string "true" (Apple, Kakao flags); nothing else ("yes", 1,
+ *  "True" are not true). */
+int af_oidc_bool_true(const json_t *v);
+
+/**
+ * The profile API's answer with the standard claims added (raw members kept, for Claim
+ * paths): Kakao's /v2/user/me ("id" as sub, kakao_account.email, email_verified only when
+ * is_email_valid and is_email_verified are both true, profile nickname / image); Naver's
+ * /v1/nid/me (resultcode must be "00"; email, name, nickname -> preferred_username,
+ * profile_image -> picture from "response"; no email_verified).  Other providers: as is.
+ * @return APR_SUCCESS, AF_EOIDC_PROFILE_RESULT (Naver resultcode), AF_EOIDC_USERINFO
+ */
+apr_status_t af_oidc_profile_normalize(json_t **out, const af_oidc_provider_t *prov,
+                                       const json_t *userinfo, apr_pool_t *p);
+
+/** EmailVerified over mapped claims: email kept (email_verified true) only when verified by
+ *  the mode; else email removed and a present email_verified made false. */
+void af_oidc_email_decide(json_t *claims, af_oidc_email_verified_t mode);
+
+/* ---- provider account events (oidc_events.c) ------------------------------------------ */
+
+/** An event request as plain values. */
+typedef struct af_oidc_event_in_t {
+    const char *authorization; /* the Authorization header, or NULL */
+    const char *content_type;  /* the Content-Type header, or NULL */
+    const char *body;          /* the request body (NUL-terminated), or NULL */
+    apr_size_t body_len;
+    apr_int64_t now;
+} af_oidc_event_in_t;
+
+/** What an event asks for. */
+typedef struct af_oidc_event_t {
+    const char *sub;  /* the IdP's subject whose logins end (not namespaced) */
+    const char *kind; /* for the log: "unlink:UNLINK_FROM_APPS", ... ([A-Za-z0-9_:-]) */
+    int revoke;       /* 1: revoke every login of sub; 0: only logged */
+} af_oidc_event_t;
+
+/**
+ * Turn one POST <endpoint>/events/NAME into an event of provider prov, by its kind: Kakao
+ * unlink callbacks (Authorization: KakaoAK <AdminKeyFile> compared in constant time;
+ * form-encoded app_id, user_id (the subject), referrer_type).  One case per provider kind.
+ * @return APR_SUCCESS, AF_EOIDC_EVENT_AUTH (401), AF_EOIDC_EVENT_MALFORMED (400),
+ *         AF_EOIDC_EVENT_UNSUPPORTED (404: the provider has no event kind)
+ */
+apr_status_t af_oidc_event_parse(af_oidc_event_t **out, const af_oidc_provider_t *prov,
+                                 const af_oidc_event_in_t *in, apr_pool_t *p);
+
+/** Kakao: Authorization is "KakaoAK <key>" with key equal to admin_key (constant time in
+ *  the key's length).  @return APR_SUCCESS or AF_EOIDC_EVENT_AUTH */
+apr_status_t af_oidc_kakao_ak_check(const char *authorization, const char *admin_key);
 
 /** The HTTP status for a callback failure: 400, 401, 502, 503 (guard refusals), 504 (500 for
  *  internal errors). */

@@ -45,6 +45,17 @@
 /* the outbound guard refused the call without sending it (503 + Retry-After) */
 #define AF_EOIDC_IDP_BUSY        (AF_E_OIDC + 34) /* "oidc_idp_busy" */
 #define AF_EOIDC_IDP_UNAVAILABLE (AF_E_OIDC + 35) /* "oidc_idp_unavailable" */
+/* a profile API that answered 200 with a failure inside (Naver resultcode != "00") (502) */
+#define AF_EOIDC_PROFILE_RESULT (AF_E_OIDC + 36) /* "oidc_profile_resultcode" */
+/* provider account events (POST <endpoint>/events/NAME) */
+#define AF_EOIDC_EVENT_AUTH        (AF_E_OIDC + 37) /* "event_unauthorized"  401 */
+#define AF_EOIDC_EVENT_MALFORMED   (AF_E_OIDC + 38) /* "event_malformed"     400 */
+#define AF_EOIDC_EVENT_UNSUPPORTED (AF_E_OIDC + 39) /* "event_not_supported" 404 */
+/* step-up: what the login asked for (max_age, acr_values) was not met (401);
+ * numbered from 50 so that codes other branches append do not collide */
+#define AF_EOIDC_AUTH_TIME_MISSING (AF_E_OIDC + 50) /* "oidc_auth_time_missing" */
+#define AF_EOIDC_AUTH_TIME_OLD     (AF_E_OIDC + 51) /* "oidc_auth_time_too_old" */
+#define AF_EOIDC_ACR               (AF_E_OIDC + 52) /* "oidc_acr_not_satisfied" */
 /* back-channel logout tokens (400); numbered from 70 so that codes other branches append
  * after 35 do not collide */
 #define AF_EOIDC_LOGOUT_TOKEN       (AF_E_OIDC + 70) /* "oidc_logout_token_malformed" */

@@ -116,6 +116,64 @@ static apr_status_t github_email(const char **email, const af_oidc_provider_t *p
     return APR_SUCCESS;
 }
 
+int af_oidc_acr_values_ok(const char *values)
+{
+    apr_size_t n = values != NULL ? strlen(values) : 0, i;
+
+    if (n == 0 || n > AF_OIDC_ACR_VALUES_MAX || values[0] == ' ' || values[n - 1] == ' ') {
+        return 0;
+    }
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char) values[i];
+
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\' || (c == ' ' && values[i + 1] == ' ')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int af_oidc_acr_listed(const char *values, const char *acr)
+{
+    apr_size_t n = strlen(acr);
+    const char *v = values, *e;
+
+    while (n > 0 && *v != '\0') {
+        for (; *v == ' '; v++) {
+        }
+        for (e = v; *e != '\0' && *e != ' '; e++) {
+        }
+        if ((apr_size_t) (e - v) == n && memcmp(v, acr, n) == 0) {
+            return 1;
+        }
+        v = e;
+    }
+    return 0;
+}
+
+apr_status_t af_oidc_stepup_check(const json_t *id_claims, const af_oidc_flow_t *flow,
+                                  const af_oidc_provider_t *prov, apr_int64_t now)
+{
+    const json_t *at = id_claims != NULL ? json_object_get(id_claims, "auth_time") : NULL;
+    const json_t *acr = id_claims != NULL ? json_object_get(id_claims, "acr") : NULL;
+
+    if (flow->max_age >= 0) {
+        /* OIDC Core 3.1.2.1: with max_age the auth_time Claim is REQUIRED */
+        if (!json_is_number(at) || json_number_value(at) <= 0) {
+            return AF_EOIDC_AUTH_TIME_MISSING;
+        }
+        /* 3.1.3.7 item 13: too long since the last authentication -> re-authenticate */
+        if (json_number_value(at) + (double) flow->max_age + (double) prov->leeway < (double) now) {
+            return AF_EOIDC_AUTH_TIME_OLD;
+        }
+    }
+    if (flow->acr_values != NULL &&
+        (!json_is_string(acr) || !af_oidc_acr_listed(flow->acr_values, json_string_value(acr)))) {
+        return AF_EOIDC_ACR;
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_t **cb_out,
                                      af_oidc_provider_t *prov, const af_oidc_flow_t *flow,
                                      const char *query, apr_int64_t now, apr_pool_t *p)
@@ -148,7 +206,7 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     if ((rv = af_oidc_callback_check(cb, flow, prov, meta)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = af_oidc_code_exchange(&tok, prov, meta, cb->code, flow->verifier, p);
+    rv = af_oidc_code_exchange(&tok, prov, meta, cb->code, flow->verifier, cb->state, p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
@@ -158,6 +216,11 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
         if (rv != APR_SUCCESS) {
             goto leave;
         }
+    }
+    /* step-up: what the login asked for, before any further call (a plain OAuth 2.0
+     * provider has no id_token to prove it: refused) */
+    if ((rv = af_oidc_stepup_check(id_claims, flow, prov, now)) != APR_SUCCESS) {
+        goto leave;
     }
     if (meta->userinfo_endpoint != NULL && (prov->userinfo >= 0 || !is_oidc)) {
         rv = af_oidc_userinfo_get(&userinfo, prov, meta->userinfo_endpoint, tok->access_token, p);

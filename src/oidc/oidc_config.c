@@ -15,17 +15,19 @@
 #define SECRET_FILE_MAX 4096
 
 typedef enum {
-    K_STRING,      /* one value into a const char * field, once */
-    K_PATH,        /* a file path (resolved), once */
-    K_SECRET,      /* ClientSecret */
-    K_SECRET_FILE, /* ClientSecretFile */
-    K_AUTH,        /* TokenEndpointAuth */
-    K_PARAM,       /* AuthParam KEY VALUE (repeatable) */
-    K_CLAIM,       /* Claim OURNAME PATH (repeatable) */
-    K_TIMEOUT,     /* Timeout DUR */
-    K_COUNT,       /* MaxConcurrent N */
-    K_PRESET,      /* Preset NAME */
-    K_ALGS         /* IDTokenSigningAlg ALG... */
+    K_STRING,         /* one value into a const char * field, once */
+    K_PATH,           /* a file path (resolved), once */
+    K_SECRET,         /* ClientSecret */
+    K_SECRET_FILE,    /* ClientSecretFile */
+    K_AUTH,           /* TokenEndpointAuth */
+    K_PARAM,          /* AuthParam KEY VALUE (repeatable) */
+    K_CLAIM,          /* Claim OURNAME PATH (repeatable) */
+    K_TIMEOUT,        /* Timeout DUR */
+    K_COUNT,          /* MaxConcurrent N */
+    K_PRESET,         /* Preset NAME */
+    K_ALGS,           /* IDTokenSigningAlg ALG... */
+    K_EMAIL_VERIFIED, /* EmailVerified claim|never|always */
+    K_ADMIN_KEY_FILE  /* AdminKeyFile (Kakao) */
 } kind_t;
 
 static const struct {
@@ -53,6 +55,8 @@ static const struct {
     {"MaxConcurrent", K_COUNT, 0},
     {"Preset", K_PRESET, 0},
     {"IDTokenSigningAlg", K_ALGS, 0},
+    {"EmailVerified", K_EMAIL_VERIFIED, 0},
+    {"AdminKeyFile", K_ADMIN_KEY_FILE, 0},
 };
 
 static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const char *v,
@@ -198,7 +202,36 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
     case K_PRESET:
         if (argc != 1 || af_oidc_preset_from_name(&pv->preset, argv[0]) != 0 ||
             pv->preset == AF_OIDC_PRESET_NONE) {
-            return "Preset takes google, kakao or github";
+            return "Preset takes google, kakao, naver or github";
+        }
+        return NULL;
+    case K_EMAIL_VERIFIED:
+        if (pv->email_verified != AF_OIDC_EV_DEFAULT) {
+            return "EmailVerified given twice";
+        }
+        if (argc == 1 && strcmp(argv[0], "claim") == 0) {
+            pv->email_verified = AF_OIDC_EV_CLAIM;
+        } else if (argc == 1 && strcmp(argv[0], "never") == 0) {
+            pv->email_verified = AF_OIDC_EV_NEVER;
+        } else if (argc == 1 && strcmp(argv[0], "always") == 0) {
+            pv->email_verified = AF_OIDC_EV_ALWAYS;
+        } else {
+            return "EmailVerified takes claim, never or always";
+        }
+        return NULL;
+    case K_ADMIN_KEY_FILE:
+        if (argc != 1 || *argv[0] == '\0') {
+            return apr_psprintf(p, "%s takes one value", key);
+        }
+        if (pv->admin_key != NULL) {
+            return apr_psprintf(p, "%s given twice", key);
+        }
+        path = resolve != NULL ? resolve(baton, argv[0], p) : argv[0];
+        if (path == NULL) {
+            return apr_psprintf(p, "%s: bad path", key);
+        }
+        if ((err = af_oidc_secret_file(&pv->admin_key, path, p)) != NULL) {
+            return apr_psprintf(p, "%s %s: %s", key, argv[0], err);
         }
         return NULL;
     case K_ALGS:

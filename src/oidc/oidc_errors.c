@@ -39,6 +39,9 @@ const af_errdesc_t af_oidc_errors[] = {
     {AF_EOIDC_IDP_FAILED, "oidc_idp_server_error"},
     {AF_EOIDC_IDP_BUSY, "oidc_idp_busy"},
     {AF_EOIDC_IDP_UNAVAILABLE, "oidc_idp_unavailable"},
+    {AF_EOIDC_AUTH_TIME_MISSING, "oidc_auth_time_missing"},
+    {AF_EOIDC_AUTH_TIME_OLD, "oidc_auth_time_too_old"},
+    {AF_EOIDC_ACR, "oidc_acr_not_satisfied"},
     {AF_EOIDC_LOGOUT_TOKEN, "oidc_logout_token_malformed"},
     {AF_EOIDC_LOGOUT_ALG, "oidc_logout_token_alg_not_allowed"},
     {AF_EOIDC_LOGOUT_NOKEY, "oidc_logout_token_no_key"},
@@ -53,4 +56,8 @@ const af_errdesc_t af_oidc_errors[] = {
     {AF_EOIDC_LOGOUT_NONCE, "oidc_logout_token_nonce_present"},
     {AF_EOIDC_LOGOUT_SUBJECT, "oidc_logout_token_subject_invalid"},
     {AF_EOIDC_LOGOUT_UNSUPPORTED, "oidc_logout_not_supported"},
+    {AF_EOIDC_PROFILE_RESULT, "oidc_profile_resultcode"},
+    {AF_EOIDC_EVENT_AUTH, "event_unauthorized"},
+    {AF_EOIDC_EVENT_MALFORMED, "event_malformed"},
+    {AF_EOIDC_EVENT_UNSUPPORTED, "event_not_supported"},
     {0, NULL}};

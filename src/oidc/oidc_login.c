@@ -54,6 +54,7 @@ apr_status_t af_oidc_flow_new(af_oidc_flow_t **out, const char *provider, const 
     f->provider = apr_pstrdup(p, provider);
     f->return_to = return_to != NULL ? apr_pstrdup(p, return_to) : NULL;
     f->created = now;
+    f->max_age = -1;
     *out = f;
 leave:
     return rv;
@@ -85,8 +86,22 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
     }
     add_param(parts, "code_challenge", af_oidc_pkce_challenge(flow->verifier, p), p);
     add_param(parts, "code_challenge_method", "S256", p);
+    if (flow->max_age >= 0) {
+        add_param(parts, "max_age", apr_psprintf(p, "%" APR_INT64_T_FMT, flow->max_age), p);
+        add_param(parts, "prompt", "login", p);
+    }
+    if (flow->acr_values != NULL) {
+        add_param(parts, "acr_values", flow->acr_values, p);
+    }
     for (i = 0; i < prov->auth_params->nelts; i++) {
         const af_oidc_kv_t *kv = &APR_ARRAY_IDX(prov->auth_params, i, af_oidc_kv_t);
+
+        /* the step-up's own parameters win over a configured AuthParam of the same name */
+        if ((flow->max_age >= 0 &&
+             (strcmp(kv->key, "max_age") == 0 || strcmp(kv->key, "prompt") == 0)) ||
+            (flow->acr_values != NULL && strcmp(kv->key, "acr_values") == 0)) {
+            continue;
+        }
         add_param(parts, kv->key, kv->value, p);
     }
     q = apr_array_pstrcat(p, parts, '&');
@@ -96,6 +111,14 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
 apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
                                  af_oidc_provider_t *prov, const char *return_to, apr_int64_t now,
                                  apr_pool_t *p)
+{
+    return af_oidc_login_start_stepup(auth_url, flow, prov, return_to, -1, NULL, now, p);
+}
+
+apr_status_t af_oidc_login_start_stepup(const char **auth_url, af_oidc_flow_t **flow,
+                                        af_oidc_provider_t *prov, const char *return_to,
+                                        apr_int64_t max_age, const char *acr_values,
+                                        apr_int64_t now, apr_pool_t *p)
 {
     const af_oidc_meta_t *meta;
     apr_status_t rv;
@@ -113,6 +136,8 @@ apr_status_t af_oidc_login_start(const char **auth_url, af_oidc_flow_t **flow,
     if ((rv = af_oidc_flow_new(flow, prov->name, return_to, now, p)) != APR_SUCCESS) {
         goto leave;
     }
+    (*flow)->max_age = max_age >= 0 ? max_age : -1;
+    (*flow)->acr_values = acr_values != NULL ? apr_pstrdup(p, acr_values) : NULL;
     *auth_url = af_oidc_authorize_url(prov, meta, *flow, p);
 leave:
     return rv;
@@ -131,6 +156,12 @@ const char *af_oidc_flow_to_json(const af_oidc_flow_t *flow, apr_pool_t *p)
         json_object_set_new(j, "r", json_string(flow->return_to));
     }
     json_object_set_new(j, "t", json_integer(flow->created));
+    if (flow->max_age >= 0) {
+        json_object_set_new(j, "ma", json_integer(flow->max_age));
+    }
+    if (flow->acr_values != NULL) {
+        json_object_set_new(j, "acr", json_string(flow->acr_values));
+    }
     return af_json_dump(j, p);
 }
 
@@ -153,7 +184,7 @@ apr_status_t af_oidc_flow_from_json(af_oidc_flow_t **out, const char *json, apr_
                                     apr_pool_t *p)
 {
     af_oidc_flow_t *f = apr_pcalloc(p, sizeof(*f));
-    json_t *j = NULL, *v, *t;
+    json_t *j = NULL, *v, *t, *ma;
     apr_status_t rv = AF_EOIDC_FLOW;
 
     *out = NULL;
@@ -178,6 +209,19 @@ apr_status_t af_oidc_flow_from_json(af_oidc_flow_t **out, const char *json, apr_
     }
     if (*f->return_to == '\0') {
         f->return_to = NULL;
+    }
+    /* step-up: what the login asked for (absent: nothing) */
+    ma = json_object_get(j, "ma");
+    f->max_age = -1;
+    if (ma != NULL) {
+        if (!json_is_integer(ma) || json_integer_value(ma) < 0) {
+            goto leave;
+        }
+        f->max_age = json_integer_value(ma);
+    }
+    if (json_object_get(j, "acr") != NULL &&
+        (f->acr_values = get_str(j, "acr", 1, AF_OIDC_ACR_VALUES_MAX)) == NULL) {
+        goto leave;
     }
     *out = f;
     rv = APR_SUCCESS;

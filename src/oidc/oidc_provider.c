@@ -13,6 +13,12 @@
 
 #define GOOGLE_ISSUER "https://accounts.google.com"
 #define KAKAO_ISSUER  "https://kauth.kakao.com"
+#define KAKAO_SCOPE   "openid profile_nickname profile_image account_email"
+#define KAKAO_PROFILE "https://kapi.kakao.com/v2/user/me"
+#define KAKAO_LOGOUT  "https://kauth.kakao.com/oauth/logout"
+#define NAVER_AUTHZ   "https://nid.naver.com/oauth2.0/authorize"
+#define NAVER_TOKEN   "https://nid.naver.com/oauth2.0/token"
+#define NAVER_PROFILE "https://openapi.naver.com/v1/nid/me"
 #define GITHUB_AUTHZ  "https://github.com/login/oauth/authorize"
 #define GITHUB_TOKEN  "https://github.com/login/oauth/access_token"
 #define GITHUB_USER   "https://api.github.com/user"
@@ -39,7 +45,8 @@ int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name)
     } presets[] = {{"none", AF_OIDC_PRESET_NONE},
                    {"google", AF_OIDC_PRESET_GOOGLE},
                    {"kakao", AF_OIDC_PRESET_KAKAO},
-                   {"github", AF_OIDC_PRESET_GITHUB}};
+                   {"github", AF_OIDC_PRESET_GITHUB},
+                   {"naver", AF_OIDC_PRESET_NAVER}};
     apr_size_t i;
 
     for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
@@ -110,6 +117,8 @@ static void apply_preset(af_oidc_provider_t *prov, apr_pool_t *p)
             prov->preset = AF_OIDC_PRESET_KAKAO;
         } else if (prov->issuer == NULL && host_is(prov->authorization_endpoint, "github.com")) {
             prov->preset = AF_OIDC_PRESET_GITHUB;
+        } else if (prov->issuer == NULL && host_is(prov->authorization_endpoint, "nid.naver.com")) {
+            prov->preset = AF_OIDC_PRESET_NAVER;
         }
     }
     switch (prov->preset) {
@@ -127,6 +136,39 @@ static void apply_preset(af_oidc_provider_t *prov, apr_pool_t *p)
         }
         if (prov->token_auth == AF_OIDC_AUTH_DEFAULT) {
             prov->token_auth = AF_OIDC_AUTH_POST;
+        }
+        if (prov->scope == NULL) {
+            prov->scope = KAKAO_SCOPE; /* Kakao's consent items */
+        }
+        /* the REST profile: the only place Kakao says whether the address is verified
+         * (is_email_valid, is_email_verified); its "id" must be the id_token's sub */
+        if (prov->userinfo_endpoint == NULL) {
+            prov->userinfo_endpoint = KAKAO_PROFILE;
+        }
+        /* Kakao logout (/oauth/logout with client_id and logout_redirect_uri) */
+        if (prov->end_session_endpoint == NULL) {
+            prov->end_session_endpoint = KAKAO_LOGOUT;
+        }
+        break;
+    case AF_OIDC_PRESET_NAVER:
+        prov->kind = AF_OIDC_KIND_OAUTH2;
+        if (prov->authorization_endpoint == NULL) {
+            prov->authorization_endpoint = NAVER_AUTHZ;
+        }
+        if (prov->token_endpoint == NULL) {
+            prov->token_endpoint = NAVER_TOKEN;
+        }
+        if (prov->userinfo_endpoint == NULL) {
+            prov->userinfo_endpoint = NAVER_PROFILE;
+        }
+        if (prov->subject_claim == NULL) {
+            prov->subject_claim = "response.id";
+        }
+        if (prov->token_auth == AF_OIDC_AUTH_DEFAULT) {
+            prov->token_auth = AF_OIDC_AUTH_POST;
+        }
+        if (prov->email_verified == AF_OIDC_EV_DEFAULT) {
+            prov->email_verified = AF_OIDC_EV_NEVER; /* a contact address, no flag */
         }
         break;
     case AF_OIDC_PRESET_GITHUB:
@@ -220,6 +262,9 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     if (prov->token_auth == AF_OIDC_AUTH_DEFAULT) {
         prov->token_auth = AF_OIDC_AUTH_BASIC;
     }
+    if (prov->email_verified == AF_OIDC_EV_DEFAULT) {
+        prov->email_verified = AF_OIDC_EV_CLAIM;
+    }
     if (prov->scope == NULL && prov->kind == AF_OIDC_KIND_OIDC) {
         prov->scope = "openid";
     }
@@ -283,8 +328,16 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     if (prov->token_auth != AF_OIDC_AUTH_BASIC && prov->token_auth != AF_OIDC_AUTH_POST) {
         return "TokenEndpointAuth must be client_secret_basic or client_secret_post";
     }
-    if (prov->client_secret == NULL || *prov->client_secret == '\0') {
+    if ((prov->client_secret == NULL || *prov->client_secret == '\0') &&
+        prov->preset != AF_OIDC_PRESET_KAKAO) {
+        /* Kakao: the client secret is optional (an app setting), client_id is enough */
         return "ClientSecret or ClientSecretFile is required";
+    }
+    if (prov->client_secret == NULL && prov->token_auth != AF_OIDC_AUTH_POST) {
+        return "a provider without a client secret needs TokenEndpointAuth client_secret_post";
+    }
+    if (prov->admin_key != NULL && prov->preset != AF_OIDC_PRESET_KAKAO) {
+        return "AdminKeyFile is only for Preset kakao (unlink callbacks)";
     }
     if (prov->leeway > MAX_LEEWAY) {
         return "the clock-skew leeway must not exceed 300 seconds";

@@ -24,7 +24,7 @@ static const char *basic_auth(const af_oidc_provider_t *prov, apr_pool_t *p)
 
 apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provider_t *prov,
                                    const af_oidc_meta_t *meta, const char *code,
-                                   const char *verifier, apr_pool_t *p)
+                                   const char *verifier, const char *state, apr_pool_t *p)
 {
     const char *body;
 
@@ -38,9 +38,16 @@ apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provide
     req->headers = apr_table_make(p, 4);
     apr_table_setn(req->headers, "Content-Type", "application/x-www-form-urlencoded");
     apr_table_setn(req->headers, "Accept", "application/json");
+    if (prov->preset == AF_OIDC_PRESET_NAVER && state != NULL) {
+        /* Naver's token request names the authorization request's state */
+        body = apr_pstrcat(p, body, "&state=", af_url_form_encode(state, p), NULL);
+    }
     if (prov->token_auth == AF_OIDC_AUTH_POST) {
-        body = apr_pstrcat(p, body, "&client_id=", af_url_form_encode(prov->client_id, p),
-                           "&client_secret=", af_url_form_encode(prov->client_secret, p), NULL);
+        body = apr_pstrcat(p, body, "&client_id=", af_url_form_encode(prov->client_id, p), NULL);
+        if (prov->client_secret != NULL) { /* optional for Kakao */
+            body = apr_pstrcat(p, body,
+                               "&client_secret=", af_url_form_encode(prov->client_secret, p), NULL);
+        }
     } else {
         apr_table_setn(req->headers, "Authorization", basic_auth(prov, p));
     }
@@ -51,6 +58,35 @@ apr_status_t af_oidc_token_request(af_http_request_t *req, const af_oidc_provide
     req->timeout = prov->timeout;
     req->max_response = TOKEN_RESPONSE_MAX;
     req->ca_file = prov->ca_file;
+    return APR_SUCCESS;
+}
+
+apr_status_t af_oidc_expires_in(apr_int64_t *out, const json_t *v)
+{
+    const char *s;
+    apr_int64_t n = 0;
+    apr_size_t i;
+
+    *out = 0;
+    if (json_is_integer(v)) {
+        if (json_integer_value(v) < 0) {
+            return AF_EOIDC_TOKEN_RESPONSE;
+        }
+        *out = json_integer_value(v);
+        return APR_SUCCESS;
+    }
+    /* Naver sends "3600": 1..10 ASCII digits, nothing else (no sign, space, fraction) */
+    if (!json_is_string(v) || json_string_length(v) < 1 || json_string_length(v) > 10) {
+        return AF_EOIDC_TOKEN_RESPONSE;
+    }
+    s = json_string_value(v);
+    for (i = 0; i < json_string_length(v); i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return AF_EOIDC_TOKEN_RESPONSE;
+        }
+        n = n * 10 + (s[i] - '0');
+    }
+    *out = n;
     return APR_SUCCESS;
 }
 
@@ -97,12 +133,8 @@ apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, co
     t->refresh_token = opt_str(j, "refresh_token", &bad);
     t->scope = opt_str(j, "scope", &bad);
     ei = json_object_get(j, "expires_in");
-    if (ei != NULL && !json_is_null(ei)) {
-        if (!json_is_integer(ei) || json_integer_value(ei) < 0) {
-            bad = 1;
-        } else {
-            t->expires_in = json_integer_value(ei);
-        }
+    if (ei != NULL && !json_is_null(ei) && af_oidc_expires_in(&t->expires_in, ei) != APR_SUCCESS) {
+        bad = 1;
     }
     if (bad || t->access_token == NULL) {
         return AF_EOIDC_TOKEN_RESPONSE;
@@ -119,14 +151,14 @@ apr_status_t af_oidc_token_response_parse(af_oidc_tokens_t **out, int status, co
 
 apr_status_t af_oidc_code_exchange(af_oidc_tokens_t **out, const af_oidc_provider_t *prov,
                                    const af_oidc_meta_t *meta, const char *code,
-                                   const char *verifier, apr_pool_t *p)
+                                   const char *verifier, const char *state, apr_pool_t *p)
 {
     af_http_request_t req;
     af_http_response_t *resp = NULL;
     apr_status_t rv;
 
     *out = NULL;
-    if ((rv = af_oidc_token_request(&req, prov, meta, code, verifier, p)) != APR_SUCCESS) {
+    if ((rv = af_oidc_token_request(&req, prov, meta, code, verifier, state, p)) != APR_SUCCESS) {
         goto leave;
     }
     if ((rv = af_oidc_idp_perform(&resp, prov, &req, p, p)) != APR_SUCCESS) {

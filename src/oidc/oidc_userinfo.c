@@ -174,9 +174,18 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
     json_t *claims = af_json_pool_own(json_object(), p);
     const json_t *subv;
     apr_size_t i;
+    apr_status_t rv;
     int k;
 
     *out = NULL;
+    if (userinfo != NULL) {
+        /* Kakao's /v2/user/me, Naver's /v1/nid/me: the standard claims added */
+        json_t *norm = NULL;
+        if ((rv = af_oidc_profile_normalize(&norm, prov, userinfo, p)) != APR_SUCCESS) {
+            return rv;
+        }
+        userinfo = norm;
+    }
     if (prov->kind == AF_OIDC_KIND_OIDC) {
         const json_t *isub = json_object_get(id_claims, "sub");
         if (id_claims == NULL || !json_is_string(isub)) {
@@ -221,17 +230,39 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
             json_object_set_new(claims, kv->key, json_deep_copy(v));
         }
     }
-    /* D16: email only when verified: GitHub by /user/emails, everyone else by the IdP's
-     * email_verified (Google, Kakao, any OIDC issuer) */
+    /* D16: email only when verified: GitHub by /user/emails, everyone else by EmailVerified
+     * (claim: the IdP's email_verified, true or "true"; never; always) */
     if (prov->preset == AF_OIDC_PRESET_GITHUB) {
         json_object_del(claims, "email");
         json_object_del(claims, "email_verified");
-        if (github_email != NULL) {
+        if (github_email != NULL && prov->email_verified != AF_OIDC_EV_NEVER) {
+            /* /user/emails says verified; EmailVerified never still wins */
             json_object_set_new(claims, "email", json_string(github_email));
             json_object_set_new(claims, "email_verified", json_true());
         }
-    } else if (!json_is_true(json_object_get(claims, "email_verified"))) {
-        json_object_del(claims, "email");
+    } else {
+        af_oidc_email_decide(claims, prov->email_verified); /* EmailVerified */
+    }
+    /* step-up claims come from the verified id_token only, never from userinfo or a Claim
+     * mapping (the callback checked them against what the login asked for) */
+    json_object_del(claims, "auth_time");
+    json_object_del(claims, "acr");
+    json_object_del(claims, "amr");
+    if (id_claims != NULL) {
+        const json_t *at = json_object_get(id_claims, "auth_time");
+        const json_t *acr = json_object_get(id_claims, "acr");
+        const json_t *amr = json_object_get(id_claims, "amr");
+
+        if (json_is_number(at) && json_number_value(at) > 0 &&
+            json_number_value(at) < 253402300800.0) {
+            id->auth_time = (apr_int64_t) json_number_value(at);
+        }
+        if (json_is_string(acr) && json_string_length(acr) <= 256) {
+            json_object_set_new(claims, "acr", json_deep_copy(acr));
+        }
+        if (json_is_array(amr) && json_array_size(amr) <= 16) {
+            json_object_set_new(claims, "amr", json_deep_copy(amr));
+        }
     }
     json_object_set_new(claims, "sub", json_string(id->sub));
     id->claims = claims;

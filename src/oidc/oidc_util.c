@@ -30,15 +30,26 @@ int af_oidc_status(apr_status_t rv)
     if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
         return 503;
     }
-    if (rv == AF_EOIDC_IDP_UNREACHABLE || rv == AF_EOIDC_IDP_FAILED || rv == AF_EOIDC_DISCOVERY ||
-        rv == AF_EOIDC_DISCOVERY_ISS || rv == AF_EOIDC_JWKS) {
+    if (rv == AF_EOIDC_EVENT_AUTH) {
+        return 401;
+    }
+    if (rv == AF_EOIDC_EVENT_MALFORMED) {
+        return 400;
+    }
+    if (rv == AF_EOIDC_EVENT_UNSUPPORTED) {
+        return 404;
+    }
+    if (rv == AF_EOIDC_PROFILE_RESULT || rv == AF_EOIDC_IDP_UNREACHABLE ||
+        rv == AF_EOIDC_IDP_FAILED || rv == AF_EOIDC_DISCOVERY || rv == AF_EOIDC_DISCOVERY_ISS ||
+        rv == AF_EOIDC_JWKS) {
         return 502;
     }
     if ((rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) ||
         (rv >= AF_EOIDC_LOGOUT_TOKEN && rv <= AF_EOIDC_LOGOUT_UNSUPPORTED)) {
         return 400;
     }
-    if (rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) {
+    if ((rv >= AF_EOIDC_TOKEN_REJECTED && rv <= AF_EOIDC_USERINFO_SUB) ||
+        (rv >= AF_EOIDC_AUTH_TIME_MISSING && rv <= AF_EOIDC_ACR)) {
         return 401;
     }
     return 500;

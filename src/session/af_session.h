@@ -124,11 +124,13 @@ typedef struct af_req_in_t {
     const char *sec_fetch_mode;
     const char *sec_fetch_dest;
     const char *accept;
-    const char *query;        /* r->args */
-    const char *raw_path;     /* the request-target's path as sent (handler endpoints) */
-    const char *content_type; /* the Content-Type header */
-    const char *body;         /* the request body (handler endpoints: at most 16 KiB, NUL-
-                                 terminated), or NULL */
+    const char *ac_request_method; /* Access-Control-Request-Method (CORS preflight) */
+    const char *upgrade;           /* the Upgrade header (WebSocket) */
+    const char *query;             /* r->args */
+    const char *raw_path;          /* the request-target's path as sent (handler endpoints) */
+    const char *content_type;      /* the Content-Type header */
+    const char *body;              /* the request body (handler endpoints: at most 16 KiB, NUL-
+                                      terminated), or NULL */
     apr_size_t body_len;
     int subrequest;
     int derived; /* a subrequest or an internal redirect (counted once, with its origin) */
@@ -209,6 +211,12 @@ int af_session_same_origin(const af_site_t *site, const char *origin, const char
  */
 int af_session_is_navigation(const af_req_in_t *in);
 
+/** Is this a CORS preflight: OPTIONS with Origin and Access-Control-Request-Method? */
+int af_session_is_preflight(const af_req_in_t *in);
+
+/** Is this a WebSocket handshake: Upgrade: websocket, or Sec-Fetch-Mode: websocket? */
+int af_session_is_websocket(const af_req_in_t *in);
+
 /**
  * The path and query the client first asked for, as a same-origin return_to: "/" when not
  * a safe path; the fragment and any access_token / id_token / refresh_token / code
@@ -222,6 +230,14 @@ const char *af_session_request_target(const af_req_in_t *in, apr_pool_t *p);
  */
 const char *af_session_login_url(const af_site_t *site, const char *login, const char *return_to,
                                  apr_pool_t *p);
+
+/**
+ * The same for a step-up: max_age (>= 0; -1 none) and acr_values (space-separated, or NULL)
+ * appended as query parameters, which <endpoint>/login puts into the authorization request.
+ */
+const char *af_session_login_url_stepup(const af_site_t *site, const char *login,
+                                        const char *return_to, apr_int64_t max_age,
+                                        const char *acr_values, apr_pool_t *p);
 
 /* ---- the flow cookie (session_flow.c) ------------------------------------------------------ */
 
@@ -315,6 +331,11 @@ typedef enum {
     AF_UNAUTH_PASS
 } af_unauth_t;
 
+typedef enum {
+    AF_PREFLIGHT_PASS = 0, /* CORS preflights reach the backend unauthenticated */
+    AF_PREFLIGHT_DENY      /* they go through the gate like any request */
+} af_preflight_t;
+
 /* token sources, in the order configured */
 #define AF_FROM_COOKIE 1
 #define AF_FROM_BEARER 2
@@ -328,6 +349,9 @@ typedef struct af_gate_opts_t {
     int check_revocation;              /* AuthFlowCheckRevocation */
     int refresh;                       /* AuthFlowRefresh auto (1) | off (0) */
     const char *login;                 /* AuthFlowLogin, or NULL */
+    apr_int64_t max_age;               /* AuthFlowMaxAge seconds; 0: none */
+    const char *acr_values;            /* AuthFlowACR values, space-separated; NULL: none */
+    int preflight;                     /* af_preflight_t (AuthFlowPreflight) */
 } af_gate_opts_t;
 
 typedef struct af_gate_t {
@@ -353,7 +377,12 @@ typedef struct af_gate_t {
  * not off: rotated inline, pending until the answer goes out (eff->delivered_rt).  Our
  * logins: not revoked (a store that cannot be read is AF_ESESS_STORE, 503).  The user:
  * the configured claim, 1..255 bytes without control characters; a trusted issuer's
- * users are "<value>@<issuer>".
+ * users are "<value>@<issuer>".  Step-up, checked on every request after the token cache
+ * (which holds only the verification, never this time-dependent verdict): with max_age the
+ * token's auth_time + max_age + AuthFlowClockSkew must not be in the past; with acr_values
+ * its acr must be one of them; else AF_ESESS_STEP_UP_MAX_AGE / _ACR.  An inline refresh
+ * cannot satisfy a step-up (rotation keeps the login's auth_time and acr), so a valid but
+ * too old token is not refreshed; an expired one is refreshed first and then checked.
  * @return the reason as in (*out)->reason; the failure answer is not filled in (the
  *         caller decides: pass mode stays anonymous) -- see af_session_gate_fail
  */
@@ -367,9 +396,20 @@ apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_ga
  * which would only come back here); navigations (auto) or redirect mode: 302 to the login
  * URL with return_to; else 401 with WWW-Authenticate: Bearer (error="invalid_token" when a
  * token was presented, RFC 6750 3.1) and JSON {"error": reason, "login_url": url}.
+ * A CORS preflight or a WebSocket handshake is never redirected (401).  At a step-up
+ * location the login URL asks for its max_age / acr_values (for any reason: the first login
+ * there is already strong enough); a step-up reason's 401 says
+ * error="insufficient_user_authentication" with max_age / acr_values (RFC 9470).
  */
 void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gate_opts_t *opts,
                           const af_req_in_t *in, apr_status_t reason, apr_pool_t *p);
+
+/**
+ * Does this request bypass the gate as a CORS preflight (AuthFlowPreflight pass)?  Then the
+ * glue reads no cookie, sets no user, exports no claim, and the authflow authz providers
+ * grant it, so that it reaches the backend unauthenticated (scrubbed as every request).
+ */
+int af_session_preflight_passes(const af_gate_opts_t *opts, const af_req_in_t *in);
 
 /* ---- login and callback (session_login.c) -------------------------------------------------- */
 
@@ -419,7 +459,8 @@ typedef enum {
     AF_EP_SESSION,
     AF_EP_REFRESH,
     AF_EP_LOGOUT,
-    AF_EP_BACKCHANNEL /* backchannel/NAME */
+    AF_EP_BACKCHANNEL, /* backchannel/NAME */
+    AF_EP_EVENTS       /* events/NAME */
 } af_endpoint_t;
 
 /**
@@ -459,6 +500,16 @@ void af_session_jwks(af_effects_t *eff, const af_site_t *site, apr_pool_t *p);
  * id_token_hint) or to return_to / the signed-out page.  Idempotent.
  */
 void af_session_logout(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                       apr_pool_t *p);
+
+/**
+ * POST <endpoint>/events/NAME: a provider account event (af_oidc_event_parse: Kakao unlink
+ * callbacks).  Unknown NAME 404 not_found; a provider without an event kind 404
+ * event_not_supported; bad credentials 401 event_unauthorized; a bad form 400
+ * event_malformed -- nothing revoked.  Else every login of <subject>@<NAME> is revoked
+ * (af_store_revoke_sub) and the answer is 200 with no body; a store failure 503.
+ */
+void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                        apr_pool_t *p);
 
 /* ---- claims to the backend (session_export.c) ------------------------------------------- */

@@ -25,6 +25,11 @@
 #define AF_ESESS_INVALID_SESSION  (AF_E_HTTPD + 17) /* "invalid_session"       401 */
 #define AF_ESESS_SESSION_REVOKED  (AF_E_HTTPD + 18) /* "session_revoked"       401 */
 #define AF_ESESS_LOGOUT_STATE     (AF_E_HTTPD + 19) /* "logout_state_mismatch" 400 */
+/* step-up (AuthFlowMaxAge, AuthFlowACR): a valid login that is too old or too weak here;
+ * numbered from +40 so that codes appended by parallel work do not collide */
+#define AF_ESESS_STEP_UP_MAX_AGE (AF_E_HTTPD + 40) /* "step_up_max_age"        401/302 */
+#define AF_ESESS_STEP_UP_ACR     (AF_E_HTTPD + 41) /* "step_up_acr"            401/302 */
+#define AF_ESESS_STEP_UP_PARAM   (AF_E_HTTPD + 42) /* "step_up_parameter_invalid" 400 */
 /* back-channel logout (all 400); numbered from 60 so that codes other branches append after
  * 19 do not collide */
 #define AF_ESESS_BCL_CONTENT_TYPE (AF_E_HTTPD + 60) /* "backchannel_content_type" */

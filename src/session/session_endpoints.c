@@ -31,6 +31,15 @@ static const struct {
     {"logout", AF_EP_LOGOUT, GET | POST, "GET, HEAD, POST"},
 };
 
+/* POST-only endpoints that name a provider: <endpoint>/<prefix>NAME */
+static const struct {
+    const char *prefix;
+    af_endpoint_t ep;
+} named[] = {
+    {"backchannel/", AF_EP_BACKCHANNEL}, /* OpenID Connect Back-Channel Logout */
+    {"events/", AF_EP_EVENTS},           /* provider account events */
+};
+
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method)
 {
@@ -47,15 +56,18 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
         return AF_ESESS_NOT_FOUND;
     }
     rest = raw_path + n + 1;
-    if (strncmp(rest, "backchannel/", 12) == 0 && rest[12] != '\0' &&
-        strchr(rest + 12, '/') == NULL) {
-        /* backchannel/NAME: NAME is checked against the providers by the endpoint */
-        if (m != POST) {
-            *allow = "POST";
-            return AF_ESESS_METHOD;
+    /* <prefix>NAME (one segment): NAME is checked against the providers by the endpoint */
+    for (i = 0; i < sizeof(named) / sizeof(named[0]); i++) {
+        apr_size_t k = strlen(named[i].prefix);
+        if (strncmp(rest, named[i].prefix, k) == 0 && rest[k] != '\0' &&
+            strchr(rest + k, '/') == NULL) {
+            if (m != POST) {
+                *allow = "POST";
+                return AF_ESESS_METHOD;
+            }
+            *ep = named[i].ep;
+            return APR_SUCCESS;
         }
-        *ep = AF_EP_BACKCHANNEL;
-        return APR_SUCCESS;
     }
     for (i = 0; i < sizeof(endpoints) / sizeof(endpoints[0]); i++) {
         if (strcmp(rest, endpoints[i].name) != 0) {
@@ -247,6 +259,13 @@ static const char *end_session_url(af_effects_t *eff, const af_site_t *site, af_
     }
     af_effects_cookie(eff, af_session_set_cookie(site, site->cookie_logout, blob,
                                                  AF_SESSION_LOGOUT_MAX_AGE, 1, p));
+    if (pv->preset == AF_OIDC_PRESET_KAKAO) {
+        /* Kakao logout (not RP-initiated logout): /oauth/logout?client_id&logout_redirect_uri,
+         * Kakao sends the browser back with our state */
+        return apr_pstrcat(
+            p, ep, strchr(ep, '?') ? "&" : "?", "client_id=", af_url_encode(pv->client_id, p),
+            "&logout_redirect_uri=", af_url_encode(self_url(site, p), p), "&state=", state, NULL);
+    }
     return apr_pstrcat(
         p, ep, strchr(ep, '?') ? "&" : "?", "client_id=", af_url_encode(pv->client_id, p),
         "&post_logout_redirect_uri=", af_url_encode(self_url(site, p), p), "&state=", state,
@@ -379,6 +398,9 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
         break;
     case AF_EP_BACKCHANNEL:
         af_session_backchannel(eff, site, in, p);
+        break;
+    case AF_EP_EVENTS:
+        af_session_events(eff, site, in, p);
         break;
     }
 }

@@ -27,6 +27,9 @@ const af_errdesc_t af_session_errors[] = {{AF_ESESS_NO_TOKEN, "no_token"},
                                           {AF_ESESS_INVALID_SESSION, "invalid_session"},
                                           {AF_ESESS_SESSION_REVOKED, "session_revoked"},
                                           {AF_ESESS_LOGOUT_STATE, "logout_state_mismatch"},
+                                          {AF_ESESS_STEP_UP_MAX_AGE, "step_up_max_age"},
+                                          {AF_ESESS_STEP_UP_ACR, "step_up_acr"},
+                                          {AF_ESESS_STEP_UP_PARAM, "step_up_parameter_invalid"},
                                           {AF_ESESS_BCL_CONTENT_TYPE, "backchannel_content_type"},
                                           {AF_ESESS_BCL_REQUEST, "backchannel_request_malformed"},
                                           {AF_ESESS_BCL_REPLAY, "oidc_logout_token_replayed"},
@@ -59,6 +62,7 @@ static const struct {
     {AF_ESESS_BCL_REPLAY, 400},
     {AF_ESESS_BCL_UNMAPPED, 400},
     {AF_ESESS_BCL_FAILED, 400},
+    {AF_ESESS_STEP_UP_PARAM, 400},
 };
 
 int af_session_store_failed(apr_status_t rv)

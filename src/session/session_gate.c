@@ -113,6 +113,31 @@ static apr_status_t check_revoked(const af_site_t *site, const json_t *claims, a
     return AF_ESESS_STORE;
 }
 
+/* Step-up (AuthFlowMaxAge, AuthFlowACR): the login behind the verified claims must be recent
+ * and strong enough for this location.  A token without auth_time (or acr) does not
+ * satisfy a location that asks for it. */
+static apr_status_t check_step_up(const json_t *claims, const af_gate_opts_t *opts,
+                                  const af_site_t *site, apr_int64_t now)
+{
+    if (opts->max_age > 0) {
+        const json_t *at = json_object_get(claims, "auth_time");
+
+        if (!json_is_number(at) ||
+            json_number_value(at) + (double) opts->max_age + (double) site->clock_skew <
+                (double) now) {
+            return AF_ESESS_STEP_UP_MAX_AGE;
+        }
+    }
+    if (opts->acr_values != NULL) {
+        const json_t *acr = json_object_get(claims, "acr");
+
+        if (!json_is_string(acr) || !af_oidc_acr_listed(opts->acr_values, json_string_value(acr))) {
+            return AF_ESESS_STEP_UP_ACR;
+        }
+    }
+    return APR_SUCCESS;
+}
+
 /* Verify the token, from the per-process cache when it is there. */
 static apr_status_t verify_cached(json_t **claims, const af_site_trust_t **trust, int *cached,
                                   const af_site_t *site, const char *tok, apr_size_t len,
@@ -226,6 +251,9 @@ apr_status_t af_session_gate(af_gate_t **out, const af_site_t *site, const af_ga
         rv = AF_ESESS_USER_CLAIM;
     }
     if (rv == APR_SUCCESS) {
+        rv = check_step_up(g->claims, opts, site, in->now);
+    }
+    if (rv == APR_SUCCESS) {
         g->issuer = trust != NULL ? trust->issuer : site->issuer;
     } else {
         g->claims = NULL;
@@ -246,6 +274,7 @@ void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gat
 {
     const char *login;
     json_t *j;
+    int step_up;
 
     eff->reason = reason;
     if (af_session_status(reason) == 503) {
@@ -258,19 +287,45 @@ void af_session_gate_fail(af_effects_t *eff, const af_site_t *site, const af_gat
         }
         return;
     }
-    login = af_session_login_url(site, opts->login, af_session_request_target(in, p), p);
-    if (opts->unauth == AF_UNAUTH_REDIRECT ||
-        (opts->unauth == AF_UNAUTH_AUTO && af_session_is_navigation(in))) {
+    step_up = reason == AF_ESESS_STEP_UP_MAX_AGE || reason == AF_ESESS_STEP_UP_ACR;
+    /* a location with a step-up asks for it at the first login too (one login, not two) */
+    login =
+        af_session_login_url_stepup(site, opts->login, af_session_request_target(in, p),
+                                    opts->max_age > 0 ? opts->max_age : -1, opts->acr_values, p);
+    /* a preflight or a WebSocket handshake cannot follow a redirect to a login page */
+    if (!af_session_is_preflight(in) && !af_session_is_websocket(in) &&
+        (opts->unauth == AF_UNAUTH_REDIRECT ||
+         (opts->unauth == AF_UNAUTH_AUTO && af_session_is_navigation(in)))) {
         eff->status = 302;
         eff->location = login;
         return;
     }
     eff->status = 401;
-    /* RFC 6750 3.1: no error code when no credentials were presented at all */
-    eff->www_authenticate =
-        reason == AF_ESESS_NO_TOKEN ? "Bearer" : "Bearer error=\"invalid_token\"";
+    if (step_up) {
+        /* RFC 9470 3: what a new authentication has to satisfy */
+        eff->www_authenticate = apr_pstrcat(
+            p, "Bearer error=\"insufficient_user_authentication\", error_description=\"",
+            reason == AF_ESESS_STEP_UP_MAX_AGE ? "A more recent authentication is required"
+                                               : "A different authentication level is required",
+            "\"",
+            opts->max_age > 0 ? apr_psprintf(p, ", max_age=\"%" APR_INT64_T_FMT "\"", opts->max_age)
+                              : "",
+            opts->acr_values != NULL
+                ? apr_pstrcat(p, ", acr_values=\"", opts->acr_values, "\"", NULL)
+                : "",
+            NULL);
+    } else {
+        /* RFC 6750 3.1: no error code when no credentials were presented at all */
+        eff->www_authenticate =
+            reason == AF_ESESS_NO_TOKEN ? "Bearer" : "Bearer error=\"invalid_token\"";
+    }
     j = af_json_pool_own(json_pack("{s:s, s:s}", "error", af_strerror(reason), "login_url", login),
                          p);
     eff->body_kind = AF_BODY_JSON;
     eff->body = j ? af_json_dump(j, p) : NULL;
+}
+
+int af_session_preflight_passes(const af_gate_opts_t *opts, const af_req_in_t *in)
+{
+    return opts->preflight == AF_PREFLIGHT_PASS && !in->subrequest && af_session_is_preflight(in);
 }

@@ -43,7 +43,38 @@ af_oidc_provider_t *af_session_provider(const af_site_t *site, const char *name)
     return NULL;
 }
 
-static void chooser(af_effects_t *eff, const af_site_t *site, const char *return_to, apr_pool_t *p)
+/* A step-up request on the login URL (the gate's AuthFlowMaxAge / AuthFlowACR): max_age as
+ * 0..10 years in decimal seconds, acr_values as af_oidc_acr_values_ok.  Anyone may ask for
+ * more than a location needs; the gate, not this request, decides what is enough. */
+static apr_status_t stepup_params(apr_int64_t *max_age, const char *ma, const char *acr)
+{
+    apr_int64_t v = 0;
+    const char *c;
+
+    *max_age = -1;
+    if (ma != NULL) {
+        if (*ma == '\0' || strlen(ma) > 9) {
+            return AF_ESESS_STEP_UP_PARAM;
+        }
+        for (c = ma; *c != '\0'; c++) {
+            if (*c < '0' || *c > '9') {
+                return AF_ESESS_STEP_UP_PARAM;
+            }
+            v = v * 10 + (*c - '0');
+        }
+        if (v > 315360000) {
+            return AF_ESESS_STEP_UP_PARAM;
+        }
+        *max_age = v;
+    }
+    if (acr != NULL && !af_oidc_acr_values_ok(acr)) {
+        return AF_ESESS_STEP_UP_PARAM;
+    }
+    return APR_SUCCESS;
+}
+
+static void chooser(af_effects_t *eff, const af_site_t *site, const char *return_to,
+                    apr_int64_t max_age, const char *acr_values, apr_pool_t *p)
 {
     static const char *const names[] = {"providers", "return_to"};
     const char *vals[2], *items = "", *href;
@@ -55,6 +86,12 @@ static void chooser(af_effects_t *eff, const af_site_t *site, const char *return
         href = apr_pstrcat(p, site->base_url, site->endpoint,
                            "/login?provider=", af_url_encode(pv->name, p),
                            "&return_to=", af_url_encode(return_to, p), NULL);
+        if (max_age >= 0) {
+            href = apr_psprintf(p, "%s&max_age=%" APR_INT64_T_FMT, href, max_age);
+        }
+        if (acr_values != NULL) {
+            href = apr_pstrcat(p, href, "&acr_values=", af_url_encode(acr_values, p), NULL);
+        }
         items = apr_pstrcat(p, items, "<li><a href=\"", af_html_escape(href, p), "\">",
                             af_html_escape(pv->name, p), "</a></li>\n", NULL);
     }
@@ -69,15 +106,17 @@ static void chooser(af_effects_t *eff, const af_site_t *site, const char *return
 void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                       apr_pool_t *p)
 {
-    static const char *const keys[] = {"provider", "return_to"};
-    const char *vals[2], *return_to, *auth_url = NULL, *set = NULL;
+    static const char *const keys[] = {"provider", "return_to", "max_age", "acr_values"};
+    const char *vals[4], *return_to, *auth_url = NULL, *set = NULL;
     af_oidc_provider_t *pv = NULL;
     af_oidc_flow_t *flow = NULL;
     apr_array_header_t *flows;
+    apr_int64_t max_age = -1;
     apr_status_t rv;
     int n = site->providers ? site->providers->nelts : 0;
 
-    if ((rv = af_form_get(vals, keys, 2, in->query, p)) != APR_SUCCESS) {
+    if ((rv = af_form_get(vals, keys, 4, in->query, p)) != APR_SUCCESS ||
+        (rv = stepup_params(&max_age, vals[2], vals[3])) != APR_SUCCESS) {
         af_log_p(p, AF_LOG_INFO, "AF08010", "login: bad query (%s)", af_strerror(rv));
         af_session_error(eff, site, rv, NULL, p);
         return;
@@ -95,7 +134,7 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
     } else if (n == 1) {
         pv = APR_ARRAY_IDX(site->providers, 0, af_oidc_provider_t *);
     } else {
-        chooser(eff, site, return_to, p);
+        chooser(eff, site, return_to, max_age, vals[3], p);
         return;
     }
     if (site->flow_key == NULL) {
@@ -103,7 +142,7 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
         af_session_error(eff, site, AF_ESESS_STORE, NULL, p);
         return;
     }
-    rv = af_oidc_login_start(&auth_url, &flow, pv, return_to, in->now, p);
+    rv = af_oidc_login_start_stepup(&auth_url, &flow, pv, return_to, max_age, vals[3], in->now, p);
     if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
         /* the outbound guard said no at once (limit reached, or the IdP's circuit open) */
         eff->retry_after = (int) af_oidc_idp_retry_after(pv);
@@ -124,7 +163,8 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
         return;
     }
     af_effects_cookie(eff, set);
-    af_log_p(p, AF_LOG_DEBUG, "AF08013", "login: to provider %s", pv->name);
+    af_log_p(p, AF_LOG_DEBUG, "AF08013", "login: to provider %s%s", pv->name,
+             max_age >= 0 || vals[3] != NULL ? " (step-up)" : "");
     eff->status = 302;
     eff->location = auth_url;
 }
@@ -264,6 +304,13 @@ static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, co
     }
     if ((rv = af_session_revoke_current(site, in, st, "new login", p)) != APR_SUCCESS) {
         return rv;
+    }
+    /* auth_time: the IdP's, else now (this login); kept in the snapshot, so every access
+     * token of the login, rotated or not, carries the time of the authentication itself */
+    if (id->claims == NULL ||
+        json_object_set_new(id->claims, "auth_time",
+                            json_integer(id->auth_time > 0 ? id->auth_time : in->now)) != 0) {
+        return AF_ESESS_SUBJECT;
     }
     /* the snapshot with the sealed id_token; without it when too large, then empty */
     memset(&lin, 0, sizeof(lin));

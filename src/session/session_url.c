@@ -87,6 +87,18 @@ int af_session_is_navigation(const af_req_in_t *in)
     return in->accept != NULL && strstr(in->accept, "text/html") != NULL;
 }
 
+int af_session_is_preflight(const af_req_in_t *in)
+{
+    return in->method != NULL && strcmp(in->method, "OPTIONS") == 0 && in->origin != NULL &&
+           in->ac_request_method != NULL;
+}
+
+int af_session_is_websocket(const af_req_in_t *in)
+{
+    return (in->upgrade != NULL && strcasecmp(in->upgrade, "websocket") == 0) ||
+           (in->sec_fetch_mode != NULL && strcasecmp(in->sec_fetch_mode, "websocket") == 0);
+}
+
 /* A token in the query (which the gate ignores, D13) is not copied into return_to. */
 static int is_token_param(const char *b, apr_size_t n, apr_pool_t *p)
 {
@@ -169,4 +181,19 @@ const char *af_session_login_url(const af_site_t *site, const char *login, const
     }
     return apr_pstrcat(p, url, strchr(url, '?') ? "&" : "?",
                        "return_to=", af_url_encode(return_to, p), NULL);
+}
+
+const char *af_session_login_url_stepup(const af_site_t *site, const char *login,
+                                        const char *return_to, apr_int64_t max_age,
+                                        const char *acr_values, apr_pool_t *p)
+{
+    const char *url = af_session_login_url(site, login, return_to, p);
+
+    if (max_age >= 0) {
+        url = apr_psprintf(p, "%s&max_age=%" APR_INT64_T_FMT, url, max_age);
+    }
+    if (acr_values != NULL) {
+        url = apr_pstrcat(p, url, "&acr_values=", af_url_encode(acr_values, p), NULL);
+    }
+    return url;
 }

@@ -168,8 +168,9 @@ typedef struct af_token_access_t {
 
 /**
  * Mint our access JWT: header typ "at+jwt", claims iss, aud, sub, iat = now,
- * exp = now + ttl, jti (random 128 bits), sid, idp, idp_sub, plus each claim named in
- * claim_names that is present in claims (copied; reserved names skipped).
+ * exp = now + ttl, jti (random 128 bits), sid, idp, idp_sub, the login's auth_time, acr and
+ * amr when claims has them (always: step-up), plus each claim named in claim_names that is
+ * present in claims (copied; reserved names skipped).
  * @return APR_SUCCESS, AF_ETOKEN_CLAIMS (iss/aud/sub/sid missing, ttl <= 0),
  *         AF_ETOKEN_TOOBIG, AF_EKEY_PUBLIC, AF_ECRYPTO
  */

@@ -8,10 +8,16 @@
 #include "token/af_token.h"
 
 static const char *const reserved[] = {
-    "iss", "aud", "sub",     "iat", "exp",  "nbf", "jti",
-    "sid", "idp", "idp_sub", "typ", "_idt", /* _idt: the sealed id_token in the
-                                                claims snapshot */
+    "iss",       "aud", "sub",     "iat", "exp",  "nbf", "jti",
+    "sid",       "idp", "idp_sub", "typ", "_idt", /* _idt: the sealed id_token in the
+                                                      claims snapshot */
+    "auth_time", "acr", "amr",                    /* the login's step-up claims: always copied */
     NULL};
+
+/* Claims of the login copied from the snapshot into every access token, whatever
+ * AuthFlowTokenClaims says: the gate's step-up decisions read them (AuthFlowMaxAge,
+ * AuthFlowACR), and rotation keeps them as they were at the login. */
+static const char *const login_claims[] = {"auth_time", "acr", "amr", NULL};
 
 int af_token_claim_is_reserved(const char *name)
 {
@@ -78,6 +84,13 @@ apr_status_t af_token_mint_access2(const char **compact, const af_token_access_t
         (in->idp != NULL && !set_str(payload, "idp", in->idp)) ||
         (in->idp_sub != NULL && !set_str(payload, "idp_sub", in->idp_sub))) {
         return AF_ETOKEN_CLAIMS; /* a value was not valid UTF-8 */
+    }
+    for (i = 0; in->claims != NULL && login_claims[i] != NULL; i++) {
+        json_t *v = json_object_get(in->claims, login_claims[i]);
+
+        if (v != NULL && json_object_set_new(payload, login_claims[i], json_deep_copy(v)) != 0) {
+            return APR_ENOMEM;
+        }
     }
     for (i = 0; in->claims != NULL && names != NULL && i < names->nelts; i++) {
         const char *name = APR_ARRAY_IDX(names, i, const char *);

@@ -10,10 +10,15 @@
  *     input is a JSON object -- as the payload of a token signed HS256 with the client secret
  *     (HS256 configured), so that the logout claim checks see arbitrary JSON
  *     (from the IdP, or anyone who can reach <endpoint>/backchannel/NAME)
+ *   6 a profile API answer (af_oidc_identity_build through af_oidc_profile_normalize): Kakao's
+ *     /v2/user/me, or Naver's /v1/nid/me with the high bit set   -- from the IdP
+ *   7 a Kakao unlink callback body (af_oidc_event_parse)         -- from anyone
  * Invariants (a violation traps): a parsed callback has non-empty state and code; an IdP error
  * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_url_ok and the
  * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json;
- * an accepted logout token has a jti and a sub or sid, and an unsigned one is never accepted.
+ * an accepted logout token has a jti and a sub or sid, and an unsigned one is never accepted;
+ * a built identity has a subject and an email only with email_verified true (never for
+ * Naver's default EmailVerified never); an accepted unlink names a subject of 1..20 digits.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -107,8 +112,66 @@ static void check_flow(const char *in, size_t len, apr_pool_t *p)
     if (af_oidc_flow_from_json(&f, in, len, p) == APR_SUCCESS) {
         j = af_oidc_flow_to_json(f, p);
         if (j == NULL || af_oidc_flow_from_json(&g, j, strlen(j), p) != APR_SUCCESS ||
-            strcmp(f->state, g->state) != 0 || strcmp(f->verifier, g->verifier) != 0) {
+            strcmp(f->state, g->state) != 0 || strcmp(f->verifier, g->verifier) != 0 ||
+            f->max_age != g->max_age || (f->acr_values == NULL) != (g->acr_values == NULL) ||
+            (f->acr_values != NULL && strcmp(f->acr_values, g->acr_values) != 0)) {
             __builtin_trap();
+        }
+    }
+}
+
+static void check_profile(const char *in, size_t len, int naver, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = af_oidc_provider_make("fuzz", p);
+    af_oidc_identity_t *id = NULL;
+    json_t *ui = NULL, *idc = NULL;
+    const json_t *email;
+
+    prov->preset = naver ? AF_OIDC_PRESET_NAVER : AF_OIDC_PRESET_KAKAO;
+    prov->client_id = "client-1";
+    prov->client_secret = "s";
+    prov->redirect_uri = "https://app.example/auth/callback";
+    if (af_oidc_provider_check(prov, p) != NULL ||
+        af_json_parse(&ui, in, len, 0, p) != APR_SUCCESS) {
+        return;
+    }
+    if (!naver) {
+        idc = af_json_pool_own(
+            json_pack("{s:s, s:s}", "iss", "https://kauth.kakao.com", "sub", "4242"), p);
+    }
+    if (af_oidc_identity_build(&id, prov, af_oidc_meta_from_config(prov, p), idc, ui, NULL, p) ==
+        APR_SUCCESS) {
+        email = json_object_get(id->claims, "email");
+        if (id->sub == NULL || *id->sub == '\0' || (!naver && strcmp(id->sub, "4242") != 0) ||
+            (email != NULL &&
+             (naver || !json_is_true(json_object_get(id->claims, "email_verified"))))) {
+            __builtin_trap();
+        }
+    }
+}
+
+static void check_event(const char *in, size_t len, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = af_oidc_provider_make("fuzz", p);
+    af_oidc_event_in_t ein = {"KakaoAK admin-key", "application/x-www-form-urlencoded", in, len, 0};
+    af_oidc_event_t *ev = NULL;
+    const char *s;
+
+    prov->preset = AF_OIDC_PRESET_KAKAO;
+    prov->client_id = "client-1";
+    prov->redirect_uri = "https://app.example/auth/callback";
+    prov->admin_key = "admin-key";
+    if (af_oidc_provider_check(prov, p) != NULL) {
+        abort();
+    }
+    if (af_oidc_event_parse(&ev, prov, &ein, p) == APR_SUCCESS) {
+        if (ev->sub == NULL || *ev->sub == '\0' || strlen(ev->sub) > 20 || !ev->revoke) {
+            __builtin_trap();
+        }
+        for (s = ev->sub; *s; s++) {
+            if (*s < '0' || *s > '9') {
+                __builtin_trap();
+            }
         }
     }
 }
@@ -160,7 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, fuzz_root);
     len = size - 1;
     in = apr_pstrmemdup(p, (const char *) data + 1, len); /* NUL-terminated copy */
-    switch ((data[0] & 0x7f) % 6) {
+    switch ((data[0] & 0x7f) % 8) {
     case 0:
         check_callback(in, p);
         break;
@@ -178,6 +241,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 5:
         check_logout(in, len, p);
+        break;
+    case 6:
+        check_profile(in, len, data[0] & 0x80, p);
+        break;
+    case 7:
+        check_event(in, len, p);
         break;
     default: {
         af_oidc_provider_t *prov = fuzz_provider(data[0] & 0x80, p);

@@ -35,9 +35,27 @@ With no mode everything is correct.  Each mode breaks one thing:
              duplicate_code duplicate_iss
   hanging:   hang_token hang_userinfo hang_jwks hang_discovery (sleep --hang-seconds)
   provider:  github (no id_token; /user numeric id; /user/emails), github_no_verified_email
+  kakao:     kakao (Kakao-like: discovery as kauth.kakao.com publishes it -- client_secret_post
+             only, no email_verified among claims_supported, no end_session_endpoint; an
+             id_token without email_verified; GET /v2/user/me in the REST shape {"id": <numeric
+             sub>, "kakao_account": {"email", "is_email_valid", "is_email_verified", "profile"}};
+             GET /oauth/logout?client_id&logout_redirect_uri&state -> 302 back with state)
+             kakao_no_secret (the token endpoint takes client_id alone, as a Kakao app without
+             a client secret does) kakao_email_invalid kakao_email_unverified
+             kakao_profile_other (/v2/user/me about another account)
+  naver:     naver (Naver-like: /oauth2.0/authorize, /oauth2.0/token answering expires_in as
+             the string "3600" and no id_token, requiring the authorization request's state;
+             GET /v1/nid/me {"resultcode": "00", "message": "success", "response": {...}})
+             naver_bad_resultcode (/v1/nid/me answers 200 with resultcode "024")
+             naver_expires_in_bad (expires_in "3600s")
   claims:    google_legacy_iss (id_token iss "accounts.google.com", no https)
+             string_booleans (email_verified "true", a string, in id_token and userinfo)
+             no_email_verified (no email_verified member at all)
              email_unverified (email_verified false in id_token and userinfo)
              hd (Google Workspace "hd": "example.org" in id_token and userinfo)
+  step-up:   missing_auth_time, old_auth_time (an hour ago); acr: the id_token's acr is
+             the first of the request's acr_values (none without them), or "weak" with
+             wrong_acr; amr is ["pwd"] (["pwd","otp"] when acr_values were asked)
 Prints "READY {json}" on stdout when listening; SIGTERM stops it.
 """
 import argparse
@@ -66,6 +84,9 @@ discovery_not_json discovery_http_endpoint iss_param_mismatch iss_param_missing 
 duplicate_state duplicate_code duplicate_iss hang_token hang_userinfo hang_jwks hang_discovery
 github github_no_verified_email
 google_legacy_iss email_unverified hd
+missing_auth_time old_auth_time wrong_acr
+kakao kakao_no_secret kakao_email_invalid kakao_email_unverified kakao_profile_other
+naver naver_bad_resultcode naver_expires_in_bad string_booleans no_email_verified
 """.split())
 
 USER = {"email": "alice@example.com", "email_verified": True, "name": "Alice Example",
@@ -162,7 +183,9 @@ class Handler(BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         route = {"/.well-known/openid-configuration": self.discovery, "/jwks": self.jwks,
                  "/authorize": self.authorize, "/userinfo": self.userinfo, "/user": self.gh_user,
-                 "/user/emails": self.gh_emails, "/_control": self.control_get}.get(path)
+                 "/user/emails": self.gh_emails, "/_control": self.control_get,
+                 "/oauth2.0/authorize": self.authorize, "/v1/nid/me": self.naver_me,
+                 "/v2/user/me": self.kakao_me, "/oauth/logout": self.kakao_logout}.get(path)
         if route is None:
             self.record()
             return self.send(404, {"error": "not_found"})
@@ -170,8 +193,10 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_POST(self):
         path = urllib.parse.urlsplit(self.path).path
-        if path == "/token":
+        if path in ("/token", "/oauth2.0/token"):
             return self.token()
+        if path == "/v2/user/me":
+            return self.kakao_me()
         if path == "/_control":
             return self.control_post()
         self.record()
@@ -225,6 +250,20 @@ class Handler(BaseHTTPRequestHandler):
             doc["issuer"] = iss + "/"
         if self.st.has("discovery_http_endpoint"):
             doc["token_endpoint"] = "http://idp.example/token"
+        if self.st.has("kakao"):
+            # https://kauth.kakao.com/.well-known/openid-configuration, with our host
+            doc = {"issuer": iss, "authorization_endpoint": iss + "/authorize",
+                   "token_endpoint": iss + "/token", "userinfo_endpoint": iss + "/userinfo",
+                   "jwks_uri": iss + "/jwks",
+                   "token_endpoint_auth_methods_supported": ["client_secret_post"],
+                   "subject_types_supported": ["public"],
+                   "id_token_signing_alg_values_supported": ["RS256"],
+                   "request_uri_parameter_supported": False,
+                   "response_types_supported": ["code"], "response_modes_supported": ["query"],
+                   "grant_types_supported": ["authorization_code", "refresh_token"],
+                   "code_challenge_methods_supported": ["S256"],
+                   "claims_supported": ["iss", "aud", "sub", "auth_time", "exp", "iat", "nonce",
+                                        "nickname", "picture", "email"]}
         self.send(200, doc)
 
     def jwks(self):
@@ -267,7 +306,8 @@ class Handler(BaseHTTPRequestHandler):
         iss = self.issuer()
         if self.st.has("iss_param_mismatch"):
             iss = "http://evil.example"
-        if not (self.st.has("iss_param_missing") or self.st.has("no_iss_param_supported")):
+        if not (self.st.has("iss_param_missing") or self.st.has("no_iss_param_supported")
+                or self.st.has("naver")):  # Naver is no OpenID provider: no RFC 9207 iss
             params.append(("iss", iss))
             if self.st.has("duplicate_iss"):
                 params.append(("iss", iss))
@@ -291,6 +331,9 @@ class Handler(BaseHTTPRequestHandler):
         sec = form.get("client_secret", [""])[0]
         if cid == a.client_id and sec == a.client_secret:
             return (cid, "client_secret_post")
+        if (self.st.has("kakao_no_secret") and cid == a.client_id
+                and "client_secret" not in form):
+            return (cid, "client_id_only")
         return None
 
     def token(self):
@@ -320,6 +363,10 @@ class Handler(BaseHTTPRequestHandler):
                 or req.get("code_challenge_method") != "S256"
                 or s256(f.get("code_verifier", "")) != req.get("code_challenge")):
             return self.send(400, {"error": "invalid_grant"})
+        if st.has("naver") and f.get("state") != req.get("state"):
+            # Naver's token request names the authorization request's state
+            return self.send(200, {"error": "invalid_request",
+                                   "error_description": "state mismatch"})
         at = secrets.token_urlsafe(32)
         sub = st.args.sub
         with st.lock:
@@ -329,6 +376,10 @@ class Handler(BaseHTTPRequestHandler):
             resp["token_type"] = "mac"
         if st.has("github"):
             resp = {"access_token": at, "token_type": "bearer", "scope": "read:user,user:email"}
+        elif st.has("naver"):
+            resp = {"access_token": at, "refresh_token": secrets.token_urlsafe(16),
+                    "token_type": "bearer",
+                    "expires_in": "3600s" if st.has("naver_expires_in_bad") else "3600"}
         elif not st.has("token_no_id_token"):
             resp["id_token"] = self.id_token(req, at)
         if st.has("token_form_encoded"):
@@ -364,10 +415,24 @@ class Handler(BaseHTTPRequestHandler):
             "wrong_at_hash": lambda: c.update(at_hash=b64url(b"\0" * 16)),
             "no_at_hash": lambda: c.pop("at_hash"),
             "google_legacy_iss": lambda: c.update(iss="accounts.google.com"),
+            "missing_auth_time": lambda: c.pop("auth_time"),
+            "old_auth_time": lambda: c.update(auth_time=now - 3600),
+            "wrong_acr": lambda: c.update(acr="weak"),
         }
+        acr_values = (req.get("acr_values") or "").split()
+        c["amr"] = ["pwd"]
+        if acr_values:
+            c["acr"] = acr_values[0]
+            c["amr"] = ["pwd", "otp"]
         if st.sid is not None:
             c["sid"] = st.sid
         c.update(self.claim_edits())
+        self.drop_email_verified(c)
+        if st.has("kakao"):
+            # Kakao's id_token: nickname, picture, email; no email_verified, no groups
+            c = {k: v for k, v in c.items() if k not in ("email_verified", "groups", "name",
+                                                         "preferred_username")}
+            c.update(nickname="Kay", picture="https://k.kakaocdn.net/p.jpg")
         for mode, edit in edits.items():
             if st.has(mode):
                 edit()
@@ -404,7 +469,14 @@ class Handler(BaseHTTPRequestHandler):
             out["email_verified"] = False
         if self.st.has("hd"):
             out["hd"] = "example.org"
+        if self.st.has("string_booleans"):
+            out["email_verified"] = "true"
         return out
+
+    def drop_email_verified(self, d):
+        if self.st.has("no_email_verified"):
+            d.pop("email_verified", None)
+        return d
 
     def bearer_sub(self):
         auth = self.headers.get("Authorization", "")
@@ -426,12 +498,58 @@ class Handler(BaseHTTPRequestHandler):
             return self.send(500, {"error": "server_error"})
         if st.has("userinfo_not_json"):
             return self.send(200, "<html>hi</html>", "text/html")
-        body = {"sub": sub, **USER, **self.claim_edits()}
+        body = self.drop_email_verified({"sub": sub, **USER, **self.claim_edits()})
         if st.has("userinfo_sub_mismatch"):
             body["sub"] = "mallory"
         if st.has("userinfo_no_sub"):
             body.pop("sub")
         self.send(200, body)
+
+    def kakao_me(self):
+        """Kakao's REST profile (GET or POST /v2/user/me)."""
+        self.record()
+        sub = self.bearer_sub()
+        if sub is None:
+            return self.send(401, {"msg": "this access token does not exist", "code": -401})
+        # Kakao ids are numbers; a non-numeric --sub gets an id that matches nothing
+        uid = (int(sub) if sub.isdigit() else 1) + (1 if self.st.has("kakao_profile_other") else 0)
+        self.send(200, {
+            "id": uid, "connected_at": "2026-12-01T00:00:00Z",
+            "properties": {"nickname": "Kay"},
+            "kakao_account": {
+                "profile_nickname_needs_agreement": False,
+                "profile": {"nickname": "Kay", "profile_image_url": "https://k.kakaocdn.net/p.jpg",
+                            "is_default_image": False},
+                "has_email": True, "email_needs_agreement": False,
+                "is_email_valid": not self.st.has("kakao_email_invalid"),
+                "is_email_verified": not self.st.has("kakao_email_unverified"),
+                "email": "kay@kakao.example"}})
+
+    def kakao_logout(self):
+        """Kakao logout: back to logout_redirect_uri with the state."""
+        q = {k: v[0] for k, v in urllib.parse.parse_qs(
+            urllib.parse.urlsplit(self.path).query).items()}
+        self.record({"query": q})
+        if q.get("client_id") != self.st.args.client_id or not q.get("logout_redirect_uri"):
+            return self.send(400, {"error": "invalid_request"})
+        url = q["logout_redirect_uri"]
+        if q.get("state"):
+            url += ("&" if "?" in url else "?") + urllib.parse.urlencode({"state": q["state"]})
+        self.send(302, "", "text/plain", {"Location": url})
+
+    def naver_me(self):
+        """Naver's profile API."""
+        self.record()
+        sub = self.bearer_sub()
+        if sub is None:
+            return self.send(401, {"resultcode": "024", "message": "Authentication failed"})
+        if self.st.has("naver_bad_resultcode"):
+            return self.send(200, {"resultcode": "024", "message": "Authentication failed"})
+        self.send(200, {"resultcode": "00", "message": "success",
+                        "response": {"id": sub, "nickname": "nav", "name": "Naver User",
+                                     "email": "nav@naver.example",
+                                     "profile_image": "https://phinf.example/p.png",
+                                     "mobile": "010-0000-0000"}})
 
     def gh_user(self):
         self.record()

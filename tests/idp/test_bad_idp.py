@@ -281,6 +281,68 @@ def test_github_mode(idp):
     assert not [e for e in emails if e["verified"] and e["primary"]]
 
 
+def test_kakao_mode(idp):
+    idp.set_mode("kakao")
+    disco = requests.get(idp.issuer + "/.well-known/openid-configuration", timeout=5).json()
+    assert disco["token_endpoint_auth_methods_supported"] == ["client_secret_post"]
+    assert "email_verified" not in disco["claims_supported"]
+    assert "end_session_endpoint" not in disco
+    tok = login(idp).json()
+    assert "email_verified" not in verify(idp, tok["id_token"])
+    h = {"Authorization": "Bearer " + tok["access_token"]}
+    me = requests.get(idp.issuer + "/v2/user/me", headers=h, timeout=5).json()
+    assert isinstance(me["id"], int)
+    acct = me["kakao_account"]
+    assert acct["is_email_valid"] is True and acct["is_email_verified"] is True
+    idp.set_mode("kakao", "kakao_email_unverified")
+    me = requests.post(idp.issuer + "/v2/user/me", headers=h, timeout=5).json()
+    assert me["kakao_account"]["is_email_verified"] is False
+    # no secret: refused unless kakao_no_secret
+    q, verifier = authorize(idp)
+    data = {"grant_type": "authorization_code", "code": q["code"][0],
+            "redirect_uri": REDIRECT, "code_verifier": verifier, "client_id": CID}
+    assert requests.post(idp.issuer + "/token", data=data, timeout=5).status_code == 401
+    idp.set_mode("kakao", "kakao_no_secret")
+    q, verifier = authorize(idp)
+    data.update(code=q["code"][0], code_verifier=verifier)
+    assert requests.post(idp.issuer + "/token", data=data, timeout=5).status_code == 200
+    # Kakao logout sends the browser back with the state
+    r = requests.get(idp.issuer + "/oauth/logout", params={
+        "client_id": CID, "logout_redirect_uri": REDIRECT, "state": "st"},
+        allow_redirects=False, timeout=5)
+    assert r.status_code == 302 and r.headers["Location"] == REDIRECT + "?state=st"
+
+
+def test_naver_mode(idp):
+    idp.set_mode("naver")
+    q, verifier = authorize(idp)
+    assert "iss" not in q
+    r = exchange(idp, q["code"][0], verifier, basic=False)
+    assert r.json().get("error") == "invalid_request"  # the state is required
+    q, verifier = authorize(idp)
+    data = {"grant_type": "authorization_code", "code": q["code"][0], "redirect_uri": REDIRECT,
+            "code_verifier": verifier, "client_id": CID, "client_secret": SECRET,
+            "state": q["state"][0]}
+    tok = requests.post(idp.issuer + "/oauth2.0/token", data=data, timeout=5).json()
+    assert tok["expires_in"] == "3600" and "id_token" not in tok
+    h = {"Authorization": "Bearer " + tok["access_token"]}
+    me = requests.get(idp.issuer + "/v1/nid/me", headers=h, timeout=5).json()
+    assert me["resultcode"] == "00" and me["response"]["id"] == "alice"
+    idp.set_mode("naver", "naver_bad_resultcode")
+    me = requests.get(idp.issuer + "/v1/nid/me", headers=h, timeout=5)
+    assert me.status_code == 200 and me.json()["resultcode"] == "024"
+
+
+@pytest.mark.parametrize("mode,want", [("string_booleans", "true"), ("no_email_verified", None)])
+def test_email_verified_modes(idp, mode, want):
+    idp.set_mode(mode)
+    tok = login(idp).json()
+    assert verify(idp, tok["id_token"]).get("email_verified") == want
+    h = {"Authorization": "Bearer " + tok["access_token"]}
+    assert requests.get(idp.issuer + "/userinfo", headers=h,
+                        timeout=5).json().get("email_verified") == want
+
+
 def test_unknown_mode_refused(idp):
     r = requests.post(idp.issuer + "/_control", json={"modes": ["no_such_mode"]}, timeout=5)
     assert r.status_code == 400

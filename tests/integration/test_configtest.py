@@ -223,3 +223,29 @@ def test_base_url_junk_refused(workdir, keys):
 @pytest.mark.parametrize('val', ['"a;b"', '"a b"', 'a=b'])
 def test_cookie_prefix_junk_refused(workdir, keys, val):
     refused(workdir, site(keys, server='AuthFlowCookiePrefix %s' % val), 'AuthFlowCookiePrefix')
+
+
+# -- issue 14: step-up and CORS preflight directives ----------------------------------------
+def test_stepup_preflight_directives_accepted(workdir, keys):
+    accepted(workdir, site(keys, location='''
+    AuthFlowMaxAge 15m
+    AuthFlowACR urn:mace:incommon:iap:silver mfa
+    AuthFlowPreflight deny
+    </Location>
+    <Location /app/sub>
+    AuthFlowMaxAge off
+    AuthFlowACR off
+    AuthFlowPreflight pass'''))
+
+
+@pytest.mark.parametrize('line,directive', [
+    ('AuthFlowMaxAge 0', 'AuthFlowMaxAge'),
+    ('AuthFlowMaxAge soon', 'AuthFlowMaxAge'),
+    ('AuthFlowMaxAge -5s', 'AuthFlowMaxAge'),
+    ('AuthFlowACR', 'AuthFlowACR'),
+    ('AuthFlowACR "a\\"b"', 'AuthFlowACR'),
+    ('AuthFlowACR "a b"', 'AuthFlowACR'),
+    ('AuthFlowPreflight allow', 'AuthFlowPreflight'),
+])
+def test_stepup_preflight_directives_refused(workdir, keys, line, directive):
+    refused(workdir, site(keys, location=line), directive)

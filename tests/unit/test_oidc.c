@@ -496,7 +496,7 @@ START_TEST(test_E14_token_request_basic)
     prov->client_id = "id:with space";
     prov->client_secret = "s%cr+t:/x";
     ck_assert_ptr_null(af_oidc_provider_check(prov, pool));
-    ck_assert_int_eq(af_oidc_token_request(&req, prov, mkmeta(), "the code", "verif", pool),
+    ck_assert_int_eq(af_oidc_token_request(&req, prov, mkmeta(), "the code", "verif", NULL, pool),
                      APR_SUCCESS);
     ck_assert_str_eq(req.method, "POST");
     ck_assert_str_eq(req.url, "https://idp.example/token");
@@ -521,7 +521,8 @@ START_TEST(test_token_request_post)
 
     prov->token_auth = AF_OIDC_AUTH_POST;
     ck_assert_ptr_null(af_oidc_provider_check(prov, pool));
-    ck_assert_int_eq(af_oidc_token_request(&req, prov, mkmeta(), "c", "v", pool), APR_SUCCESS);
+    ck_assert_int_eq(af_oidc_token_request(&req, prov, mkmeta(), "c", "v", NULL, pool),
+                     APR_SUCCESS);
     ck_assert_ptr_null(apr_table_get(req.headers, "Authorization"));
     ck_assert_ptr_nonnull(strstr(req.body, "&client_id=client-1&client_secret="));
 }

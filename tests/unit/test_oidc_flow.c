@@ -561,12 +561,12 @@ START_TEST(test_H09_circuit_stops_calls)
     ck_assert_int_eq(af_oidc_meta_get(&m, prov, now, pool), APR_SUCCESS);
     can(ISS "/token", 0, ""); /* times out */
     for (i = 0; i < 3; i++) {
-        ck_assert_int_eq(af_oidc_code_exchange(&tok, prov, m, "c0de", "v", pool),
+        ck_assert_int_eq(af_oidc_code_exchange(&tok, prov, m, "c0de", "v", NULL, pool),
                          AF_EOIDC_IDP_TIMEOUT);
     }
     ck_assert(af_test_log_contains("AF05050"));
     /* open: refused without a call, 503 with a Retry-After of the back-off */
-    ck_assert_int_eq(af_oidc_code_exchange(&tok, prov, m, "c0de", "v", pool),
+    ck_assert_int_eq(af_oidc_code_exchange(&tok, prov, m, "c0de", "v", NULL, pool),
                      AF_EOIDC_IDP_UNAVAILABLE);
     ck_assert_int_eq(calls(ISS "/token"), 3);
     ck_assert_int_eq(af_oidc_status(AF_EOIDC_IDP_UNAVAILABLE), 503);
