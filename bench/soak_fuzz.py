@@ -12,7 +12,8 @@ import urllib.parse
 PATHS = ['/auth/login', '/auth/callback', '/auth/refresh', '/auth/logout', '/auth/jwks.json',
          '/auth/session', '/app', '/api/x', '/auth/', '/auth/callback/x', '/auth//login',
          '/auth/login;x', '/auth/%2e%2e/app', '/app/../auth/refresh', '/metrics',
-         '/auth/backchannel/idp', '/auth/backchannel/down', '/auth/backchannel/nope']
+         '/auth/backchannel/idp', '/auth/backchannel/down', '/auth/backchannel/nope',
+         '/auth/events/idp', '/auth/events/nope']
 METHODS = ['GET', 'GET', 'GET', 'POST', 'POST', 'HEAD', 'PUT', 'OPTIONS', 'DELETE', 'PATCH',
            'G\x00T', 'BREW']
 JUNK = ['', 'x', '%', '%zz', '%00', '%0d%0a', '\u00e9', '..', '//evil.example', '\\\\x',
