@@ -62,7 +62,8 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared bench-metrics soak soak-short clean deb FORCE
+        bench-store bench-login bench-shared bench-metrics bench-password soak soak-short clean \
+        deb FORCE
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -194,6 +195,9 @@ bench-shared: deps all
 
 bench-metrics: deps all
 	@bench/metrics.sh
+
+bench-password: deps all
+	@bench/password.sh
 
 # ---- soak and fault suite (bench/soak.py): make soak is not part of make test; its short
 # variant (one minute of saturation, the other phases scaled down, under 2 minutes) is

@@ -9,6 +9,8 @@ PKGS=(
   build-essential pkg-config apache2 apache2-dev libssl-dev libcurl4-openssl-dev
   libjansson-dev liblmdb-dev lmdb-utils check clang clang-format libclang-rt-14-dev
   libpcre2-dev libpq-dev
+  # password login tests: htpasswd, mod_authn_dbd over SQLite
+  apache2-utils libaprutil1-dbd-sqlite3
   # the shared store's tests and benchmarks (a throw-away cluster: tools/pg-test.sh)
   postgresql-15
   # integration tests

@@ -16,6 +16,7 @@
  *   handler.c       SetHandler authflow
  *   respond.c       request -> af_req_in_t; effects -> response
  *   authz.c         Require authflow / authflow-claim; ap_expr authflow_claim()
+ *   password.c      Type password: httpd's authn providers check a form's password
  */
 #ifndef AF_HTTPD_H
 #define AF_HTTPD_H
@@ -215,5 +216,15 @@ int af_request_preflight_passes(request_rec *r);
 
 /** The module clock of a request: its time plus the site's test offset (one clock). */
 apr_int64_t af_request_now(const request_rec *r);
+
+/* ---- password.c -------------------------------------------------------------------------- */
+
+/** af_pw_check_fn over httpd's authn providers (baton: the request_rec). */
+af_pw_result_t af_password_check(void *baton, const af_oidc_provider_t *pv, const char *user,
+                                 const char *password, apr_table_t **attrs, apr_pool_t *p);
+
+/** Configtest: every AuthnProvider name of pv is a registered authn provider that checks
+ *  passwords.  @return NULL, or the error */
+const char *af_password_providers_check(const af_oidc_provider_t *pv, apr_pool_t *p);
 
 #endif

@@ -93,6 +93,10 @@ static int authflow_handler(request_rec *r)
     in.raw_path = path;
     in.body = body;
     in.body_len = body_len;
+    if (ep == AF_EP_PASSWORD) { /* the password form: the check is httpd's authn providers */
+        af_session_handle_password(eff, site, &in, af_password_check, r, r->pool);
+        return af_respond_handler(r, eff);
+    }
     af_session_handle(eff, site, ep, &in, r->pool);
     return af_respond_handler(r, eff);
 }

@@ -207,7 +207,9 @@ static const char *complete_site(af_site_t *site, af_srv_conf_t *sc, apr_pool_t 
     if (secret == NULL ||
         af_token_seal_key(&site->flow_key, secret, len, site->cookie_flow, p) != APR_SUCCESS ||
         af_token_seal_key(&site->logout_key, secret, len, site->cookie_logout, p) != APR_SUCCESS ||
-        af_token_seal_key(&site->idt_key, secret, len, "id_token_hint", p) != APR_SUCCESS) {
+        af_token_seal_key(&site->idt_key, secret, len, "id_token_hint", p) != APR_SUCCESS ||
+        af_token_seal_key(&site->throttle_key, secret, len, "password throttle", p) !=
+            APR_SUCCESS) {
         return "cannot derive the keys of sealed cookies";
     }
     return NULL;

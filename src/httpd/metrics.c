@@ -50,7 +50,7 @@ static af_metrics_t *segment(server_rec *s)
     rv = apr_shm_create(&shm, af_metrics_size(), NULL, pp);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
-                     "AF08060: no shared memory for the metrics (%s); nothing is counted",
+                     "AF08070: no shared memory for the metrics (%s); nothing is counted",
                      apr_strerror(rv, buf, sizeof(buf)));
         return NULL;
     }
@@ -88,7 +88,7 @@ int af_metrics_post_config(apr_pool_t *pconf, server_rec *s)
     }
     if (lost > 0) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "AF08061: more than %d provider names since the last full restart: %d "
+                     "AF08071: more than %d provider names since the last full restart: %d "
                      "provider(s) without IdP latency and JWKS metrics",
                      AF_METRICS_PROVIDERS, lost);
     }

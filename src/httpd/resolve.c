@@ -282,7 +282,9 @@ static const char *providers(af_site_t *site, const af_srv_conf_t *sc, const cha
             }
             cp->redirect_uri = apr_pstrcat(p, site->base_url, site->endpoint, "/callback", NULL);
         }
-        if ((err = af_oidc_provider_check(cp, p)) != NULL) {
+        if ((err = af_oidc_provider_check(cp, p)) != NULL ||
+            (cp->kind == AF_OIDC_KIND_PASSWORD &&
+             (err = af_password_providers_check(cp, p)) != NULL)) {
             return apr_psprintf(p, "<AuthFlowProvider %s> (%s): %s%s", cp->name, at, err, where);
         }
         APR_ARRAY_PUSH(site->providers, af_oidc_provider_t *) = cp;
@@ -482,10 +484,12 @@ static const char *templates(af_site_t *site, af_srv_conf_t *sc, const char *whe
     site->tpl_chooser = af_session_tpl_chooser;
     site->tpl_error = af_session_tpl_error;
     site->tpl_logout = af_session_tpl_logout;
+    site->tpl_password = af_session_tpl_password;
     if (sc->template_dir != NULL &&
         ((err = read_template(&site->tpl_chooser, sc->template_dir, "chooser.html", 1, p)) ||
          (err = read_template(&site->tpl_error, sc->template_dir, "error.html", 1, p)) ||
-         (err = read_template(&site->tpl_logout, sc->template_dir, "logout.html", 0, p)))) {
+         (err = read_template(&site->tpl_logout, sc->template_dir, "logout.html", 0, p)) ||
+         (err = read_template(&site->tpl_password, sc->template_dir, "password.html", 0, p)))) {
         return apr_pstrcat(p, err, where, NULL);
     }
     return NULL;

@@ -36,6 +36,7 @@ void af_req_read(af_req_in_t *in, request_rec *r, const af_site_t *site)
     in->query = r->args;
     in->content_type = apr_table_get(r->headers_in, "Content-Type");
     in->subrequest = r->main != NULL;
+    in->client_ip = r->useragent_ip; /* mod_remoteip's, when it runs */
     in->derived = r->main != NULL || r->prev != NULL;
     while (o->prev != NULL) {
         o = o->prev;

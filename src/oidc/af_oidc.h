@@ -33,8 +33,12 @@
 typedef enum {
     AF_OIDC_KIND_AUTO = 0, /* OIDC when an Issuer is set, else plain OAuth 2.0 */
     AF_OIDC_KIND_OIDC,
-    AF_OIDC_KIND_OAUTH2
+    AF_OIDC_KIND_OAUTH2,
+    AF_OIDC_KIND_PASSWORD /* Type password: httpd's authn providers check a form's password */
 } af_oidc_kind_t;
+
+#define AF_OIDC_THROTTLE_N      10  /* Throttle default: failures per window */
+#define AF_OIDC_THROTTLE_WINDOW 900 /* seconds */
 
 typedef enum {
     AF_OIDC_PRESET_NONE = 0,
@@ -100,6 +104,10 @@ typedef struct af_oidc_provider_t {
     int max_concurrent;         /* MaxConcurrent: outbound calls at once; default 16 */
     af_oidc_guard_t *guard;     /* shared by every process; NULL: calls are not guarded */
     af_metrics_prov_t *metrics; /* its counters (shared memory, post_config), or NULL */
+    /* Type password (CONFIG.md "Password login through httpd's authn providers") */
+    apr_array_header_t *authn_providers; /* const char *: AuthnProvider NAME..., in order */
+    int throttle_n;                      /* Throttle N DUR: failures per account and per */
+    apr_int64_t throttle_window;         /* client address per window (seconds) */
 } af_oidc_provider_t;
 
 /** Provider metadata after discovery and explicit overrides. */

@@ -27,7 +27,10 @@ typedef enum {
     K_PRESET,         /* Preset NAME */
     K_ALGS,           /* IDTokenSigningAlg ALG... */
     K_EMAIL_VERIFIED, /* EmailVerified claim|never|always */
-    K_ADMIN_KEY_FILE  /* AdminKeyFile (Kakao) */
+    K_ADMIN_KEY_FILE, /* AdminKeyFile (Kakao) */
+    K_TYPE,           /* Type oidc|oauth2|password */
+    K_AUTHN,          /* AuthnProvider NAME... (Type password) */
+    K_THROTTLE        /* Throttle N DUR (Type password) */
 } kind_t;
 
 static const struct {
@@ -57,6 +60,9 @@ static const struct {
     {"IDTokenSigningAlg", K_ALGS, 0},
     {"EmailVerified", K_EMAIL_VERIFIED, 0},
     {"AdminKeyFile", K_ADMIN_KEY_FILE, 0},
+    {"Type", K_TYPE, 0},
+    {"AuthnProvider", K_AUTHN, 0},
+    {"Throttle", K_THROTTLE, 0},
 };
 
 static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const char *v,
@@ -248,6 +254,52 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
             APR_ARRAY_PUSH(pv->id_token_algs, const char *) = argv[j];
         }
         return NULL;
+    case K_TYPE:
+        if (pv->kind != AF_OIDC_KIND_AUTO) {
+            return "Type given twice";
+        }
+        if (argc == 1 && strcasecmp(argv[0], "password") == 0) {
+            pv->kind = AF_OIDC_KIND_PASSWORD;
+        } else if (argc == 1 && strcasecmp(argv[0], "oidc") == 0) {
+            pv->kind = AF_OIDC_KIND_OIDC;
+        } else if (argc == 1 && strcasecmp(argv[0], "oauth2") == 0) {
+            pv->kind = AF_OIDC_KIND_OAUTH2;
+        } else {
+            return "Type takes oidc, oauth2 or password";
+        }
+        return NULL;
+    case K_AUTHN:
+        if (argc < 1) {
+            return "AuthnProvider takes one or more httpd authn provider names";
+        }
+        if (pv->authn_providers != NULL) {
+            return "AuthnProvider given twice (name all providers on one line)";
+        }
+        for (j = 0; j < argc; j++) { /* all checked before any is kept */
+            if (!af_parse_is_name(argv[j], 64)) {
+                return apr_psprintf(p, "AuthnProvider: '%s' is not a provider name", argv[j]);
+            }
+        }
+        pv->authn_providers = apr_array_make(p, argc, sizeof(const char *));
+        for (j = 0; j < argc; j++) {
+            APR_ARRAY_PUSH(pv->authn_providers, const char *) = apr_pstrdup(p, argv[j]);
+        }
+        return NULL;
+    case K_THROTTLE: {
+        char *end = NULL;
+        long n = argc == 2 ? strtol(argv[0], &end, 10) : 0;
+
+        if (argc != 2 || !apr_isdigit(argv[0][0]) || *end != '\0' || n < 1 || n > 100000 ||
+            af_parse_duration(&secs, argv[1]) != APR_SUCCESS || secs < 1 || secs > 86400) {
+            return "Throttle takes N DUR: 1..100000 failures per 1s..1d (e.g. Throttle 5 15m)";
+        }
+        if (pv->throttle_n != 0) {
+            return "Throttle given twice";
+        }
+        pv->throttle_n = (int) n;
+        pv->throttle_window = secs;
+        return NULL;
+    }
     }
     return apr_psprintf(p, "unknown key '%s'", key);
 }

@@ -1,5 +1,8 @@
 /* oidc_provider.c -- the provider model: presets, defaults and the configtest validator. */
+#include <stddef.h>
 #include <string.h>
+
+#include <apr_lib.h>
 #include <apr_strings.h>
 #include <apr_uri.h>
 
@@ -250,11 +253,81 @@ static const char *check_algs(af_oidc_provider_t *prov, apr_pool_t *p)
     return NULL;
 }
 
+/* Type password: the authn providers check passwords; nothing of an IdP applies.  Claim
+ * paths name AUTHENTICATE_* variables (mod_authnz_ldap's attributes), with or without the
+ * prefix. */
+static const char *check_password(af_oidc_provider_t *prov, apr_pool_t *p)
+{
+    static const struct {
+        const char *key;
+        apr_size_t offset;
+    } idp_only[] = {
+        {"Issuer", offsetof(af_oidc_provider_t, issuer)},
+        {"AuthorizationEndpoint", offsetof(af_oidc_provider_t, authorization_endpoint)},
+        {"TokenEndpoint", offsetof(af_oidc_provider_t, token_endpoint)},
+        {"UserinfoEndpoint", offsetof(af_oidc_provider_t, userinfo_endpoint)},
+        {"JwksURI", offsetof(af_oidc_provider_t, jwks_uri)},
+        {"EndSessionEndpoint", offsetof(af_oidc_provider_t, end_session_endpoint)},
+        {"ClientID", offsetof(af_oidc_provider_t, client_id)},
+        {"ClientSecret", offsetof(af_oidc_provider_t, client_secret)},
+        {"Scope", offsetof(af_oidc_provider_t, scope)},
+        {"SubjectClaim", offsetof(af_oidc_provider_t, subject_claim)},
+        {"CAFile", offsetof(af_oidc_provider_t, ca_file)},
+    };
+    apr_size_t k;
+    int i;
+
+    for (k = 0; k < sizeof(idp_only) / sizeof(idp_only[0]); k++) {
+        if (*(const char *const *) ((const char *) prov + idp_only[k].offset) != NULL) {
+            return apr_psprintf(p, "%s has no meaning for Type password", idp_only[k].key);
+        }
+    }
+    if (prov->preset != AF_OIDC_PRESET_NONE || prov->auth_params->nelts > 0 ||
+        prov->id_token_algs->nelts > 0) {
+        return "Preset, AuthParam and IDTokenSigningAlg have no meaning for Type password";
+    }
+    if (prov->authn_providers == NULL || prov->authn_providers->nelts == 0) {
+        return "Type password needs AuthnProvider (httpd authn providers: file, dbd, ldap, "
+               "an <AuthnProviderAlias> name ...)";
+    }
+    for (i = 0; i < prov->claims->nelts; i++) {
+        const af_oidc_kv_t *kv = &APR_ARRAY_IDX(prov->claims, i, af_oidc_kv_t);
+        const char *c;
+
+        for (c = kv->value; *c; c++) {
+            if (!apr_isalnum(*c) && *c != '_' && *c != '-') {
+                return apr_psprintf(p,
+                                    "Claim %s %s: for Type password the path names an "
+                                    "AUTHENTICATE_* variable (letters, digits, '_', '-')",
+                                    kv->key, kv->value);
+            }
+        }
+    }
+    if (prov->throttle_n == 0) {
+        prov->throttle_n = AF_OIDC_THROTTLE_N;
+        prov->throttle_window = AF_OIDC_THROTTLE_WINDOW;
+    }
+    if (prov->timeout <= 0) {
+        prov->timeout = DEFAULT_TIMEOUT;
+    }
+    if (prov->max_concurrent <= 0) {
+        prov->max_concurrent = AF_OIDC_GUARD_DEFAULT_MAX;
+    }
+    prov->subject_claim = "sub";
+    return NULL;
+}
+
 const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
 {
     const char *err;
     int i;
 
+    if (prov->kind == AF_OIDC_KIND_PASSWORD) {
+        return check_password(prov, p);
+    }
+    if (prov->authn_providers != NULL || prov->throttle_n != 0) {
+        return "AuthnProvider and Throttle need Type password";
+    }
     apply_preset(prov, p);
     if (prov->kind == AF_OIDC_KIND_AUTO) {
         prov->kind = prov->issuer != NULL ? AF_OIDC_KIND_OIDC : AF_OIDC_KIND_OAUTH2;

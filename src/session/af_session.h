@@ -92,8 +92,10 @@ typedef struct af_site_t {
     const char *tpl_chooser;
     const char *tpl_error;
     const char *tpl_logout;
-    af_site_rt_t *rt;      /* per process */
-    af_metrics_t *metrics; /* the counters shared by every process (post_config), or NULL */
+    const char *tpl_password;
+    af_seal_key_t *throttle_key; /* keys the password throttle's hashes (never a raw name) */
+    af_site_rt_t *rt;            /* per process */
+    af_metrics_t *metrics;       /* the counters shared by every process (post_config), or NULL */
 } af_site_t;
 
 /** The site's store in this process, or NULL. */
@@ -138,6 +140,7 @@ typedef struct af_req_in_t {
     const char *orig_unparsed_uri;
     const char *orig_uri;
     const char *orig_args;
+    const char *client_ip; /* the client address (r->useragent_ip; the password throttle) */
 } af_req_in_t;
 
 /* ---- effects ---------------------------------------------------------------------------- */
@@ -433,6 +436,60 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
 apr_status_t af_session_revoke_current(const af_site_t *site, const af_req_in_t *in, af_store_t *st,
                                        const char *why, apr_pool_t *p);
 
+/**
+ * A new login from a verified identity -- the one login path of the OIDC callback and the
+ * password form: the logins behind the browser's cookies revoked (D14), the subject
+ * namespaced by the provider (H05), the family created with the claims snapshot, our access
+ * token minted, -at / -rt into eff.
+ * @return APR_SUCCESS, AF_ESESS_SUBJECT, store failures, mint errors
+ */
+apr_status_t af_session_login_create(af_store_family_t **famp, af_effects_t *eff,
+                                     const af_site_t *site, const af_req_in_t *in, af_store_t *st,
+                                     const af_oidc_provider_t *pv, const af_oidc_identity_t *id,
+                                     apr_pool_t *p);
+
+/* ---- password login (session_password.c) ------------------------------------------------- */
+
+/** What httpd's authn providers said (AUTH_GRANTED, AUTH_DENIED, AUTH_USER_NOT_FOUND,
+ *  AUTH_GENERAL_ERROR and anything else). */
+typedef enum { AF_PW_GRANTED = 0, AF_PW_DENIED, AF_PW_NOT_FOUND, AF_PW_ERROR } af_pw_result_t;
+
+/**
+ * The password check the glue injects: the provider's AuthnProvider list, in order, as
+ * mod_auth_basic runs it.  On AF_PW_GRANTED *attrs holds the AUTHENTICATE_* variables the
+ * providers set (name -> value; may be NULL).
+ */
+typedef af_pw_result_t af_pw_check_fn(void *baton, const af_oidc_provider_t *pv, const char *user,
+                                      const char *password, apr_table_t **attrs, apr_pool_t *p);
+
+/** GET <endpoint>/login?provider=NAME for a Type password provider: a new flow in the flow
+ *  cookie and the form (template password.html) carrying its id. */
+void af_session_password_form(af_effects_t *eff, const af_site_t *site,
+                              const af_oidc_provider_t *pv, const af_req_in_t *in,
+                              const char *return_to, apr_pool_t *p);
+
+/**
+ * POST <endpoint>/login: the password form (see session_password.c for the order of checks).
+ * A wrong password and an unknown account give the same answer (403 login_failed, the form
+ * again with a new flow) and take the same work; past the provider's Throttle 429 with
+ * Retry-After, whatever the password; an authn provider's error 503 authn_unavailable.
+ * Granted: af_session_login_create, 303 to the flow's return_to.
+ */
+void af_session_password_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                               af_pw_check_fn *check, void *baton, apr_pool_t *p);
+
+/** af_session_password_login, counted in the site's metrics like a callback (completed, or
+ *  failed by reason) -- what the glue calls for AF_EP_PASSWORD. */
+void af_session_handle_password(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                                af_pw_check_fn *check, void *baton, apr_pool_t *p);
+
+/**
+ * The throttle key of a password login (HKDF keyed by site->throttle_key): kind 'u' an
+ * account (the user name lower-cased), 'a' a client address; base64url, or NULL.
+ */
+const char *af_session_throttle_key(const af_site_t *site, char kind, const char *provider,
+                                    const char *value, apr_pool_t *p);
+
 /** The unsealed IdP id_token of login sid (for id_token_hint), or NULL. */
 const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
                                 apr_int64_t now, apr_pool_t *p);
@@ -460,12 +517,14 @@ typedef enum {
     AF_EP_REFRESH,
     AF_EP_LOGOUT,
     AF_EP_BACKCHANNEL, /* backchannel/NAME */
-    AF_EP_EVENTS       /* events/NAME */
+    AF_EP_EVENTS,      /* events/NAME */
+    AF_EP_PASSWORD     /* POST <endpoint>/login: the password form (af_session_password_login) */
 } af_endpoint_t;
 
 /**
  * Route a request of SetHandler authflow by its raw path (as sent: before decoding and
- * slash merging) below the site's endpoint.  Only exact names count (D09).
+ * slash merging) below the site's endpoint.  Only exact names count (D09).  POST login is
+ * AF_EP_PASSWORD on a site with a Type password provider, else 405.
  * @param allow for AF_ESESS_METHOD: the Allow header value
  * @return APR_SUCCESS, AF_ESESS_NOT_FOUND, AF_ESESS_METHOD
  */
@@ -550,6 +609,7 @@ apr_array_header_t *af_session_exports(const json_t *claims, const char *user, c
 extern const char af_session_tpl_chooser[];
 extern const char af_session_tpl_error[];
 extern const char af_session_tpl_logout[];
+extern const char af_session_tpl_password[];
 
 /** Fill a template: {{name}} -> vals[i] for names[i] (values inserted as given). */
 const char *af_session_template(const char *tpl, const char *const *names, const char *const *vals,

@@ -25,6 +25,12 @@
 #define AF_ESESS_INVALID_SESSION  (AF_E_HTTPD + 17) /* "invalid_session"       401 */
 #define AF_ESESS_SESSION_REVOKED  (AF_E_HTTPD + 18) /* "session_revoked"       401 */
 #define AF_ESESS_LOGOUT_STATE     (AF_E_HTTPD + 19) /* "logout_state_mismatch" 400 */
+#define AF_ESESS_LOGIN_FAILED     (AF_E_HTTPD + 20) /* "login_failed"          403 */
+#define AF_ESESS_THROTTLED        (AF_E_HTTPD + 21) /* "too_many_failures"     429 */
+#define AF_ESESS_AUTHN_ERROR      (AF_E_HTTPD + 22) /* "authn_unavailable"     503 */
+#define AF_ESESS_LOGIN_FLOW       (AF_E_HTTPD + 23) /* "login_flow_invalid"    400 */
+#define AF_ESESS_CREDENTIALS      (AF_E_HTTPD + 24) /* "credentials_invalid"   400 */
+#define AF_ESESS_MEDIA_TYPE       (AF_E_HTTPD + 25) /* "unsupported_media_type" 415 */
 /* step-up (AuthFlowMaxAge, AuthFlowACR): a valid login that is too old or too weak here;
  * numbered from +40 so that codes appended by parallel work do not collide */
 #define AF_ESESS_STEP_UP_MAX_AGE (AF_E_HTTPD + 40) /* "step_up_max_age"        401/302 */

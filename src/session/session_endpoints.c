@@ -23,7 +23,7 @@ static const struct {
     int methods;
     const char *allow;
 } endpoints[] = {
-    {"login", AF_EP_LOGIN, GET, "GET, HEAD"},
+    {"login", AF_EP_LOGIN, GET | POST, "GET, HEAD, POST"},
     {"callback", AF_EP_CALLBACK, GET, "GET, HEAD"},
     {"jwks.json", AF_EP_JWKS, GET, "GET, HEAD"},
     {"session", AF_EP_SESSION, GET, "GET, HEAD"},
@@ -39,6 +39,19 @@ static const struct {
     {"backchannel/", AF_EP_BACKCHANNEL}, /* OpenID Connect Back-Channel Logout */
     {"events/", AF_EP_EVENTS},           /* provider account events */
 };
+
+static int has_password_provider(const af_site_t *site)
+{
+    int i;
+
+    for (i = 0; site->providers != NULL && i < site->providers->nelts; i++) {
+        if (APR_ARRAY_IDX(site->providers, i, af_oidc_provider_t *)->kind ==
+            AF_OIDC_KIND_PASSWORD) {
+            return 1;
+        }
+    }
+    return 0;
+}
 
 apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_site_t *site,
                               const char *raw_path, const char *method)
@@ -78,6 +91,13 @@ apr_status_t af_session_route(af_endpoint_t *ep, const char **allow, const af_si
             return AF_ESESS_METHOD;
         }
         *ep = endpoints[i].ep;
+        if (*ep == AF_EP_LOGIN && m == POST) {
+            if (!has_password_provider(site)) { /* no form to post: as before */
+                *allow = "GET, HEAD";
+                return AF_ESESS_METHOD;
+            }
+            *ep = AF_EP_PASSWORD; /* the password form */
+        }
         return APR_SUCCESS;
     }
     return AF_ESESS_NOT_FOUND;
@@ -402,5 +422,20 @@ void af_session_handle(af_effects_t *eff, const af_site_t *site, af_endpoint_t e
     case AF_EP_EVENTS:
         af_session_events(eff, site, in, p);
         break;
+    case AF_EP_PASSWORD: /* the glue passes its password check: without one, none works */
+        af_session_handle_password(eff, site, in, NULL, NULL, p);
+        break;
+    }
+}
+
+void af_session_handle_password(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                                af_pw_check_fn *check, void *baton, apr_pool_t *p)
+{
+    af_session_password_login(eff, site, in, check, baton, p);
+    if (eff->status == 303) {
+        af_metrics_count(site->metrics, AF_M_LOGINS_COMPLETED);
+    } else {
+        af_metrics_reason(site->metrics, AF_MR_LOGIN_FAILED,
+                          eff->reason != APR_SUCCESS ? eff->reason : AF_EINTERNAL);
     }
 }

@@ -35,6 +35,12 @@ const af_errdesc_t af_session_errors[] = {{AF_ESESS_NO_TOKEN, "no_token"},
                                           {AF_ESESS_BCL_REPLAY, "oidc_logout_token_replayed"},
                                           {AF_ESESS_BCL_UNMAPPED, "backchannel_sub_not_mappable"},
                                           {AF_ESESS_BCL_FAILED, "backchannel_logout_failed"},
+                                          {AF_ESESS_LOGIN_FAILED, "login_failed"},
+                                          {AF_ESESS_THROTTLED, "too_many_failures"},
+                                          {AF_ESESS_AUTHN_ERROR, "authn_unavailable"},
+                                          {AF_ESESS_LOGIN_FLOW, "login_flow_invalid"},
+                                          {AF_ESESS_CREDENTIALS, "credentials_invalid"},
+                                          {AF_ESESS_MEDIA_TYPE, "unsupported_media_type"},
                                           {0, NULL}};
 
 static const struct {
@@ -63,6 +69,12 @@ static const struct {
     {AF_ESESS_BCL_UNMAPPED, 400},
     {AF_ESESS_BCL_FAILED, 400},
     {AF_ESESS_STEP_UP_PARAM, 400},
+    {AF_ESESS_LOGIN_FAILED, 403},
+    {AF_ESESS_THROTTLED, 429},
+    {AF_ESESS_AUTHN_ERROR, 503},
+    {AF_ESESS_LOGIN_FLOW, 400},
+    {AF_ESESS_CREDENTIALS, 400},
+    {AF_ESESS_MEDIA_TYPE, 415},
 };
 
 int af_session_store_failed(apr_status_t rv)

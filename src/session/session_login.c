@@ -142,6 +142,10 @@ void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_
         af_session_error(eff, site, AF_ESESS_STORE, NULL, p);
         return;
     }
+    if (pv->kind == AF_OIDC_KIND_PASSWORD) {
+        af_session_password_form(eff, site, pv, in, return_to, p);
+        return;
+    }
     rv = af_oidc_login_start_stepup(&auth_url, &flow, pv, return_to, max_age, vals[3], in->now, p);
     if (rv == AF_EOIDC_IDP_BUSY || rv == AF_EOIDC_IDP_UNAVAILABLE) {
         /* the outbound guard said no at once (limit reached, or the IdP's circuit open) */
@@ -288,10 +292,10 @@ const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const cha
 }
 
 /* A new login from a verified identity (D14, H05, F04); cookies into eff. */
-static apr_status_t create_login(af_store_family_t **famp, af_effects_t *eff, const af_site_t *site,
-                                 const af_req_in_t *in, af_store_t *st,
-                                 const af_oidc_provider_t *pv, const af_oidc_identity_t *id,
-                                 apr_pool_t *p)
+apr_status_t af_session_login_create(af_store_family_t **famp, af_effects_t *eff,
+                                     const af_site_t *site, const af_req_in_t *in, af_store_t *st,
+                                     const af_oidc_provider_t *pv, const af_oidc_identity_t *id,
+                                     apr_pool_t *p)
 {
     const char *sub = NULL, *rt = NULL, *at = NULL;
     af_store_login_in_t lin;
@@ -439,7 +443,7 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
         cb_fail(eff, site, rv, NULL, pv->name, p);
         return;
     }
-    rv = create_login(&fam, eff, site, in, st, pv, id, p);
+    rv = af_session_login_create(&fam, eff, site, in, st, pv, id, p);
     if (rv != APR_SUCCESS) {
         if (af_session_store_failed(rv)) {
             cb_store_failed(eff, site, rv, "login creation", p);

@@ -67,6 +67,34 @@ const char af_session_tpl_logout[] =
     "</body>\n"
     "</html>\n";
 
+const char af_session_tpl_password[] =
+    "<!DOCTYPE html>\n"
+    "<html lang=\"en\">\n"
+    "<head>\n"
+    "<meta charset=\"utf-8\">\n"
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+    "<title>Sign in</title>\n"
+    "<style>body{font-family:sans-serif;max-width:30em;margin:4em auto;padding:0 1em}"
+    "label,input,button{display:block;margin:.3em 0}input{width:100%;font-size:1.1em}"
+    ".error{color:#a00}</style>\n"
+    "</head>\n"
+    "<body>\n"
+    "<h1>Sign in</h1>\n"
+    "{{error}}"
+    "<form method=\"post\" action=\"{{action}}\">\n"
+    "<input type=\"hidden\" name=\"flow\" value=\"{{flow}}\">\n"
+    "<input type=\"hidden\" name=\"return_to\" value=\"{{return_to}}\">\n"
+    "<label for=\"username\">Username</label>\n"
+    "<input id=\"username\" name=\"username\" type=\"text\" autocomplete=\"username\" "
+    "autocapitalize=\"none\" spellcheck=\"false\" required autofocus>\n"
+    "<label for=\"password\">Password</label>\n"
+    "<input id=\"password\" name=\"password\" type=\"password\" "
+    "autocomplete=\"current-password\" required>\n"
+    "<button type=\"submit\">Sign in</button>\n"
+    "</form>\n"
+    "</body>\n"
+    "</html>\n";
+
 const char *af_session_template(const char *tpl, const char *const *names, const char *const *vals,
                                 int n, apr_pool_t *p)
 {
@@ -103,8 +131,16 @@ static const char *title_of(int status)
         return "Sign-in could not be verified";
     case 404:
         return "Not found";
+    case 403:
+        return "Sign-in refused";
     case 405:
         return "Method not allowed";
+    case 413:
+        return "Request too large";
+    case 415:
+        return "Unsupported request";
+    case 429:
+        return "Too many failed sign-ins";
     case 501:
         return "Not implemented";
     case 502:
@@ -127,8 +163,16 @@ static const char *message_of(int status)
         return "The answer of the identity provider could not be verified.";
     case 404:
         return "There is nothing at this address.";
+    case 403:
+        return "This sign-in request was refused.";
     case 405:
         return "This address does not accept this request method.";
+    case 413:
+        return "The request was larger than this address accepts.";
+    case 415:
+        return "This address only accepts a sign-in form.";
+    case 429:
+        return "There were too many failed sign-ins. Please wait and try again later.";
     case 501:
         return "This function is not available yet.";
     case 502:

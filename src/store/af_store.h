@@ -294,6 +294,21 @@ apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int6
                             apr_int64_t interval);
 
 /**
+ * A failure counter shared by every process of the store (and every host of a shared one):
+ * the password throttle.  key is the caller's (already keyed-hashed: never a raw username);
+ * only SHA-256(key) is stored.  A fixed window of `window` seconds opens at a key's first
+ * failure; add > 0 counts add failures in it (a window that ended, or lies in the future --
+ * a clock set back -- starts again at now), add 0 only reads.  Records are purged when their
+ * window ends (af_store_sweep; PostgreSQL also a few with every count).
+ * @param count failures in the current window (0: none)
+ * @param reset when the current window ends (0: no window open)
+ * @return APR_SUCCESS, APR_EINVAL (empty key or > 1024 bytes, window < 1), AF_ESTORE_*
+ */
+apr_status_t af_store_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                               const char *key, apr_size_t key_len, apr_int64_t now,
+                               apr_int64_t window, int add);
+
+/**
  * Revocations recorded after *cursor, oldest first, for a per-process view (af_revview.h):
  * with *cursor 0, those of the last horizon seconds before now; fn is called once per revoked
  * login, and *cursor is set past what was returned (it only grows; a store reset to an older

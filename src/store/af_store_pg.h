@@ -37,7 +37,7 @@
 
 #include "store/af_store.h"
 
-#define AF_STORE_PG_SCHEMA       2    /* the schema version this code reads and writes */
+#define AF_STORE_PG_SCHEMA       3    /* the schema version this code reads and writes */
 #define AF_STORE_PG_POOL_DEFAULT 8    /* connections per process */
 #define AF_STORE_PG_TIMEOUT_MS   5000 /* per query, per connection attempt, per pool wait */
 

@@ -508,3 +508,85 @@ leave:
     *got = 1;
     return APR_SUCCESS;
 }
+
+/* ---- the password throttle ------------------------------------------------------------- */
+
+/* A record in the flows db under 'T' || SHA-256(key) (33 bytes: never a flow's 32): the end
+ * of its window (8) and the failures in it (8); a by_expiry entry of kind flow at the end of
+ * the window removes it in the sweep. */
+apr_status_t af_lm_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                            const unsigned char *hash, apr_int64_t now, apr_int64_t window, int add)
+{
+    lm_t *lm = st->impl;
+    unsigned char kb[1 + AF_RT_HASH_LEN], vb[16], eb[9 + 1 + AF_RT_HASH_LEN];
+    MDB_txn *txn = NULL;
+    MDB_val k = {sizeof(kb), kb}, v, ek, ev = {0, NULL};
+    apr_int64_t end = 0, n = 0;
+    int rc;
+
+    kb[0] = 'T';
+    memcpy(kb + 1, hash, AF_RT_HASH_LEN);
+    if (add == 0) {
+        rc = af_lm_txn_begin(lm, MDB_RDONLY, &txn);
+        if (rc == MDB_SUCCESS) {
+            rc = mdb_get(txn, lm->flows, &k, &v);
+            if (rc == MDB_SUCCESS && v.mv_size == 16) {
+                end = af_lm_get_i64(v.mv_data);
+                n = af_lm_get_i64((const unsigned char *) v.mv_data + 8);
+            }
+            mdb_txn_abort(txn);
+            rc = rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+        }
+        if (rc != MDB_SUCCESS) {
+            return af_lm_err(lm, rc, "throttle");
+        }
+        if (end > now && end - now <= window) {
+            *count = n, *reset = end;
+        }
+        return APR_SUCCESS;
+    }
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_get(txn, lm->flows, &k, &v);
+        if (rc == MDB_SUCCESS && v.mv_size == 16) {
+            end = af_lm_get_i64(v.mv_data);
+            n = af_lm_get_i64((const unsigned char *) v.mv_data + 8);
+        } else if (rc == MDB_NOTFOUND || rc == MDB_SUCCESS) {
+            rc = MDB_SUCCESS;
+        }
+    }
+    if (rc == MDB_SUCCESS && (end <= now || end - now > window)) {
+        if (end != 0) { /* the window is over (or in the future): its sweep entry goes */
+            ek.mv_size = af_lm_exp_key(eb, end, LM_KIND_FLOW, kb, sizeof(kb));
+            ek.mv_data = eb;
+            rc = mdb_del(txn, lm->by_expiry, &ek, NULL);
+            rc = rc == MDB_NOTFOUND ? MDB_SUCCESS : rc;
+        }
+        end = now + window, n = 0;
+        if (rc == MDB_SUCCESS) {
+            ek.mv_size = af_lm_exp_key(eb, end, LM_KIND_FLOW, kb, sizeof(kb));
+            ek.mv_data = eb;
+            rc = mdb_put(txn, lm->by_expiry, &ek, &ev, 0);
+        }
+    }
+    if (rc == MDB_SUCCESS) {
+        n += add;
+        af_lm_put_i64(vb, end);
+        af_lm_put_i64(vb + 8, n);
+        v.mv_size = sizeof(vb);
+        v.mv_data = vb;
+        rc = mdb_put(txn, lm->flows, &k, &v, 0);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc != MDB_SUCCESS) {
+        return af_lm_err(lm, rc, "throttle");
+    }
+    *count = n, *reset = end;
+    return APR_SUCCESS;
+}

@@ -122,6 +122,9 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
                                 apr_int64_t expires);
 apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval);
+apr_status_t af_lm_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                            const unsigned char *hash, apr_int64_t now, apr_int64_t window,
+                            int add);
 /* by_expiry entry for key (kind) at expires, in txn */
 int af_lm_put_expiry(lm_t *lm, MDB_txn *txn, apr_int64_t expires, int kind, const void *key,
                      apr_size_t key_len);

@@ -323,7 +323,7 @@ apr_status_t af_pg_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
 {
     pg_t *pg = st->impl;
     pg_conn_t *c = NULL;
-    apr_uint64_t fams = 0, toks = 0, flows = 0, log = 0;
+    apr_uint64_t fams = 0, toks = 0, flows = 0, thr = 0, log = 0;
     apr_pool_t *p;
     apr_status_t rv;
 
@@ -338,15 +338,16 @@ apr_status_t af_pg_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now)
         if ((rv = sweep_kind(&fams, pg, c, PGS_SWEEP_FAMILIES, now, p)) == APR_SUCCESS &&
             (rv = sweep_kind(&toks, pg, c, PGS_SWEEP_TOKENS, now, p)) == APR_SUCCESS &&
             (rv = sweep_kind(&flows, pg, c, PGS_SWEEP_FLOWS, now, p)) == APR_SUCCESS &&
+            (rv = sweep_kind(&thr, pg, c, PGS_SWEEP_THROTTLE, now, p)) == APR_SUCCESS &&
             (rv = sweep_kind(&log, pg, c, PGS_SWEEP_REVLOG, now, p)) == APR_SUCCESS &&
-            fams + toks + flows > 0) {
-            rv = af_pg_counter_add(pg, c, "swept", (apr_int64_t) (fams + toks + flows), p);
+            fams + toks + flows + thr > 0) {
+            rv = af_pg_counter_add(pg, c, "swept", (apr_int64_t) (fams + toks + flows + thr), p);
         }
         af_pg_release(pg, c);
     }
     apr_pool_destroy(p);
     if (rv == APR_SUCCESS && purged != NULL) {
-        *purged = fams + toks + flows;
+        *purged = fams + toks + flows + thr; /* throttle records count as flows (LMDB) */
     }
     return rv;
 }
@@ -471,6 +472,36 @@ apr_status_t af_pg_lease(int *got, af_store_t *st, const char *name, apr_int64_t
     rv = one(&r, st->impl, PGS_LEASE, &a, "lease", p);
     if (rv == APR_SUCCESS) {
         *got = PQntuples(r) == 1;
+    }
+    PQclear(r);
+    apr_pool_destroy(p);
+    return rv;
+}
+
+apr_status_t af_pg_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                            const unsigned char *hash, apr_int64_t now, apr_int64_t window, int add)
+{
+    PGresult *r = NULL;
+    apr_pool_t *p;
+    pg_args_t a;
+    apr_status_t rv;
+
+    if ((p = scratch()) == NULL) {
+        return APR_ENOMEM;
+    }
+    af_pg_args_init(&a);
+    af_pg_arg_bin(&a, hash, AF_RT_HASH_LEN);
+    af_pg_arg_i64(&a, now);
+    af_pg_arg_i64(&a, window);
+    if (add > 0) {
+        af_pg_arg_i64(&a, add);
+        af_pg_arg_i64(&a, AF_STORE_FLOW_PURGE);
+    }
+    /* one statement: the row lock of the upsert serialises the hosts counting at once */
+    rv = one(&r, st->impl, add > 0 ? PGS_THROTTLE_ADD : PGS_THROTTLE_GET, &a, "throttle", p);
+    if (rv == APR_SUCCESS && PQntuples(r) == 1) {
+        *count = af_pg_get_int(r, 0, 0);
+        *reset = af_pg_get_int(r, 0, 1);
     }
     PQclear(r);
     apr_pool_destroy(p);

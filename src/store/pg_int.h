@@ -50,6 +50,9 @@ enum {
     PGS_REVOCATIONS_SINCE,
     PGS_REVOCATIONS_RECENT,
     PGS_SCHEMA_VERSION,
+    PGS_THROTTLE_ADD,
+    PGS_THROTTLE_GET,
+    PGS_SWEEP_THROTTLE,
     PGS_COUNT
 };
 
@@ -185,6 +188,9 @@ apr_status_t af_pg_list(af_store_t *st, const char *sub, af_store_list_fn *fn, v
                         apr_pool_t *p);
 apr_status_t af_pg_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
 apr_status_t af_pg_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
+apr_status_t af_pg_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                            const unsigned char *hash, apr_int64_t now, apr_int64_t window,
+                            int add);
 apr_status_t af_pg_flow_consume(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                 apr_int64_t expires);
 apr_status_t af_pg_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,

@@ -47,6 +47,10 @@ static const char *const migrations[AF_STORE_PG_SCHEMA + 1] = {
     "ALTER TABLE af_families ADD COLUMN idp_sid text;"
     "CREATE INDEX af_families_idp_sid ON af_families (provider, idp_sid)"
     " WHERE idp_sid IS NOT NULL;",
+    /* 3: the password throttle (af_store_throttle): failures per keyed hash and window */
+    "CREATE TABLE af_throttle (hash bytea PRIMARY KEY, n bigint NOT NULL,"
+    " expires bigint NOT NULL);"
+    "CREATE INDEX af_throttle_expires ON af_throttle (expires);",
 };
 
 /* One command on a connection of our own; *out (may be NULL) gets an integer result. */

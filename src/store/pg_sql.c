@@ -119,4 +119,23 @@ const pg_stmt_t af_pg_stmts[PGS_COUNT] = {
                                 "$1::bigint ORDER BY seq LIMIT $2::int) r ON true ORDER BY r.seq"},
     [PGS_SCHEMA_VERSION] = {"af_schema_version",
                             "SELECT coalesce(max(version), 0) FROM af_schema_version"},
+    /* a window that ended or lies in the future (a clock set back) starts again at now; a
+     * few expired rows go with every count */
+    [PGS_THROTTLE_ADD] = {"af_throttle_add",
+                          "WITH d AS (DELETE FROM af_throttle WHERE hash IN (SELECT hash FROM "
+                          "af_throttle WHERE expires <= $2::bigint AND hash <> $1::bytea ORDER "
+                          "BY expires LIMIT $5::int FOR UPDATE SKIP LOCKED) RETURNING 1) "
+                          "INSERT INTO af_throttle AS t (hash, n, expires) VALUES ($1::bytea, "
+                          "$4::bigint, $2::bigint + $3::bigint) ON CONFLICT (hash) DO UPDATE SET "
+                          "n = CASE WHEN t.expires <= $2::bigint OR t.expires - $2::bigint > "
+                          "$3::bigint THEN EXCLUDED.n ELSE t.n + EXCLUDED.n END, expires = CASE "
+                          "WHEN t.expires <= $2::bigint OR t.expires - $2::bigint > $3::bigint "
+                          "THEN EXCLUDED.expires ELSE t.expires END RETURNING n, expires"},
+    [PGS_THROTTLE_GET] = {"af_throttle_get",
+                          "SELECT n, expires FROM af_throttle WHERE hash = $1::bytea AND expires "
+                          "> $2::bigint AND expires - $2::bigint <= $3::bigint"},
+    [PGS_SWEEP_THROTTLE] = {"af_sweep_throttle",
+                            "WITH d AS (DELETE FROM af_throttle WHERE hash IN (SELECT hash FROM "
+                            "af_throttle WHERE expires <= $1::bigint ORDER BY expires LIMIT "
+                            "$2::int FOR UPDATE SKIP LOCKED) RETURNING 1) SELECT count(*) FROM d"},
 };

@@ -5,6 +5,7 @@
 #include "store/af_store_lmdb.h"
 #include "store/af_store_pg.h"
 #include "store/store_backend.h"
+#include "token/af_token.h"
 
 /* A failed operation is counted by reason (not a verdict such as unknown or revoked). */
 static apr_status_t seen(af_store_t *st, apr_status_t rv)
@@ -192,6 +193,21 @@ apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int6
                             apr_int64_t interval)
 {
     return seen(st, st->ops->lease(got, st, name, now, interval));
+}
+
+apr_status_t af_store_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                               const char *key, apr_size_t key_len, apr_int64_t now,
+                               apr_int64_t window, int add)
+{
+    unsigned char h[AF_RT_HASH_LEN];
+
+    *count = 0;
+    *reset = 0;
+    if (key == NULL || key_len == 0 || key_len > 1024 || window < 1 || add < 0 ||
+        af_token_refresh_hash(h, key, key_len) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return st->ops->throttle(count, reset, st, h, now, window, add);
 }
 
 int af_store_family_active(const af_store_family_t *fam, apr_int64_t now)

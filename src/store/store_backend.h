@@ -39,6 +39,9 @@ typedef struct af_store_ops_t {
                                 apr_int64_t horizon, af_store_sid_fn *fn, void *baton,
                                 apr_pool_t *p);
     apr_status_t (*schema_version)(int *version, af_store_t *st);
+    apr_status_t (*throttle)(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
+                             const unsigned char *hash, apr_int64_t now, apr_int64_t window,
+                             int add);
 } af_store_ops_t;
 
 struct af_store_t {

@@ -401,7 +401,8 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_lm_lease,
                                         af_store_map_use,
                                         NULL,
-                                        NULL};
+                                        NULL,
+                                        af_lm_throttle};
 
 static int env_exists(const char *dir)
 {

@@ -8,6 +8,7 @@
 #     (a slow XHR must not log the other tab out, hardening item 2);
 #   - a fourth in shared mode (issue 12): hosts A and B on one PostgreSQL store behind a
 #     round-robin mod_proxy_balancer on http://localhost:R (tools/demo_login.sh, DEMO_SHARED=1);
+#   - a fifth with a Type password provider over mod_authn_file (issue 14: the password form);
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
 # Every server is stopped by its pid (trap), also on failure.
@@ -24,6 +25,7 @@ fi
 
 instances=()
 cleanup() {
+  rm -f "$ART/run-$$-password.htpasswd"
   for d in "${instances[@]}"; do
     DEMO_RUN=$d tools/demo_login.sh stop >/dev/null 2>&1 || true
     [ "${E2E_KEEP:-}" ] || [ "$rc" != 0 ] || rm -rf "$d"
@@ -49,6 +51,18 @@ start_instance lax 'AuthFlowCookieSameSite Lax'
 start_instance strict 'AuthFlowCookieSameSite Strict'
 start_instance slow 'AuthFlowReuseGrace 1s'
 start_instance shared '' shared
+# the password form: an htpasswd -B file readable by the children, one provider over it
+htpasswd -cbB "$ART/run-$$-password.htpasswd" alice 'Alice-Staff-Pass-1' >/dev/null 2>&1
+chmod 644 "$ART/run-$$-password.htpasswd"
+start_instance password "LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so
+<AuthFlowProvider staff>
+    Type password
+    AuthnProvider file
+    Throttle 20 15m
+</AuthFlowProvider>
+<Location /auth>
+    AuthUserFile \"$ART/run-$$-password.htpasswd\"
+</Location>"
 
 export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_SLOW_APP E2E_SLOW_IDP E2E_ARTIFACTS=$ART
 E2E_APP=$(state "$ART/run-$$-lax" app)
@@ -57,6 +71,8 @@ E2E_STRICT_APP=$(state "$ART/run-$$-strict" app)
 E2E_STRICT_IDP=$(state "$ART/run-$$-strict" idp)
 E2E_SLOW_APP=$(state "$ART/run-$$-slow" app)
 E2E_SLOW_IDP=$(state "$ART/run-$$-slow" idp)
+export E2E_PW_APP
+E2E_PW_APP=$(state "$ART/run-$$-password" app)
 export E2E_SHARED_APP E2E_SHARED_IDP E2E_SHARED_PORT_A E2E_SHARED_PORT_B
 E2E_SHARED_APP=$(state "$ART/run-$$-shared" app)
 E2E_SHARED_IDP=$(state "$ART/run-$$-shared" idp)

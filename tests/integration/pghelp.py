@@ -80,7 +80,7 @@ class PgCluster:
         """Every af_* table as text (bytea as \\x hex): what a database leak would show."""
         out = []
         for t in ('af_families', 'af_tokens', 'af_flows', 'af_counters', 'af_leases',
-                  'af_revlog'):
+                  'af_revlog', 'af_throttle'):
             out += [r[0] for r in self.query('SELECT row_to_json(t)::text FROM %s t' % t, uri)]
         return '\n'.join(out)
 

@@ -17,10 +17,10 @@ def run(*args):
 def test_G10_migrate_twice_is_a_noop(pg_cluster):
     uri = pg_cluster.new_store('mig', migrate=False)
     rc, out, _ = run('--store', uri, 'migrate')
-    assert rc == 0 and out.strip() == 'schema version 2'
+    assert rc == 0 and out.strip() == 'schema version 3'
     rc, out, _ = run('--store', uri, '--json', 'migrate')
-    assert rc == 0 and json.loads(out) == {'backend': 'postgresql', 'schema_version': 2}
-    assert pg_cluster.query('SELECT count(*) FROM af_schema_version', uri) == [['2']]
+    assert rc == 0 and json.loads(out) == {'backend': 'postgresql', 'schema_version': 3}
+    assert pg_cluster.query('SELECT count(*) FROM af_schema_version', uri) == [['3']]
     rc, out, _ = run('--store', '/nonexistent/lmdb', 'migrate')
     assert rc == 0 and 'nothing to migrate' in out
 
@@ -62,7 +62,7 @@ def test_G10_check_reports_reachable_and_schema(pg_cluster, tmp_path):
     rc, out, err = run('--json', 'check', str(conf))
     assert rc == 4, out + err
     checks = [c for c in json.loads(out)['checks'] if c['check'] == 'store']
-    assert checks[0]['ok'] and 'reachable, schema version 2' in checks[0]['reason']
+    assert checks[0]['ok'] and 'reachable, schema version 3' in checks[0]['reason']
     assert not checks[1]['ok'] and 'store_io_error' in checks[1]['reason']
     assert 's3cr3t' not in out + err and 'authflow:***@' in out
 

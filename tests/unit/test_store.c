@@ -721,6 +721,115 @@ START_TEST(test_D04_flow_single_use_across_processes)
 }
 END_TEST
 
+/* ---- the password throttle (af_store_throttle) ------------------------------------------- */
+
+START_TEST(test_PW_throttle_window_counts_and_resets)
+{
+    af_store_t *st = open_store(0);
+    const char *k = "u-key-0123456789", *k2 = "a-key-0123456789";
+    apr_int64_t n = -1, reset = -1;
+    apr_uint64_t purged = 0;
+    unsigned char *db;
+    apr_size_t len = 0;
+    int i;
+
+    /* nothing yet: a read says 0 and writes nothing */
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0, 900, 0), APR_SUCCESS);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(reset, 0);
+    for (i = 1; i <= 3; i++) {
+        ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0 + i, 900, 1),
+                         APR_SUCCESS);
+        ck_assert_int_eq(n, i);
+        ck_assert_int_eq(reset, T0 + 1 + 900); /* the window opened at the first failure */
+    }
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0 + 899, 900, 0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 3);
+    /* another key counts apart */
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k2, strlen(k2), T0 + 5, 900, 1),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 1);
+    /* the window is over: a read says 0, the next failure opens a new one */
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0 + 901, 900, 0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0 + 901, 900, 1),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(reset, T0 + 901 + 900);
+    /* a clock set back (the window's end further away than one window): starts again */
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0 - 5000, 900, 1),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(reset, T0 - 5000 + 900);
+    /* the key itself is never stored, only its hash */
+    db = af_test_store_dump(&len, where, pool);
+    ck_assert_ptr_nonnull(db);
+    ck_assert(!af_test_dump_has(db, len, k, strlen(k)));
+    ck_assert(!af_test_dump_has(db, len, k2, strlen(k2)));
+    /* swept when the windows are over */
+    ck_assert_int_eq(af_store_sweep(&purged, st, T0 + 10000), APR_SUCCESS);
+    ck_assert_int_eq(purged, 2); /* the two records (a reset window left no stale entry) */
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k2, strlen(k2), T0 + 10000, 900, 0),
+                     APR_SUCCESS);
+    ck_assert_int_eq(n, 0);
+    /* bad arguments */
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, "", 0, T0, 900, 1), APR_EINVAL);
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0, 0, 1), APR_EINVAL);
+    af_store_close(st);
+}
+END_TEST
+
+START_TEST(test_PW_throttle_counts_across_processes)
+{
+    enum { N = 8, EACH = 5 };
+    af_store_t *st = open_store(0);
+    const char *k = "u-shared-key";
+    apr_int64_t n = 0, reset = 0;
+    int i, j, status, gate[2];
+    pid_t pids[N];
+    char c;
+
+    af_store_close(st);
+    ck_assert_int_eq(pipe(gate), 0);
+    for (i = 0; i < N; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            apr_pool_t *cp;
+            af_store_t *cs;
+            apr_int64_t cn, cr;
+
+            close(gate[1]);
+            apr_pool_create(&cp, NULL);
+            if (af_test_store_open(&cs, where, cp) != APR_SUCCESS) {
+                _exit(3);
+            }
+            if (read(gate[0], &c, 1) < 0) {
+                _exit(4);
+            }
+            for (j = 0; j < EACH; j++) {
+                if (af_store_throttle(&cn, &cr, cs, k, strlen(k), T0, 900, 1) != APR_SUCCESS) {
+                    _exit(2);
+                }
+            }
+            _exit(0);
+        }
+    }
+    close(gate[0]);
+    close(gate[1]);
+    for (i = 0; i < N; i++) {
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    ck_assert_int_eq(af_test_store_open(&st, where, pool), APR_SUCCESS);
+    ck_assert_int_eq(af_store_throttle(&n, &reset, st, k, strlen(k), T0 + 1, 900, 0), APR_SUCCESS);
+    ck_assert_int_eq(n, N * EACH); /* no failure lost */
+    af_store_close(st);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create(apr_psprintf(af_test_pool(), "store (%s)", af_test_store_kind()));
@@ -753,6 +862,8 @@ int main(void)
         tcase_add_test(tc, test_E20_lmdb_environment_without_idp_sid_index);
     }
     tcase_add_test(tc, test_D04_flow_single_use_across_processes);
+    tcase_add_test(tc, test_PW_throttle_window_counts_and_resets);
+    tcase_add_test(tc, test_PW_throttle_counts_across_processes);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
