@@ -196,9 +196,5 @@ apr_status_t af_oidc_logout_token_verify(af_oidc_logout_t **out, af_oidc_provide
         }
     }
 leave:
-    if (rv != APR_SUCCESS) {
-        af_log_p(p, AF_LOG_INFO, "AF05090", "provider %s: logout token rejected: %s", prov->name,
-                 af_strerror(rv));
-    }
-    return rv;
+    return rv; /* the caller logs a refusal once (AF08090), with the provider and the reason */
 }

@@ -148,9 +148,9 @@ static af_oidc_identity_t *identity(const af_oidc_provider_t *pv, const char *us
     id->provider = pv->name;
     id->sub = user;
     id->claims = claims;
+    id->auth_time = now; /* af_session_login_create puts it in the snapshot */
     json_object_set_new(claims, "sub", json_string(user));
     json_object_set_new(claims, "preferred_username", json_string(user));
-    json_object_set_new(claims, "auth_time", json_integer(now));
     json_object_set_new(claims, "amr", json_pack("[s]", "pwd"));
     for (i = 0; attrs != NULL && i < pv->claims->nelts; i++) {
         const af_oidc_kv_t *kv = &APR_ARRAY_IDX(pv->claims, i, af_oidc_kv_t);

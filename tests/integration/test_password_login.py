@@ -12,6 +12,7 @@ import os
 import re
 import sqlite3
 import subprocess
+import time
 import urllib.parse
 
 import pytest
@@ -231,6 +232,8 @@ def check_login_cycle(srv, provider, user):
     claims = unverified_claims(b.get('at')[1])
     assert claims['sub'] == '%s@%s' % (user, provider) and claims['idp'] == provider
     assert claims['preferred_username'] == user
+    # step-up: the token carries the password check's time and method (RFC 8176 "pwd")
+    assert abs(claims['auth_time'] - time.time()) < 60 and claims['amr'] == ['pwd']
     # through the gate: the backend sees the user
     g = app(srv, b, '/app/page?q=1')
     assert g.status_code == 200, g.status_code
@@ -240,7 +243,9 @@ def check_login_cycle(srv, provider, user):
     old_rt = b.get('rt')[1]
     r2 = refresh(srv, b)
     assert r2.status_code == 204 and b.get('rt')[1] != old_rt
-    assert unverified_claims(b.get('at')[1])['sub'] == '%s@%s' % (user, provider)
+    rotated = unverified_claims(b.get('at')[1])
+    assert rotated['sub'] == '%s@%s' % (user, provider)
+    assert rotated['auth_time'] == claims['auth_time'] and rotated['amr'] == ['pwd']
     # logout revokes: the refresh token no longer works
     stale = b.copy()
     r3 = logout(srv, b)
