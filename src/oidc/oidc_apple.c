@@ -109,7 +109,7 @@ apr_status_t af_oidc_client_secret(const char **out, af_oidc_provider_t *prov, a
     if (rv == APR_SUCCESS && strlen(fresh) < sizeof(rt->secret)) {
         memcpy(rt->secret, fresh, strlen(fresh) + 1);
         rt->secret_iat = now;
-        af_log_p(p, AF_LOG_DEBUG, "AF05040", "provider %s: client secret minted (valid %ds)",
+        af_log_p(p, AF_LOG_DEBUG, "AF05060", "provider %s: client secret minted (valid %ds)",
                  prov->name, AF_OIDC_APPLE_SECRET_TTL);
     }
     apr_thread_mutex_unlock(rt->mu);
@@ -351,7 +351,7 @@ apr_status_t af_oidc_apple_event(af_oidc_apple_event_t **out, af_oidc_provider_t
     }
 leave:
     if (rv != APR_SUCCESS) {
-        af_log_p(p, AF_LOG_INFO, "AF05041", "provider %s: notification refused: %s", prov->name,
+        af_log_p(p, AF_LOG_INFO, "AF05061", "provider %s: notification refused: %s", prov->name,
                  af_strerror(rv));
     }
     return rv;

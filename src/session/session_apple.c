@@ -79,7 +79,7 @@ void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_c
                            "base-uri 'none'; form-action 'self'",
                            NULL);
     eff->referrer_policy = "same-origin"; /* the re-post carries Origin: ours */
-    af_log_p(p, AF_LOG_INFO, "AF08050",
+    af_log_p(p, AF_LOG_INFO, "AF08080",
              "callback: cross-site form_post without the flow cookie, re-posted from our origin");
 }
 
@@ -109,14 +109,14 @@ void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_r
             return;
         }
         if ((rv = af_store_revoke_sub(&n, st, sub, in->now, p)) != APR_SUCCESS) {
-            af_log_p(p, af_session_store_loglevel(rv), "AF08061", "events: store error: %s",
+            af_log_p(p, af_session_store_loglevel(rv), "AF09044", "events: store error: %s",
                      af_strerror(rv));
             af_session_json_error(eff, AF_ESESS_STORE, p);
             return;
         }
     }
     /* the subject is an opaque identifier; no email, no token is logged */
-    af_log_p(p, AF_LOG_INFO, "AF08060", "events: provider %s: %s for %s@%s%s", pv->name,
+    af_log_p(p, AF_LOG_INFO, "AF09043", "events: provider %s: %s for %s@%s%s", pv->name,
              ev->type_name, ev->sub, pv->name,
              ev->revoke                              ? apr_psprintf(p, ": %d login(s) revoked", n)
              : ev->type == AF_OIDC_APPLE_EVENT_OTHER ? ": ignored"
