@@ -17,6 +17,7 @@
 #include "common/af_parse.h"
 #include "jose/af_jose_errors.h"
 #include "jose/af_jws.h"
+#include "jose/af_jwt.h"
 #include "oidc/af_oidc.h"
 #include "oidc/oidc_int.h"
 
@@ -194,22 +195,6 @@ static int alg_ok(const af_oidc_provider_t *prov, const af_oidc_meta_t *meta, af
     return 0;
 }
 
-static int aud_has(const json_t *aud, const char *want)
-{
-    size_t i;
-
-    if (json_is_string(aud)) {
-        return strcmp(json_string_value(aud), want) == 0;
-    }
-    for (i = 0; json_is_array(aud) && i < json_array_size(aud); i++) {
-        const json_t *a = json_array_get(aud, i);
-        if (json_is_string(a) && strcmp(json_string_value(a), want) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static int type_ok(const char *t)
 {
     apr_size_t n = 0;
@@ -239,7 +224,7 @@ static apr_status_t event_claims(af_oidc_apple_event_t *ev, const af_oidc_provid
     exp = json_object_get(c, "exp");
     if (!json_is_string(json_object_get(c, "iss")) ||
         strcmp(json_string_value(json_object_get(c, "iss")), iss) != 0 ||
-        !aud_has(json_object_get(c, "aud"), prov->client_id)) {
+        !af_jwt_aud_contains(json_object_get(c, "aud"), prov->client_id)) {
         return AF_EOIDC_APPLE_EVENT_CLAIMS;
     }
     if (!json_is_number(iat) ||
