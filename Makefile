@@ -9,6 +9,7 @@
 #   make install    apxs -i + conf/authflow.{load,conf} into mods-available
 #   make deb        build/libapache2-mod-authflow_<version>_<arch>.deb (dpkg-buildpackage, lintian)
 #   make bench      side-by-side load benchmarks (see bench/README.md)
+#   make soak       soak and fault suite, 8 minutes of load (SOAK_SECONDS; bench/soak.py)
 
 APXS      ?= apxs
 CC        ?= gcc
@@ -61,7 +62,8 @@ TOOLS_BIN  := $(BUILD)/authflowctl
 
 .PHONY: all deps check unit layering format-check format drift test integration e2e \
         fuzz fuzz-smoke install demo demo-shared demo-stop bench bench-jose bench-policy bench-refresh \
-        bench-store bench-login bench-shared bench-metrics bench-password clean deb FORCE
+        bench-store bench-login bench-shared bench-metrics bench-password soak soak-short clean \
+        deb FORCE
 
 all: $(MODULE) $(TOOLS_BIN)
 
@@ -144,6 +146,7 @@ test: deps
 	$(MAKE) check
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) soak-short
 	$(MAKE) e2e
 
 demo: deps all
@@ -197,6 +200,14 @@ bench-metrics: deps all
 
 bench-password: deps all
 	@bench/password.sh
+
+# ---- soak and fault suite (bench/soak.py): make soak is not part of make test; its short
+# variant (one minute of saturation, the other phases scaled down, under 2 minutes) is
+soak: deps all
+	@$(PYTHON) bench/soak.py
+
+soak-short: all
+	@SOAK_SECONDS=60 $(PYTHON) bench/soak.py
 
 bench-jose: deps all
 	@bench/jose.sh

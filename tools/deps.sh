@@ -15,6 +15,9 @@ PKGS=(
   postgresql-15
   # integration tests
   python3-pytest python3-requests python3-jwcrypto curl
+  # the runbook test (openssl genpkey); the soak and fault suite, whose short variant runs in
+  # make test (wrk; mdb_stat/mdb_copy come with lmdb-utils above)
+  openssl wrk
   # identity provider and browser tests
   nodejs npm chromium
   # Korean text in headless Chromium's screenshots of the pages (issue 16)
@@ -22,7 +25,7 @@ PKGS=(
   # the Debian package (make deb): dh_apache2 comes with apache2-dev
   debhelper dpkg-dev fakeroot lintian
   # benchmarks (bench-only comparisons)
-  wrk libjwt-dev libcjose-dev libapache2-mod-auth-openidc
+  libjwt-dev libcjose-dev libapache2-mod-auth-openidc
 )
 
 missing=()
@@ -50,6 +53,11 @@ fi
 
 # pinned npm packages (lockfiles committed): IdP and browser driver
 for d in tests/idp tests/e2e; do
+  # a symlinked node_modules (a git worktree sharing another checkout's) belongs to that
+  # checkout: npm ci would empty the target through the link
+  if [ -L "$d/node_modules" ]; then
+    continue
+  fi
   if [ -f "$d/package-lock.json" ]; then
     if [ ! -d "$d/node_modules" ] || [ "$d/package-lock.json" -nt "$d/node_modules/.package-lock.json" ]; then
       echo "deps: npm ci in $d"

@@ -40,6 +40,9 @@ apr_status_t af_jwt_verify(json_t **claims_out, const af_key_t **used, const cha
                            apr_pool_t *p);
 
 /** Does a typ header value name the media type want ("at+jwt" ~ "application/AT+JWT")? */
+/** Is want the aud claim (a string) or in it (a non-empty array of strings, nothing else)? */
+int af_jwt_aud_contains(const json_t *aud, const char *want);
+
 int af_jwt_typ_matches(const char *typ, const char *want);
 
 #endif

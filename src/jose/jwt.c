@@ -69,7 +69,7 @@ static int well_formed_str(const json_t *v)
     return chars <= AF_CLAIM_STR_MAX;
 }
 
-static int aud_contains(const json_t *aud, const char *want)
+int af_jwt_aud_contains(const json_t *aud, const char *want)
 {
     size_t i;
     int found = 0;
@@ -161,7 +161,7 @@ apr_status_t af_jwt_check(json_t **claims_out, const af_jws_t *jws, const af_jwt
             return AF_EJWT_ISS;
         }
     }
-    if (pol->aud != NULL && !aud_contains(json_object_get(c, "aud"), pol->aud)) {
+    if (pol->aud != NULL && !af_jwt_aud_contains(json_object_get(c, "aud"), pol->aud)) {
         return AF_EJWT_AUD;
     }
     v = json_object_get(c, "sub");

@@ -45,7 +45,8 @@ typedef enum {
     AF_OIDC_PRESET_GOOGLE,
     AF_OIDC_PRESET_KAKAO,
     AF_OIDC_PRESET_GITHUB,
-    AF_OIDC_PRESET_NAVER
+    AF_OIDC_PRESET_NAVER,
+    AF_OIDC_PRESET_APPLE
 } af_oidc_preset_t;
 
 /** EmailVerified: how email_verified is decided (D16: email only when verified). */
@@ -55,6 +56,17 @@ typedef enum {
     AF_OIDC_EV_NEVER,       /* never verified: email is not exported */
     AF_OIDC_EV_ALWAYS       /* the operator vouches for the IdP: any email is verified */
 } af_oidc_email_verified_t;
+
+typedef enum {
+    AF_OIDC_RESPONSE_DEFAULT = 0, /* query, or the preset's (Apple: form_post) */
+    AF_OIDC_RESPONSE_QUERY,       /* GET <endpoint>/callback?code=... */
+    AF_OIDC_RESPONSE_FORM_POST    /* POST <endpoint>/callback, form-encoded (OAuth 2.0 Form Post) */
+} af_oidc_response_mode_t;
+
+#define AF_OIDC_APPLE_ISSUER "https://appleid.apple.com"
+/* seconds a minted Apple client secret is valid (Apple allows up to 15777000, 6 months);
+ * it is renewed once half of it has passed */
+#define AF_OIDC_APPLE_SECRET_TTL 86400
 
 typedef enum {
     AF_OIDC_AUTH_DEFAULT = 0, /* basic, or the preset's method */
@@ -105,6 +117,12 @@ typedef struct af_oidc_provider_t {
     int max_concurrent;         /* MaxConcurrent: outbound calls at once; default 16 */
     af_oidc_guard_t *guard;     /* shared by every process; NULL: calls are not guarded */
     af_metrics_prov_t *metrics; /* its counters (shared memory, post_config), or NULL */
+    af_oidc_response_mode_t response_mode; /* ResponseMode */
+    /* Apple: the client secret is an ES256 JWT minted from these (no static secret) */
+    const char *team_id;          /* TeamID: the JWT's iss */
+    const char *key_id;           /* KeyID: the JWT's kid */
+    const char *private_key_file; /* PrivateKeyFile: the .p8 (PKCS#8 EC P-256) */
+    af_key_t *secret_key;         /* loaded by af_oidc_provider_check */
     /* Type password (CONFIG.md "Password login through httpd's authn providers") */
     apr_array_header_t *authn_providers; /* const char *: AuthnProvider NAME..., in order */
     int throttle_n;                      /* Throttle N DUR: failures per account and per */
@@ -143,6 +161,7 @@ typedef struct af_oidc_cbparams_t {
     const char *state;
     const char *iss;
     const char *error; /* IdP error code (RFC 6749 charset, <= 64 chars) or NULL */
+    const char *user;  /* Apple's unsigned first-consent "user" JSON, or NULL */
 } af_oidc_cbparams_t;
 
 typedef struct af_oidc_tokens_t {
@@ -179,7 +198,8 @@ typedef struct af_oidc_identity_t {
 /** A new provider with every field unset. */
 af_oidc_provider_t *af_oidc_provider_make(const char *name, apr_pool_t *p);
 
-/** "google", "kakao", "naver", "github" -> preset; AF_OIDC_PRESET_NONE when unknown (-1 returned).
+/** "google", "kakao", "naver", "github", "apple" -> preset; AF_OIDC_PRESET_NONE when unknown (-1
+ *  returned).
  */
 int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name);
 
@@ -346,9 +366,9 @@ apr_status_t af_oidc_flow_from_json(af_oidc_flow_t **out, const char *json, apr_
 /* ---- callback (oidc_callback.c) ------------------------------------------------------- */
 
 /**
- * Parse the callback query strictly: percent-decoding, no NUL, each of code/state/iss/error
- * at most once (D03).  Unknown parameters are ignored.  An error response returns
- * AF_EOIDC_IDP_ERROR with (*out)->error set (D11); error_description/error_uri are dropped.
+ * Parse the callback query (or form_post body) strictly: percent-decoding, no NUL, each of
+ * code/state/iss/error/user at most once (D03).  Unknown parameters are ignored.  An error response
+ * returns AF_EOIDC_IDP_ERROR with (*out)->error set (D11); error_description/error_uri are dropped.
  * @return APR_SUCCESS, AF_EOIDC_PARAM, AF_EOIDC_PARAM_DUP, AF_EOIDC_STATE_MISSING,
  *         AF_EOIDC_CODE_MISSING, AF_EOIDC_IDP_ERROR
  */
@@ -370,6 +390,80 @@ apr_status_t af_oidc_callback_check(const af_oidc_cbparams_t *cb, const af_oidc_
 apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_t **cb_out,
                                      af_oidc_provider_t *prov, const af_oidc_flow_t *flow,
                                      const char *query, apr_int64_t now, apr_pool_t *p);
+
+/* ---- Apple (oidc_apple.c) ------------------------------------------------------------- */
+
+/** An Apple server-to-server notification, verified. */
+typedef enum {
+    AF_OIDC_APPLE_EVENT_OTHER = 0, /* a type we do not act on (logged) */
+    AF_OIDC_APPLE_EVENT_EMAIL_DISABLED,
+    AF_OIDC_APPLE_EVENT_EMAIL_ENABLED,
+    AF_OIDC_APPLE_EVENT_CONSENT_REVOKED,
+    AF_OIDC_APPLE_EVENT_ACCOUNT_DELETE
+} af_oidc_apple_event_type_t;
+
+typedef struct af_oidc_apple_event_t {
+    af_oidc_apple_event_type_t type;
+    const char *type_name; /* as sent (checked: [a-z-], <= 32 chars) */
+    const char *sub;       /* the IdP subject */
+    int revoke;            /* 1: every login of (provider, sub) must be revoked */
+} af_oidc_apple_event_t;
+
+/**
+ * Load and check the Apple signing key at configtest: PrivateKeyFile must be a private EC
+ * P-256 key (PKCS#8 .p8), pinned to ES256 with kid KeyID.
+ * @return NULL, or why not (for configtest, naming the key)
+ */
+const char *af_oidc_apple_load_key(af_oidc_provider_t *prov, apr_pool_t *p);
+
+/**
+ * Mint an Apple client secret (pure): ES256 JWS, header kid=KeyID, claims iss=TeamID,
+ * sub=ClientID, aud=https://appleid.apple.com (always, whatever Issuer says), iat=now,
+ * exp=now+ttl (ttl 1 .. 15777000).
+ * @return APR_SUCCESS, AF_EOIDC_CLIENT_SECRET
+ */
+apr_status_t af_oidc_apple_secret_mint(const char **out, const af_oidc_provider_t *prov,
+                                       apr_int64_t now, apr_int64_t ttl, apr_pool_t *p);
+
+/**
+ * The client secret to send: the static one (NULL: none), or for Apple the minted JWT, cached per
+ * process (prov->rt) and renewed once half of AF_OIDC_APPLE_SECRET_TTL has passed (or the
+ * clock went back).  The string lives in p.
+ * @return APR_SUCCESS, AF_EOIDC_CLIENT_SECRET
+ */
+apr_status_t af_oidc_client_secret(const char **out, af_oidc_provider_t *prov, apr_int64_t now,
+                                   apr_pool_t *p);
+
+/**
+ * Apple's first-consent "user" form field (unsigned, so display names only): a strict JSON
+ * object of at most 2 KiB, "name" an object whose "firstName"/"lastName" are strings of at
+ * most 128 bytes without control characters; "email" and other members are ignored.
+ * @param claims receives given_name, family_name, name (only those not set already)
+ * @return APR_SUCCESS, AF_EOIDC_APPLE_USER
+ */
+apr_status_t af_oidc_apple_user_claims(json_t *claims, const char *user, apr_pool_t *p);
+
+/**
+ * Verify an Apple server-to-server notification (pure; keys given): body a strict JSON
+ * object {"payload": "<JWS>"} (<= 16 KiB), the JWS signed by a key of ks with an allowed
+ * alg, iss = issuer, aud = ClientID (string or array), iat within iat_max_age (+ leeway),
+ * exp (when present) not passed, "events" a JSON string (or object) with type and sub.
+ * @return APR_SUCCESS, AF_EOIDC_APPLE_EVENT (400), AF_EOIDC_APPLE_EVENT_SIG (401),
+ *         AF_EOIDC_APPLE_EVENT_CLAIMS (401)
+ */
+apr_status_t af_oidc_apple_event_parse(af_oidc_apple_event_t **out, const af_oidc_provider_t *prov,
+                                       const af_oidc_meta_t *meta, const af_keyset_t *ks,
+                                       const char *body, apr_size_t len, apr_int64_t now,
+                                       apr_pool_t *p);
+
+/** The same with the provider's metadata and cached JWKS (refetched once for an unknown
+ *  kid); IdP failures as AF_EOIDC_IDP_* / AF_EOIDC_JWKS. */
+apr_status_t af_oidc_apple_event(af_oidc_apple_event_t **out, af_oidc_provider_t *prov,
+                                 const char *body, apr_size_t len, apr_int64_t now, apr_pool_t *p);
+
+/** A boolean claim as JSON true/false or Apple's "true"/"false" strings: 1, 0, or -1 when
+ *  absent or anything else. */
+int af_oidc_claim_bool(const json_t *v);
 
 /* ---- code exchange (oidc_token.c) ----------------------------------------------------- */
 

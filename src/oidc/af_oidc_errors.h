@@ -56,6 +56,13 @@
 #define AF_EOIDC_AUTH_TIME_MISSING (AF_E_OIDC + 50) /* "oidc_auth_time_missing" */
 #define AF_EOIDC_AUTH_TIME_OLD     (AF_E_OIDC + 51) /* "oidc_auth_time_too_old" */
 #define AF_EOIDC_ACR               (AF_E_OIDC + 52) /* "oidc_acr_not_satisfied" */
+/* Sign in with Apple (from +60: other blocks are appended in parallel) */
+#define AF_EOIDC_CLIENT_SECRET      (AF_E_OIDC + 60) /* "oidc_client_secret_unavailable" 500 */
+#define AF_EOIDC_APPLE_USER         (AF_E_OIDC + 61) /* "oidc_apple_user_invalid" 400 */
+#define AF_EOIDC_RESPONSE_MODE      (AF_E_OIDC + 62) /* "oidc_response_mode_mismatch" 400 */
+#define AF_EOIDC_APPLE_EVENT        (AF_E_OIDC + 63) /* "oidc_apple_event_malformed" 400 */
+#define AF_EOIDC_APPLE_EVENT_SIG    (AF_E_OIDC + 64) /* "oidc_apple_event_bad_signature" 401 */
+#define AF_EOIDC_APPLE_EVENT_CLAIMS (AF_E_OIDC + 65) /* "oidc_apple_event_claims_invalid" 401 */
 /* back-channel logout tokens (400); numbered from 70 so that codes other branches append
  * after 35 do not collide */
 #define AF_EOIDC_LOGOUT_TOKEN       (AF_E_OIDC + 70) /* "oidc_logout_token_malformed" */

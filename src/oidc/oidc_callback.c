@@ -33,10 +33,10 @@ static const char *clean_error(const char *e, apr_pool_t *p)
 
 apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query, apr_pool_t *p)
 {
-    static const char *const names[] = {"code", "state", "iss", "error"};
+    static const char *const names[] = {"code", "state", "iss", "error", "user"};
     af_oidc_cbparams_t *cb = apr_pcalloc(p, sizeof(*cb));
     apr_array_header_t *pairs = NULL;
-    const char *vals[4];
+    const char *vals[5];
     apr_status_t rv;
 
     *out = cb;
@@ -45,7 +45,7 @@ apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query,
     if (rv != APR_SUCCESS) {
         return AF_EOIDC_PARAM;
     }
-    if (af_form_pick(vals, names, 4, pairs) != APR_SUCCESS) {
+    if (af_form_pick(vals, names, 5, pairs) != APR_SUCCESS) {
         return AF_EOIDC_PARAM_DUP; /* D03: never pick one of two */
     }
     cb->state = vals[1]; /* also with an error: it names the flow the error ends */
@@ -55,6 +55,7 @@ apr_status_t af_oidc_callback_parse(af_oidc_cbparams_t **out, const char *query,
     }
     cb->code = vals[0];
     cb->iss = vals[2];
+    cb->user = vals[4];
     if (cb->state == NULL || *cb->state == '\0') {
         return AF_EOIDC_STATE_MISSING;
     }
@@ -182,7 +183,8 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     const af_oidc_meta_t *meta = NULL;
     af_oidc_tokens_t *tok = NULL;
     json_t *id_claims = NULL, *userinfo = NULL;
-    const char *email = NULL;
+    const char *email = NULL, *secret = NULL;
+    af_oidc_provider_t xprov;
     int is_oidc = prov->kind == AF_OIDC_KIND_OIDC, entered = 0;
     apr_status_t rv;
 
@@ -206,7 +208,13 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
     if ((rv = af_oidc_callback_check(cb, flow, prov, meta)) != APR_SUCCESS) {
         goto leave;
     }
-    rv = af_oidc_code_exchange(&tok, prov, meta, cb->code, flow->verifier, cb->state, p);
+    /* the client secret of this exchange: the static one (if any), or Apple's minted JWT */
+    if ((rv = af_oidc_client_secret(&secret, prov, now, p)) != APR_SUCCESS) {
+        goto leave;
+    }
+    xprov = *prov;
+    xprov.client_secret = secret;
+    rv = af_oidc_code_exchange(&tok, &xprov, meta, cb->code, flow->verifier, cb->state, p);
     if (rv != APR_SUCCESS) {
         goto leave;
     }
@@ -237,6 +245,14 @@ apr_status_t af_oidc_callback_finish(af_oidc_identity_t **out, af_oidc_cbparams_
         }
     }
     rv = af_oidc_identity_build(out, prov, meta, id_claims, userinfo, email, p);
+    if (rv == APR_SUCCESS && prov->preset == AF_OIDC_PRESET_APPLE && cb->user != NULL) {
+        /* Apple's first-consent user JSON is unsigned: display names only, and only where
+         * the id_token / userinfo said nothing (never sub, never email) */
+        rv = af_oidc_apple_user_claims((*out)->claims, cb->user, p);
+        if (rv != APR_SUCCESS) {
+            *out = NULL;
+        }
+    }
     if (rv == APR_SUCCESS && is_oidc) {
         (*out)->id_token = tok->id_token;
     }

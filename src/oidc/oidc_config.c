@@ -28,6 +28,7 @@ typedef enum {
     K_ALGS,           /* IDTokenSigningAlg ALG... */
     K_EMAIL_VERIFIED, /* EmailVerified claim|never|always */
     K_ADMIN_KEY_FILE, /* AdminKeyFile (Kakao) */
+    K_RESPMODE,       /* ResponseMode query|form_post */
     K_TYPE,           /* Type oidc|oauth2|password */
     K_AUTHN,          /* AuthnProvider NAME... (Type password) */
     K_THROTTLE,       /* Throttle N DUR (Type password) */
@@ -61,6 +62,10 @@ static const struct {
     {"IDTokenSigningAlg", K_ALGS, 0},
     {"EmailVerified", K_EMAIL_VERIFIED, 0},
     {"AdminKeyFile", K_ADMIN_KEY_FILE, 0},
+    {"ResponseMode", K_RESPMODE, 0},
+    {"TeamID", K_STRING, offsetof(af_oidc_provider_t, team_id)},
+    {"KeyID", K_STRING, offsetof(af_oidc_provider_t, key_id)},
+    {"PrivateKeyFile", K_PATH, offsetof(af_oidc_provider_t, private_key_file)},
     {"Type", K_TYPE, 0},
     {"AuthnProvider", K_AUTHN, 0},
     {"Throttle", K_THROTTLE, 0},
@@ -226,7 +231,16 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
     case K_PRESET:
         if (argc != 1 || af_oidc_preset_from_name(&pv->preset, argv[0]) != 0 ||
             pv->preset == AF_OIDC_PRESET_NONE) {
-            return "Preset takes google, kakao, naver or github";
+            return "Preset takes google, kakao, naver, github or apple";
+        }
+        return NULL;
+    case K_RESPMODE:
+        if (argc == 1 && strcmp(argv[0], "query") == 0) {
+            pv->response_mode = AF_OIDC_RESPONSE_QUERY;
+        } else if (argc == 1 && strcmp(argv[0], "form_post") == 0) {
+            pv->response_mode = AF_OIDC_RESPONSE_FORM_POST;
+        } else {
+            return "ResponseMode takes query or form_post";
         }
         return NULL;
     case K_EMAIL_VERIFIED:

@@ -12,27 +12,13 @@
 #include "jose/af_jose_errors.h"
 #include "common/af_url.h"
 #include "oidc/af_oidc.h"
+#include "oidc/oidc_int.h"
 
 #define DISCOVERY_MAX (256 * 1024)
 #define META_REFRESH  3600  /* seconds: refetch metadata this old */
 #define META_MAX_AGE  86400 /* seconds: use old metadata at most this long on failures */
 #define META_RETRY    5     /* seconds after the end of a failed attempt before the next */
 #define WELL_KNOWN    "/.well-known/openid-configuration"
-
-struct af_oidc_runtime_t {
-    apr_pool_t *pool;             /* child pool: lives as long as the process */
-    apr_thread_mutex_t *mu;       /* guards the fields below */
-    apr_thread_mutex_t *fetch_mu; /* held by the one thread fetching metadata */
-    apr_pool_t *meta_pool;        /* holds meta; replaced on refresh */
-    af_oidc_meta_t *meta;
-    apr_int64_t meta_at;     /* when meta was fetched */
-    apr_int64_t meta_tried;  /* when the last attempt ended (module clock) */
-    apr_status_t meta_error; /* result of the last attempt */
-    int fetching;            /* a thread is fetching metadata now */
-    apr_pool_t *cache_pool;  /* unmanaged: the JWKS cache and its URL, only under mu */
-    af_jwks_cache_t *jwks;
-    const char *jwks_url;
-};
 
 static apr_status_t runtime_cleanup(void *baton);
 

@@ -86,6 +86,9 @@ const char *af_oidc_authorize_url(const af_oidc_provider_t *prov, const af_oidc_
     }
     add_param(parts, "code_challenge", af_oidc_pkce_challenge(flow->verifier, p), p);
     add_param(parts, "code_challenge_method", "S256", p);
+    if (prov->response_mode == AF_OIDC_RESPONSE_FORM_POST) {
+        add_param(parts, "response_mode", "form_post", p);
+    }
     if (flow->max_age >= 0) {
         add_param(parts, "max_age", apr_psprintf(p, "%" APR_INT64_T_FMT, flow->max_age), p);
         add_param(parts, "prompt", "login", p);

@@ -52,22 +52,6 @@ static const char *printable(const json_t *v, apr_size_t max)
     return s;
 }
 
-static int aud_has(const json_t *aud, const char *want)
-{
-    size_t i;
-
-    if (json_is_string(aud)) {
-        return strcmp(json_string_value(aud), want) == 0;
-    }
-    for (i = 0; json_is_array(aud) && i < json_array_size(aud); i++) {
-        const json_t *a = json_array_get(aud, i);
-        if (json_is_string(a) && strcmp(json_string_value(a), want) == 0) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
 static apr_status_t check_claims(af_oidc_logout_t *lo, const json_t *c,
                                  const af_oidc_provider_t *prov, const af_oidc_meta_t *meta,
                                  apr_int64_t now)
@@ -80,7 +64,7 @@ static apr_status_t check_claims(af_oidc_logout_t *lo, const json_t *c,
     if (!af_oidc_issuer_ok(prov, meta, json_object_get(c, "iss"))) {
         return AF_EOIDC_LOGOUT_ISS;
     }
-    if (!aud_has(json_object_get(c, "aud"), prov->client_id)) {
+    if (!af_jwt_aud_contains(json_object_get(c, "aud"), prov->client_id)) {
         return AF_EOIDC_LOGOUT_AUD;
     }
     /* iat: present, not in the future beyond the leeway, not older than IatMaxAge */
@@ -196,9 +180,5 @@ apr_status_t af_oidc_logout_token_verify(af_oidc_logout_t **out, af_oidc_provide
         }
     }
 leave:
-    if (rv != APR_SUCCESS) {
-        af_log_p(p, AF_LOG_INFO, "AF05090", "provider %s: logout token rejected: %s", prov->name,
-                 af_strerror(rv));
-    }
-    return rv;
+    return rv; /* the caller logs a refusal once (AF08090), with the provider and the reason */
 }

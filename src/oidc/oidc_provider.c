@@ -45,11 +45,9 @@ int af_oidc_preset_from_name(af_oidc_preset_t *out, const char *name)
     static const struct {
         const char *name;
         af_oidc_preset_t preset;
-    } presets[] = {{"none", AF_OIDC_PRESET_NONE},
-                   {"google", AF_OIDC_PRESET_GOOGLE},
-                   {"kakao", AF_OIDC_PRESET_KAKAO},
-                   {"github", AF_OIDC_PRESET_GITHUB},
-                   {"naver", AF_OIDC_PRESET_NAVER}};
+    } presets[] = {{"none", AF_OIDC_PRESET_NONE},   {"google", AF_OIDC_PRESET_GOOGLE},
+                   {"kakao", AF_OIDC_PRESET_KAKAO}, {"github", AF_OIDC_PRESET_GITHUB},
+                   {"naver", AF_OIDC_PRESET_NAVER}, {"apple", AF_OIDC_PRESET_APPLE}};
     apr_size_t i;
 
     for (i = 0; i < sizeof(presets) / sizeof(presets[0]); i++) {
@@ -118,6 +116,8 @@ static void apply_preset(af_oidc_provider_t *prov, apr_pool_t *p)
             prov->preset = AF_OIDC_PRESET_GOOGLE;
         } else if (prov->issuer != NULL && strcmp(prov->issuer, KAKAO_ISSUER) == 0) {
             prov->preset = AF_OIDC_PRESET_KAKAO;
+        } else if (prov->issuer != NULL && strcmp(prov->issuer, AF_OIDC_APPLE_ISSUER) == 0) {
+            prov->preset = AF_OIDC_PRESET_APPLE;
         } else if (prov->issuer == NULL && host_is(prov->authorization_endpoint, "github.com")) {
             prov->preset = AF_OIDC_PRESET_GITHUB;
         } else if (prov->issuer == NULL && host_is(prov->authorization_endpoint, "nid.naver.com")) {
@@ -172,6 +172,23 @@ static void apply_preset(af_oidc_provider_t *prov, apr_pool_t *p)
         }
         if (prov->email_verified == AF_OIDC_EV_DEFAULT) {
             prov->email_verified = AF_OIDC_EV_NEVER; /* a contact address, no flag */
+        }
+        break;
+    case AF_OIDC_PRESET_APPLE:
+        /* Sign in with Apple: OIDC at appleid.apple.com (discovery), the name and email
+         * scopes need response_mode=form_post, the client secret is a minted ES256 JWT sent
+         * in the body */
+        if (prov->issuer == NULL) {
+            prov->issuer = AF_OIDC_APPLE_ISSUER;
+        }
+        if (prov->scope == NULL) {
+            prov->scope = "openid name email";
+        }
+        if (prov->response_mode == AF_OIDC_RESPONSE_DEFAULT) {
+            prov->response_mode = AF_OIDC_RESPONSE_FORM_POST;
+        }
+        if (prov->token_auth == AF_OIDC_AUTH_DEFAULT) {
+            prov->token_auth = AF_OIDC_AUTH_POST;
         }
         break;
     case AF_OIDC_PRESET_GITHUB:
@@ -335,6 +352,9 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     if (prov->token_auth == AF_OIDC_AUTH_DEFAULT) {
         prov->token_auth = AF_OIDC_AUTH_BASIC;
     }
+    if (prov->response_mode == AF_OIDC_RESPONSE_DEFAULT) {
+        prov->response_mode = AF_OIDC_RESPONSE_QUERY;
+    }
     if (prov->email_verified == AF_OIDC_EV_DEFAULT) {
         prov->email_verified = AF_OIDC_EV_CLAIM;
     }
@@ -401,8 +421,21 @@ const char *af_oidc_provider_check(af_oidc_provider_t *prov, apr_pool_t *p)
     if (prov->token_auth != AF_OIDC_AUTH_BASIC && prov->token_auth != AF_OIDC_AUTH_POST) {
         return "TokenEndpointAuth must be client_secret_basic or client_secret_post";
     }
-    if ((prov->client_secret == NULL || *prov->client_secret == '\0') &&
-        prov->preset != AF_OIDC_PRESET_KAKAO) {
+    if (prov->preset == AF_OIDC_PRESET_APPLE) {
+        if (prov->client_secret != NULL) {
+            return "ClientSecret / ClientSecretFile cannot be used with Preset apple: the client "
+                   "secret is minted from TeamID, KeyID and PrivateKeyFile";
+        }
+        if (prov->token_auth != AF_OIDC_AUTH_POST) {
+            return "Preset apple sends its client secret by client_secret_post";
+        }
+        if ((err = af_oidc_apple_load_key(prov, p)) != NULL) {
+            return err;
+        }
+    } else if (prov->team_id != NULL || prov->key_id != NULL || prov->private_key_file != NULL) {
+        return "TeamID, KeyID and PrivateKeyFile are only for Preset apple";
+    } else if ((prov->client_secret == NULL || *prov->client_secret == '\0') &&
+               prov->preset != AF_OIDC_PRESET_KAKAO) {
         /* Kakao: the client secret is optional (an app setting), client_id is enough */
         return "ClientSecret or ClientSecretFile is required";
     }

@@ -242,6 +242,15 @@ apr_status_t af_oidc_identity_build(af_oidc_identity_t **out, const af_oidc_prov
         }
     } else {
         af_oidc_email_decide(claims, prov->email_verified); /* EmailVerified */
+        {
+            /* Apple sends is_private_email as the string "true" / "false": a boolean */
+            json_t *v = lookup(userinfo, id_claims, "is_private_email");
+            int b = af_oidc_claim_bool(v);
+
+            if (v != NULL && b >= 0) {
+                json_object_set_new(claims, "is_private_email", json_boolean(b));
+            }
+        }
     }
     /* step-up claims come from the verified id_token only, never from userinfo or a Claim
      * mapping (the callback checked them against what the login asked for) */

@@ -44,6 +44,12 @@ int af_oidc_status(apr_status_t rv)
         rv == AF_EOIDC_JWKS) {
         return 502;
     }
+    if (rv == AF_EOIDC_APPLE_USER || rv == AF_EOIDC_RESPONSE_MODE || rv == AF_EOIDC_APPLE_EVENT) {
+        return 400;
+    }
+    if (rv == AF_EOIDC_APPLE_EVENT_SIG || rv == AF_EOIDC_APPLE_EVENT_CLAIMS) {
+        return 401;
+    }
     if ((rv >= AF_EOIDC_PARAM && rv <= AF_EOIDC_FLOW) ||
         (rv >= AF_EOIDC_LOGOUT_TOKEN && rv <= AF_EOIDC_LOGOUT_UNSUPPORTED)) {
         return 400;
@@ -53,4 +59,19 @@ int af_oidc_status(apr_status_t rv)
         return 401;
     }
     return 500;
+}
+
+int af_oidc_claim_bool(const json_t *v)
+{
+    /* Apple sends email_verified / is_private_email as the strings "true" / "false" */
+    if (json_is_boolean(v)) {
+        return json_is_true(v);
+    }
+    if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0) {
+        return 1;
+    }
+    if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0) {
+        return 0;
+    }
+    return -1;
 }

@@ -442,7 +442,8 @@ af_oidc_provider_t *af_session_provider(const af_site_t *site, const char *name)
 void af_session_login(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                       apr_pool_t *p);
 
-/** GET <endpoint>/callback: finish a login (see session_login.c). */
+/** GET or POST (response_mode=form_post) <endpoint>/callback: finish a login (see
+ *  session_login.c). */
 void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                          apr_pool_t *p);
 
@@ -513,6 +514,31 @@ const char *af_session_throttle_key(const af_site_t *site, char kind, const char
 const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const char *sid,
                                 apr_int64_t now, apr_pool_t *p);
 
+/* ---- form_post and provider events (session_apple.c) ------------------------------------ */
+
+/**
+ * Should this POST callback be answered with the re-post page?  Yes when the flow cookie
+ * was not sent and the request came from another site (Sec-Fetch-Site: cross-site, or
+ * without Sec-Fetch-Site an Origin other than ours): a SameSite=Lax cookie is not sent on
+ * a cross-site POST (Apple's form_post).  1 or 0.
+ */
+int af_session_needs_repost(const af_site_t *site, const af_req_in_t *in, apr_pool_t *p);
+
+/**
+ * The re-post page: the authorization response's fields (already parsed strictly) in a
+ * form that an inline script under a CSP nonce submits at once (a button without
+ * script) to <endpoint>/callback, from our own origin, where the Lax flow cookie is sent.
+ */
+void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_cbparams_t *cb,
+                       apr_pool_t *p);
+
+/**
+ * An Apple server-to-server notification at POST <endpoint>/events/NAME of an Apple provider:
+ * verified (af_oidc_apple_event); consent-revoked and account-delete revoke every login of
+ * (provider, subject); 200 {} when done, 400/401 JSON errors, nothing revoked on any failure.
+ */
+void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            af_oidc_provider_t *pv, apr_pool_t *p);
 /* ---- back-channel logout (session_backchannel.c) ------------------------------------------ */
 
 /**
@@ -628,6 +654,9 @@ apr_array_header_t *af_session_exports(const json_t *claims, const char *user, c
 /** Built-in templates per language (htdocs/ holds the English ones, htdocs/ko/ the Korean). */
 extern const char *const af_session_builtin[AF_LANG_N][AF_PAGE_N];
 
+/** The pages' viewport and style elements, for pages built in code (the Apple re-post). */
+extern const char af_session_page_style[];
+
 /** Template file names ("chooser.html" ...) and language tags ("en", "ko"). */
 extern const char *const af_session_page_file[AF_PAGE_N];
 extern const char *const af_session_lang_tag[AF_LANG_N];
@@ -678,7 +707,8 @@ const char *af_session_template(const char *tpl, const char *const *names, const
  * The error page for a status and reason in lang: a sentence per reason family
  * (af_session_page_family), a "try again" link to the login with return_to (validated again;
  * NULL: none), the reason code and request_id.  idp_error (the IdP's error code) only picks
- * the family ("access_denied": cancelled); neither it nor any description is shown.
+ * the family ("access_denied": cancelled) and is shown in small print, escaped; the IdP's
+ * error_description and error_uri never are.
  */
 const char *af_session_error_page(const af_site_t *site, af_lang_t lang, int status,
                                   apr_status_t reason, const char *idp_error, const char *return_to,

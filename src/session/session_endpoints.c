@@ -9,6 +9,7 @@
 #include "common/af_form.h"
 #include "common/af_json.h"
 #include "common/af_log.h"
+#include "common/af_parse.h"
 #include "common/af_url.h"
 #include "session/af_session.h"
 
@@ -24,7 +25,7 @@ static const struct {
     const char *allow;
 } endpoints[] = {
     {"login", AF_EP_LOGIN, GET | POST, "GET, HEAD, POST"},
-    {"callback", AF_EP_CALLBACK, GET, "GET, HEAD"},
+    {"callback", AF_EP_CALLBACK, GET | POST, "GET, HEAD, POST"},
     {"jwks.json", AF_EP_JWKS, GET, "GET, HEAD"},
     {"session", AF_EP_SESSION, GET, "GET, HEAD"},
     {"refresh", AF_EP_REFRESH, POST, "POST"},

@@ -1,6 +1,7 @@
 /* session_events.c -- POST <endpoint>/events/NAME: a provider account event (Kakao unlink
- * callbacks; the parsing and the provider's credentials are src/oidc's, af_oidc_event_parse)
- * ends every login of that account: the subject is namespaced as at login (H05). */
+ * callbacks; Apple notifications go to af_session_apple_event, session_apple.c; the parsing and the
+ * provider's credentials are src/oidc's, af_oidc_event_parse) ends every login of that account: the
+ * subject is namespaced as at login (H05). */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -23,6 +24,11 @@ void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in
     name = in->raw_path != NULL && strlen(in->raw_path) > n ? in->raw_path + n : NULL;
     if (name == NULL || (pv = af_session_provider(site, name)) == NULL) {
         af_session_json_error(eff, AF_ESESS_NOT_FOUND, p);
+        return;
+    }
+    if (pv->preset == AF_OIDC_PRESET_APPLE) {
+        /* Apple server-to-server notifications: a JWS verified against Apple's JWKS */
+        af_session_apple_event(eff, site, in, pv, p);
         return;
     }
     memset(&ein, 0, sizeof(ein));

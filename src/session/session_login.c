@@ -108,6 +108,7 @@ const char *af_session_chooser_button(const af_oidc_provider_t *pv, af_lang_t la
     static const char *const kakao[] = {"Login with Kakao", "카카오 로그인"};
     static const char *const naver[] = {"Log in with NAVER", "네이버 로그인"};
     static const char *const google[] = {"Sign in with Google", "Google 계정으로 로그인"};
+    static const char *const apple[] = {"Sign in with Apple", "Apple로 로그인"};
     const char *cls = "", *mark = "", *label = display_name(pv, lang);
 
     lang = (unsigned) lang < AF_LANG_N ? lang : AF_LANG_EN;
@@ -121,6 +122,9 @@ const char *af_session_chooser_button(const af_oidc_provider_t *pv, af_lang_t la
             break;
         case AF_OIDC_PRESET_GOOGLE:
             cls = " google", label = google[lang];
+            break;
+        case AF_OIDC_PRESET_APPLE: /* black (white in dark mode), wording only: no logo */
+            cls = " apple", label = apple[lang];
             break;
         default:
             break;
@@ -418,12 +422,35 @@ apr_status_t af_session_login_create(af_store_family_t **famp, af_effects_t *eff
     return APR_SUCCESS;
 }
 
+/* The parameters of the authorization response: the query of a GET, or the form body of a
+ * POST (response_mode=form_post: application/x-www-form-urlencoded, no query, no NUL); the
+ * same strict parser reads both.  NULL when the POST is not such a form. */
+static const char *cb_params(const af_req_in_t *in, int *is_post)
+{
+    const char *ct = in->content_type;
+    apr_size_t n = strlen("application/x-www-form-urlencoded");
+
+    *is_post = in->method != NULL && strcmp(in->method, "POST") == 0;
+    if (!*is_post) {
+        return in->query ? in->query : "";
+    }
+    if ((in->query != NULL && *in->query != '\0') || ct == NULL ||
+        strncasecmp(ct, "application/x-www-form-urlencoded", n) != 0 ||
+        (ct[n] != '\0' && ct[n] != ';' && ct[n] != ' ')) {
+        return NULL;
+    }
+    if (in->body == NULL) {
+        return "";
+    }
+    return strlen(in->body) == in->body_len ? in->body : NULL;
+}
+
 void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                          apr_pool_t *p)
 {
-    const char *query = in->query ? in->query : "", *url, *set = NULL, *c;
+    const char *query, *url, *set = NULL, *c;
     af_oidc_cbparams_t *cb = NULL;
-    int amps = 0;
+    int amps = 0, is_post = 0;
     af_oidc_flow_t *flow;
     af_oidc_provider_t *pv;
     af_oidc_identity_t *id = NULL;
@@ -432,6 +459,10 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
     af_store_t *st;
     apr_status_t rv, prv;
 
+    if ((query = cb_params(in, &is_post)) == NULL) {
+        cb_fail(eff, site, AF_EOIDC_PARAM, NULL, NULL, p);
+        return;
+    }
     for (c = query; *c; c++) {
         amps += *c == '&';
     }
@@ -446,6 +477,12 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
     prv = af_oidc_callback_parse(&cb, query, p);
     if (prv != APR_SUCCESS && prv != AF_EOIDC_IDP_ERROR) {
         cb_fail(eff, site, prv, NULL, NULL, p);
+        return;
+    }
+    if (af_session_needs_repost(site, in, p)) {
+        /* a cross-site form_post: our Lax flow cookie was not sent; post the same fields
+         * again from our own origin (session_apple.c) */
+        af_session_repost(eff, site, cb, p);
         return;
     }
     flows = af_session_flows_read(site, in->cookie, in->now, p);
@@ -469,6 +506,11 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
     }
     if ((pv = af_session_provider(site, flow->provider)) == NULL) {
         cb_fail(eff, site, AF_EOIDC_FLOW, NULL, flow->provider, p);
+        return;
+    }
+    if (is_post != (pv->response_mode == AF_OIDC_RESPONSE_FORM_POST)) {
+        /* the response comes the way this provider was asked to send it, nothing else */
+        cb_fail(eff, site, AF_EOIDC_RESPONSE_MODE, NULL, flow->provider, p);
         return;
     }
     if ((st = af_site_store(site)) == NULL) {

@@ -111,8 +111,11 @@ int af_session_page_family(int status, apr_status_t reason, const char *idp_erro
     int t = AF_PT_GENERIC;
 
     if (reason == AF_EOIDC_IDP_ERROR) {
-        t = idp_error != NULL && strcmp(idp_error, "access_denied") == 0 ? AF_PT_CANCELLED
-                                                                         : AF_PT_IDP_DOWN;
+        /* access_denied (RFC 6749 4.1.2.1), Apple's user_cancelled_authorize */
+        t = idp_error != NULL && (strcmp(idp_error, "access_denied") == 0 ||
+                                  strcmp(idp_error, "user_cancelled_authorize") == 0)
+                ? AF_PT_CANCELLED
+                : AF_PT_IDP_DOWN;
     } else if (reason == AF_EOIDC_IDP_TIMEOUT || reason == AF_EHTTP_TIMEOUT) {
         t = AF_PT_IDP_TIMEOUT;
     } else if (reason == AF_EOIDC_IDP_UNREACHABLE || reason == AF_EOIDC_IDP_FAILED ||
@@ -162,7 +165,13 @@ const char *af_session_error_page(const af_site_t *site, af_lang_t lang, int sta
     vals[1] = t->title[lang];
     vals[2] = t->message[lang];
     vals[3] = af_html_escape(af_strerror(reason), p);
-    vals[4] = ""; /* never the IdP's error or description (issue 16): the reason says it */
+    /* the IdP's error code (cleaned by the callback parser), never its description or URI */
+    vals[4] = idp_error == NULL
+                  ? ""
+                  : apr_pstrcat(p, "<p class=\"small\">",
+                                lang == AF_LANG_KO ? "로그인 서비스 응답"
+                                                   : "The sign-in service answered",
+                                ": <code>", af_html_escape(idp_error, p), "</code></p>\n", NULL);
     vals[5] = af_html_escape(login, p);
     vals[6] = af_html_escape(request_id ? request_id : "-", p);
     return af_session_template(af_session_tpl(site, lang, AF_PAGE_ERROR), names, vals, 7, p);

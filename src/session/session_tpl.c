@@ -129,6 +129,9 @@ static const char denied_ko[] = HEAD(
                  "<p><a class=\"b primary\" href=\"{{switch_url}}\">다른 계정으로 로그인</a></p>\n"
                  "<p><a href=\"{{logout_url}}\">로그아웃</a></p>\n" FOOT;
 
+const char af_session_page_style[] = "<meta name=\"viewport\" content=\"width=device-width, "
+                                     "initial-scale=1\">\n<style>" CSS "</style>\n";
+
 const char *const af_session_builtin[AF_LANG_N][AF_PAGE_N] = {
     {chooser_en, error_en, logout_en, password_en, denied_en},
     {chooser_ko, error_ko, logout_ko, password_ko, denied_ko},

@@ -50,40 +50,56 @@ apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t no
     return APR_SUCCESS;
 }
 
-apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
-                              apr_pool_t *p)
+/* Does the family sk belong to sub? */
+static int family_of(lm_t *lm, MDB_txn *txn, const MDB_val *sk, const char *sub, int *yes)
 {
-    lm_t *lm = st->impl;
+    MDB_val v;
+    lm_fam_t f;
+    int rc;
+
+    *yes = 0;
+    if ((rc = mdb_get(txn, lm->families, (MDB_val *) sk, &v)) != MDB_SUCCESS) {
+        return rc;
+    }
+    if (af_lm_fam_decode(&f, &v) != APR_SUCCESS) {
+        return MDB_CORRUPTED;
+    }
+    *yes = f.sub_len == strlen(sub) && memcmp(f.sub, sub, f.sub_len) == 0;
+    return MDB_SUCCESS;
+}
+
+apr_status_t af_lm_revoke_index(int *count, lm_t *lm, MDB_dbi index, const MDB_val *key,
+                                const char *only_sub, apr_int64_t now, const char *op,
+                                apr_pool_t *p)
+{
     MDB_txn *txn = NULL;
     MDB_cursor *cur = NULL;
-    MDB_val k = {0, NULL}, v;
-    int rc, changed, n = 0;
+    MDB_val k = *key, v;
+    int rc, changed, yes, n = 0;
 
-    if (count != NULL) {
-        *count = 0;
-    }
-    if (sub == NULL || *sub == '\0' || strlen(sub) > AF_STORE_SUB_MAX) {
-        return APR_SUCCESS;
-    }
-    k.mv_size = strlen(sub);
-    k.mv_data = (void *) sub;
     rc = af_lm_txn_begin(lm, 0, &txn);
     if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(txn, lm->by_sub, &cur);
+        rc = mdb_cursor_open(txn, index, &cur);
     }
     if (rc == MDB_SUCCESS) {
         rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
     }
     while (rc == MDB_SUCCESS) {
         MDB_val sk = v;
-        rc = af_lm_revoke_in_txn(lm, txn, &sk, now, &changed, p);
+        yes = 1;
+        if (only_sub != NULL) {
+            rc = family_of(lm, txn, &sk, only_sub, &yes);
+        }
+        if (rc == MDB_SUCCESS && yes) {
+            rc = af_lm_revoke_in_txn(lm, txn, &sk, now, &changed, p);
+            n += rc == MDB_SUCCESS ? changed : 0;
+        }
         if (rc == MDB_NOTFOUND) {
             rc = MDB_SUCCESS; /* dangling index entry: nothing to revoke */
         }
         if (rc != MDB_SUCCESS) {
             break;
         }
-        n += changed;
         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
     }
     if (cur != NULL) {
@@ -103,12 +119,29 @@ apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_i
         mdb_txn_abort(txn);
     }
     if (rc != MDB_SUCCESS) {
-        return af_lm_err(lm, rc, "revoke_sub");
+        return af_lm_err(lm, rc, op);
     }
     if (count != NULL) {
         *count = n;
     }
     return APR_SUCCESS;
+}
+
+apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
+                              apr_pool_t *p)
+{
+    MDB_val k = {0, NULL};
+
+    if (count != NULL) {
+        *count = 0;
+    }
+    if (sub == NULL || *sub == '\0' || strlen(sub) > AF_STORE_SUB_MAX) {
+        return APR_SUCCESS;
+    }
+    k.mv_size = strlen(sub);
+    k.mv_data = (void *) sub;
+    return af_lm_revoke_index(count, st->impl, ((lm_t *) st->impl)->by_sub, &k, NULL, now,
+                              "revoke_sub", p);
 }
 
 apr_status_t af_lm_family_is_revoked(af_store_t *st, const char *sid)

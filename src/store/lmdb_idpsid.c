@@ -47,34 +47,14 @@ int af_lm_idp_sid_put(lm_t *lm, MDB_txn *txn, const char *provider, const char *
     return af_lm_put_expiry(lm, txn, expires, LM_KIND_IDP_SID, ek, sizeof(ek));
 }
 
-/* Does the family sk belong to sub? */
-static int family_of(lm_t *lm, MDB_txn *txn, const MDB_val *sk, const char *sub, int *yes)
-{
-    MDB_val v;
-    lm_fam_t f;
-    int rc;
-
-    *yes = 0;
-    if ((rc = mdb_get(txn, lm->families, (MDB_val *) sk, &v)) != MDB_SUCCESS) {
-        return rc;
-    }
-    if (af_lm_fam_decode(&f, &v) != APR_SUCCESS) {
-        return MDB_CORRUPTED;
-    }
-    *yes = f.sub_len == strlen(sub) && memcmp(f.sub, sub, f.sub_len) == 0;
-    return MDB_SUCCESS;
-}
-
 apr_status_t af_lm_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
                                   const char *idp_sid, const char *sub, apr_int64_t now,
                                   apr_pool_t *p)
 {
     lm_t *lm = st->impl;
-    MDB_txn *txn = NULL;
-    MDB_cursor *cur = NULL;
     unsigned char key[LM_IDP_SID_KEY_LEN];
-    MDB_val k = {LM_IDP_SID_KEY_LEN, key}, v;
-    int rc, changed, yes, n = 0;
+    MDB_val k = {LM_IDP_SID_KEY_LEN, key};
+    int rc;
 
     if (count != NULL) {
         *count = 0;
@@ -82,55 +62,8 @@ apr_status_t af_lm_revoke_idp_sid(int *count, af_store_t *st, const char *provid
     if (!lm->has_idp_sid) {
         return APR_SUCCESS; /* read-only on an environment that never recorded one */
     }
-    rc = af_lm_idp_sid_key(key, provider, idp_sid);
-    if (rc == MDB_SUCCESS) {
-        rc = af_lm_txn_begin(lm, 0, &txn);
-    }
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_open(txn, lm->by_idp_sid, &cur);
-    }
-    if (rc == MDB_SUCCESS) {
-        rc = mdb_cursor_get(cur, &k, &v, MDB_SET);
-    }
-    while (rc == MDB_SUCCESS) {
-        MDB_val sk = v;
-        yes = 1;
-        if (sub != NULL) {
-            rc = family_of(lm, txn, &sk, sub, &yes);
-        }
-        if (rc == MDB_SUCCESS && yes) {
-            rc = af_lm_revoke_in_txn(lm, txn, &sk, now, &changed, p);
-            n += rc == MDB_SUCCESS ? changed : 0;
-        }
-        if (rc == MDB_NOTFOUND) {
-            rc = MDB_SUCCESS; /* dangling index entry: nothing to revoke */
-        }
-        if (rc != MDB_SUCCESS) {
-            break;
-        }
-        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP);
-    }
-    if (cur != NULL) {
-        mdb_cursor_close(cur);
-    }
-    if (rc == MDB_NOTFOUND) {
-        rc = MDB_SUCCESS;
-    }
-    if (rc == MDB_SUCCESS && n > 0) {
-        rc = af_lm_counter_add(lm, txn, "revocations", (apr_uint64_t) n);
-        if (rc == MDB_SUCCESS) {
-            rc = mdb_txn_commit(txn);
-            txn = NULL;
-        }
-    }
-    if (txn != NULL) {
-        mdb_txn_abort(txn);
-    }
-    if (rc != MDB_SUCCESS) {
+    if ((rc = af_lm_idp_sid_key(key, provider, idp_sid)) != MDB_SUCCESS) {
         return af_lm_err(lm, rc, "revoke_idp_sid");
     }
-    if (count != NULL) {
-        *count = n;
-    }
-    return APR_SUCCESS;
+    return af_lm_revoke_index(count, lm, lm->by_idp_sid, &k, sub, now, "revoke_idp_sid", p);
 }

@@ -109,6 +109,11 @@ apr_int64_t af_lm_get_i64(const unsigned char *b);
 
 /* the vtable entries defined in lmdb_admin.c */
 apr_status_t af_lm_family_revoke(af_store_t *st, const char *sid, apr_int64_t now, apr_pool_t *p);
+/* Revoke every family listed under key in the dupsort index (by_sub, by_idp_sid) -- only
+ * those of only_sub when not NULL -- in one transaction; *count the families revoked now. */
+apr_status_t af_lm_revoke_index(int *count, lm_t *lm, MDB_dbi index, const MDB_val *key,
+                                const char *only_sub, apr_int64_t now, const char *op,
+                                apr_pool_t *p);
 apr_status_t af_lm_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
                               apr_pool_t *p);
 apr_status_t af_lm_family_is_revoked(af_store_t *st, const char *sid);

@@ -10,6 +10,8 @@
 #     round-robin mod_proxy_balancer on http://localhost:R (tools/demo_login.sh, DEMO_SHARED=1);
 #   - a fifth with a Type password provider over mod_authn_file (issue 14: the password form)
 #     and Kakao / Naver presets that only the chooser uses (issue 16: pages.test.mjs);
+#   - a sixth for Sign in with Apple (issue 13): tests/e2e/apple_site.py -- the Apple-shaped
+#     IdP (form_post) on http://127.0.0.1:P and Preset apple on http://localhost:Q;
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
 # Every server is stopped by its pid (trap), also on failure.
@@ -25,8 +27,13 @@ fi
 [ -x /usr/bin/chromium ] || { echo "e2e: /usr/bin/chromium missing (make deps)"; exit 1; }
 
 instances=()
+apple_pid= apple_dir=
 cleanup() {
   rm -f "$ART/run-$$-password.htpasswd"
+  if [ -n "$apple_pid" ]; then
+    kill "$apple_pid" 2>/dev/null || true; wait "$apple_pid" 2>/dev/null || true
+    [ "${E2E_KEEP:-}" ] || [ "$rc" != 0 ] || rm -rf "$apple_dir" "$apple_dir.log"
+  fi
   for d in "${instances[@]}"; do
     DEMO_RUN=$d tools/demo_login.sh stop >/dev/null 2>&1 || true
     [ "${E2E_KEEP:-}" ] || [ "$rc" != 0 ] || rm -rf "$d"
@@ -81,6 +88,15 @@ start_instance password "LoadModule authn_file_module /usr/lib/apache2/modules/m
     AuthUserFile \"$ART/run-$$-password.htpasswd\"
 </Location>"
 
+apple_dir=$ART/run-$$-apple
+/usr/bin/python3 tests/e2e/apple_site.py "$apple_dir" >"$apple_dir.log" 2>&1 &
+apple_pid=$!
+for _ in $(seq 120); do [ -f "$apple_dir/state.json" ] && break; kill -0 "$apple_pid" 2>/dev/null || break; sleep 0.5; done
+[ -f "$apple_dir/state.json" ] || { cat "$apple_dir.log"; rc=1; exit 1; }
+export E2E_APPLE_APP E2E_APPLE_IDP
+E2E_APPLE_APP=$(state "$apple_dir" app)
+E2E_APPLE_IDP=$(state "$apple_dir" idp)
+
 export E2E_APP E2E_IDP E2E_STRICT_APP E2E_STRICT_IDP E2E_SLOW_APP E2E_SLOW_IDP E2E_ARTIFACTS=$ART
 E2E_APP=$(state "$ART/run-$$-lax" app)
 E2E_IDP=$(state "$ART/run-$$-lax" idp)
@@ -96,6 +112,7 @@ E2E_SHARED_IDP=$(state "$ART/run-$$-shared" idp)
 E2E_SHARED_PORT_A=$(state "$ART/run-$$-shared" port_a)
 E2E_SHARED_PORT_B=$(state "$ART/run-$$-shared" port_b)
 echo "e2e: app $E2E_APP, IdP $E2E_IDP; Strict variant app $E2E_STRICT_APP"
+echo "e2e: Sign in with Apple: app $E2E_APPLE_APP, Apple-shaped IdP $E2E_APPLE_IDP"
 echo "e2e: shared store: balancer $E2E_SHARED_APP over hosts :$E2E_SHARED_PORT_A and :$E2E_SHARED_PORT_B"
 
 NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap tests/e2e/ || rc=$?

@@ -13,12 +13,16 @@
  *   6 a profile API answer (af_oidc_identity_build through af_oidc_profile_normalize): Kakao's
  *     /v2/user/me, or Naver's /v1/nid/me with the high bit set   -- from the IdP
  *   7 a Kakao unlink callback body (af_oidc_event_parse)         -- from anyone
+ *   8 Apple's "user" form field (af_oidc_apple_user_claims)  -- from the browser, unsigned
+ *   9 Apple notification body (af_oidc_apple_event_parse, no keys) -- from anyone
  * Invariants (a violation traps): a parsed callback has non-empty state and code; an IdP error
  * is a short [A-Za-z0-9_.-] token; accepted discovery endpoints pass af_url_ok and the
  * issuer equals the configured one; a parsed flow round-trips through af_oidc_flow_to_json;
  * an accepted logout token has a jti and a sub or sid, and an unsigned one is never accepted;
  * a built identity has a subject and an email only with email_verified true (never for
- * Naver's default EmailVerified never); an accepted unlink names a subject of 1..20 digits.
+ * Naver's default EmailVerified never); an accepted unlink names a subject of 1..20 digits;
+ * the Apple user field only ever adds given_name / family_name / name (never sub or email); an
+ * Apple notification never verifies without keys.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -209,6 +213,36 @@ static void check_logout(const char *in, size_t len, apr_pool_t *p)
     }
 }
 
+static void check_apple_user(const char *in, apr_pool_t *p)
+{
+    json_t *c = json_object();
+    const char *k;
+    json_t *v;
+
+    if (af_oidc_apple_user_claims(c, in, p) == APR_SUCCESS) {
+        json_object_foreach(c, k, v)
+        {
+            if ((strcmp(k, "given_name") != 0 && strcmp(k, "family_name") != 0 &&
+                 strcmp(k, "name") != 0) ||
+                !json_is_string(v) || json_string_length(v) > 2 * 128 + 1) {
+                __builtin_trap();
+            }
+        }
+    }
+    json_decref(c);
+}
+
+static void check_apple_event(const char *in, size_t len, apr_pool_t *p)
+{
+    af_oidc_provider_t *prov = fuzz_provider(0, p);
+    af_oidc_meta_t *m = af_oidc_meta_from_config(prov, p);
+    af_oidc_apple_event_t *ev = NULL;
+
+    if (af_oidc_apple_event_parse(&ev, prov, m, NULL, in, len, 1700000000, p) == APR_SUCCESS) {
+        __builtin_trap(); /* nothing verifies without keys */
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p;
@@ -223,7 +257,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_pool_create(&p, fuzz_root);
     len = size - 1;
     in = apr_pstrmemdup(p, (const char *) data + 1, len); /* NUL-terminated copy */
-    switch ((data[0] & 0x7f) % 8) {
+    switch ((data[0] & 0x7f) % 10) {
     case 0:
         check_callback(in, p);
         break;
@@ -247,6 +281,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         break;
     case 7:
         check_event(in, len, p);
+        break;
+    case 8:
+        check_apple_user(in, p);
+        break;
+    case 9:
+        check_apple_event(in, len, p);
         break;
     default: {
         af_oidc_provider_t *prov = fuzz_provider(data[0] & 0x80, p);

@@ -341,7 +341,7 @@ def test_events_endpoint_routing(site, idps):
 
 # ---- configtest ----------------------------------------------------------------------------------
 @pytest.mark.parametrize('block,needle', [
-    ('Preset line', r'Preset takes google, kakao, naver or github'),
+    ('Preset line', r'Preset takes google, kakao, naver, github or apple'),
     ('Preset kakao\n  AdminKeyFile /nonexistent/admin.key',
      r'AdminKeyFile /nonexistent/admin.key: cannot read'),
     ('Preset kakao\n  AdminKeyFile @ROOT@/empty.key', r'AdminKeyFile .*empty'),

@@ -226,10 +226,11 @@ def test_D11_error_page_access_denied(site, lang, title):
     assert r.status_code == 400
     assert '<h1>%s</h1>' % title in r.text
     assert 'SECRET-DESCRIPTION' not in r.text and 'evil.example' not in r.text
-    assert 'access_denied' not in r.text and '<script>' not in r.text
+    assert '<script>' not in r.text
+    assert ': <code>access_denied</code>' in r.text         # the IdP's error code, small print
     assert q['state'] not in r.text
     assert '<code>oidc_idp_error</code>' in r.text
-    m = re.search(r'<code>([A-Za-z0-9_@-]{6,40})</code></p>', r.text)
+    m = re.search(r'ID: <code>([A-Za-z0-9_@-]{6,40})</code></p>', r.text)
     assert m, r.text                                                      # the request id
     log = site.read_log()
     assert re.search(r'AF08100: error page 400 oidc_idp_error, request id %s' % re.escape(m.group(1)), log)

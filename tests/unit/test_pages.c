@@ -120,6 +120,9 @@ START_TEST(test_chooser_buttons)
     ck_assert_ptr_nonnull(strstr(b, "<span>Sign in with Google</span>"));
     b = button(AF_OIDC_PRESET_GOOGLE, AF_LANG_KO, "g", NULL, p);
     ck_assert_ptr_nonnull(strstr(b, "<span>Google 계정으로 로그인</span>"));
+    b = button(AF_OIDC_PRESET_APPLE, AF_LANG_KO, "apple", NULL, p);
+    ck_assert_ptr_nonnull(strstr(b, "class=\"b apple\""));
+    ck_assert_ptr_nonnull(strstr(b, "<span>Apple로 로그인</span>"));
     b = button(AF_OIDC_PRESET_NONE, AF_LANG_EN, "corp", "<b>Corp & Co</b>", p);
     ck_assert_ptr_nonnull(strstr(b, "class=\"b\""));
     ck_assert_ptr_nonnull(strstr(b, "<span>&lt;b&gt;Corp &amp; Co&lt;/b&gt;</span>"));
@@ -161,7 +164,7 @@ START_TEST(test_error_page_families)
     ck_assert_ptr_nonnull(strstr(page, "Sign-in cancelled"));
     ck_assert_ptr_nonnull(strstr(page, "<code>oidc_idp_error</code>"));
     ck_assert_ptr_nonnull(strstr(page, "<code>req-1</code>"));
-    ck_assert_ptr_null(strstr(page, "access_denied")); /* the IdP's words are not shown */
+    ck_assert_ptr_nonnull(strstr(page, "answered: <code>access_denied</code>"));
     ck_assert_ptr_nonnull(
         strstr(page, "href=\"https://a.example/auth/login?return_to=%2Fapp%3Fx%3D%22%3C%3E\""));
     page = af_session_error_page(&site, AF_LANG_KO, 400, AF_EOIDC_IDP_ERROR, "access_denied",

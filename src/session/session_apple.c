@@ -1,0 +1,127 @@
+/* session_apple.c -- what response_mode=form_post and provider account events need beyond
+ * the GET callback: the re-post page, and POST <endpoint>/events/NAME for Apple's
+ * server-to-server notifications.
+ *
+ * The re-post page.  Apple answers the authorization request with an auto-submitting form
+ * that POSTs code, state and (at the first consent) user to our callback, from
+ * https://appleid.apple.com: a cross-site POST, on which the browser does not send our
+ * SameSite=Lax flow cookie.  Rather than weaken that cookie (SameSite=None) for every
+ * login, the callback answers such a POST -- only when the flow cookie is absent and the
+ * request is cross-site, after the strict parse of the form -- with a page of our own that
+ * POSTs the same fields again to the same callback: now a same-origin POST, with the flow
+ * cookie.  The page is bound: only the five fields of an authorization response go into
+ * it, HTML-escaped; the script runs only under a fresh CSP nonce; form-action 'self'; no
+ * framing, no caching, no referrer beyond our origin.  A POST that is not cross-site is
+ * never re-posted (no loop), and the re-posted one must still match a flow in the
+ * browser's own flow cookie by its state, exactly as a GET callback: a form an attacker
+ * makes a victim's browser post gets the page, then fails the state check. */
+#include <string.h>
+
+#include <apr_strings.h>
+
+#include "common/af_cookie.h"
+#include "common/af_log.h"
+#include "common/af_url.h"
+#include "session/af_session.h"
+
+int af_session_needs_repost(const af_site_t *site, const af_req_in_t *in, apr_pool_t *p)
+{
+    const char *v = NULL;
+
+    if (in->method == NULL || strcmp(in->method, "POST") != 0) {
+        return 0;
+    }
+    if (af_cookie_get(&v, in->cookie, site->cookie_flow, p) == APR_SUCCESS && *v != '\0') {
+        return 0;
+    }
+    if (in->sec_fetch_site != NULL) {
+        return strcmp(in->sec_fetch_site, "cross-site") == 0;
+    }
+    /* a browser without Fetch Metadata: an Origin that is not ours */
+    return in->origin != NULL && site->base_url != NULL && strcmp(in->origin, "null") != 0 &&
+           strcasecmp(in->origin, site->base_url) != 0;
+}
+
+static const char *hidden(const char *name, const char *value, apr_pool_t *p)
+{
+    if (value == NULL) {
+        return "";
+    }
+    return apr_pstrcat(p, "<input type=\"hidden\" name=\"", name, "\" value=\"",
+                       af_html_escape(value, p), "\">\n", NULL);
+}
+
+void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_cbparams_t *cb,
+                       apr_pool_t *p)
+{
+    const char *nonce = NULL, *action;
+
+    if (af_oidc_random(&nonce, 16, p) != APR_SUCCESS) {
+        af_session_error(eff, site, AF_EINTERNAL, NULL, p);
+        return;
+    }
+    action =
+        apr_pstrcat(p, site->base_url ? site->base_url : "", site->endpoint, "/callback", NULL);
+    eff->status = 200;
+    eff->body_kind = AF_BODY_HTML;
+    eff->body = apr_pstrcat(
+        p, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing in</title>\n",
+        af_session_page_style,
+        "</head>\n<body>\n<main>\n<form id=\"repost\" method=\"post\" action=\"",
+        af_html_escape(action, p), "\">\n", hidden("code", cb->code, p),
+        hidden("state", cb->state, p), hidden("iss", cb->iss, p), hidden("error", cb->error, p),
+        hidden("user", cb->user, p),
+        "<noscript><p>Your sign-in needs one more step.</p>"
+        "<button type=\"submit\">Continue</button></noscript>\n</form>\n</main>\n"
+        "<script nonce=\"",
+        nonce, "\">document.getElementById('repost').submit();</script>\n</body></html>\n", NULL);
+    /* the pages' CSP (the style by its hash) plus this page's one script by its nonce */
+    eff->csp = apr_pstrcat(p, "script-src 'nonce-", nonce, "'; ",
+                           af_session_page_csp(eff->body, NULL, p), NULL);
+    eff->referrer_policy = "same-origin"; /* the re-post carries Origin: ours */
+    af_log_p(p, AF_LOG_INFO, "AF08080",
+             "callback: cross-site form_post without the flow cookie, re-posted from our origin");
+}
+
+/* ---- POST <endpoint>/events/NAME ----------------------------------------------------------- */
+
+void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
+                            af_oidc_provider_t *pv, apr_pool_t *p)
+{
+    af_oidc_apple_event_t *ev = NULL;
+    const char *sub = NULL;
+    af_store_t *st;
+    apr_status_t rv;
+    int n = 0;
+
+    rv = af_oidc_apple_event(&ev, pv, in->body, in->body_len, in->now, p);
+    if (rv != APR_SUCCESS) {
+        af_session_json_error(eff, rv, p);
+        return;
+    }
+    if (ev->revoke) {
+        if (af_token_subject(&sub, ev->sub, pv->name, p) != APR_SUCCESS) {
+            af_session_json_error(eff, AF_EOIDC_APPLE_EVENT, p);
+            return;
+        }
+        if (!site->has_store || (st = af_site_store(site)) == NULL) {
+            af_session_json_error(eff, AF_ESESS_STORE, p);
+            return;
+        }
+        if ((rv = af_store_revoke_sub(&n, st, sub, in->now, p)) != APR_SUCCESS) {
+            af_log_p(p, af_session_store_loglevel(rv), "AF09044", "events: store error: %s",
+                     af_strerror(rv));
+            af_session_json_error(eff, AF_ESESS_STORE, p);
+            return;
+        }
+    }
+    /* the subject is an opaque identifier; no email, no token is logged */
+    af_log_p(p, AF_LOG_INFO, "AF09043", "events: provider %s: %s for %s@%s%s", pv->name,
+             ev->type_name, ev->sub, pv->name,
+             ev->revoke                              ? apr_psprintf(p, ": %d login(s) revoked", n)
+             : ev->type == AF_OIDC_APPLE_EVENT_OTHER ? ": ignored"
+                                                     : ": logged");
+    eff->status = 200;
+    eff->body_kind = AF_BODY_JSON;
+    eff->body = "{}";
+}
