@@ -321,6 +321,12 @@ START_TEST(test_D03_callback_parse)
                      AF_EOIDC_PARAM_DUP);
     ck_assert_int_eq(af_oidc_callback_parse(&cb, "code=a&state=s&error=x&error=y", pool),
                      AF_EOIDC_PARAM_DUP);
+    /* an IdP error keeps the state: it names the login it ends (the error page's return_to) */
+    ck_assert_int_eq(af_oidc_callback_parse(&cb, "error=access_denied&state=s9", pool),
+                     AF_EOIDC_IDP_ERROR);
+    ck_assert_str_eq(cb->state, "s9");
+    ck_assert_str_eq(cb->error, "access_denied");
+    ck_assert_ptr_null(cb->code);
     /* missing */
     ck_assert_int_eq(af_oidc_callback_parse(&cb, "code=a", pool), AF_EOIDC_STATE_MISSING);
     ck_assert_int_eq(af_oidc_callback_parse(&cb, "code=a&state=", pool), AF_EOIDC_STATE_MISSING);
