@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const APP = process.env.E2E_PW_APP;
@@ -95,6 +96,62 @@ for (const lang of ['en', 'ko']) {
 
         assert.deepEqual(foreign, [], 'requests left the site');
         assert.deepEqual(violations, [], 'CSP violations');
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+// Every page in both languages on a phone viewport: a screenshot in the artifacts, the expected
+// texts, and axe-core (pinned in package.json, run inside the page) on WCAG 2 A/AA rules --
+// labels, names, contrast, lang.  The context bypasses CSP only to inject axe; the test above
+// checks the CSP itself.  Naver's button is excluded from the contrast rule: its published
+// guideline is white on #03C75A (about 2.3:1), which the README states.
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const PAGES = {
+  chooser: { path: '/auth/login?return_to=%2Fapp%2Fx', status: 200,
+    text: { en: 'Staff sign-in', ko: '직원 로그인' } },
+  password: { path: '/auth/login?provider=staff&return_to=%2Fapp%2Fx', status: 200,
+    text: { en: 'Password', ko: '비밀번호' } },
+  error: { path: '/auth/callback?state=x&error=access_denied', status: 400,
+    text: { en: 'Sign-in cancelled', ko: '로그인 취소됨' } },
+  logout: { path: '/auth/logout', status: 200, text: { en: 'Signed out', ko: '로그아웃' } },
+};
+
+for (const lang of ['en', 'ko']) {
+  test(`every page in ${lang}: screenshot, texts, axe-core WCAG A/AA`,
+    { timeout: 120_000, skip: !APP && 'E2E_PW_APP not set (run tests/e2e/run.sh)' }, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'af-e2e-a11y-'));
+      dirs.push(dir);
+      const ctx = await chromium.launchPersistentContext(dir, {
+        executablePath: '/usr/bin/chromium', headless: true, args: ARGS, bypassCSP: true,
+        viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true,
+        locale: lang === 'ko' ? 'ko-KR' : 'en-US',
+      });
+      ctx.setDefaultTimeout(STEP);
+      ctx.setDefaultNavigationTimeout(STEP);
+      try {
+        const page = await ctx.newPage();
+        for (const [name, want] of Object.entries(PAGES)) {
+          const r = await page.goto(APP + want.path);
+          assert.equal(r.status(), want.status, `${name}: status`);
+          assert.equal(await page.getAttribute('html', 'lang'), lang, `${name}: lang`);
+          const body = await page.locator('body').innerText();
+          assert.ok(body.includes(want.text[lang]), `${name}: "${want.text[lang]}" not in ${body}`);
+          if (name === 'password') {
+            assert.equal(await page.getAttribute('input[name=username]', 'autocomplete'), 'username');
+            assert.equal(await page.getAttribute('input[name=password]', 'autocomplete'),
+              'current-password');
+          }
+          await page.screenshot({ path: join(ART, `pages-${name}-${lang}-phone.png`), fullPage: true });
+          await page.addScriptTag({ path: AXE });
+          const res = await page.evaluate(() => globalThis.axe.run(
+            { exclude: [['a.b.naver']] },
+            { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+          const bad = res.violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(' ')}`);
+          assert.deepEqual(bad, [], `${name} (${lang}): accessibility violations`);
+          assert.ok(res.passes.length > 0, `${name}: axe ran no rule`);
+        }
       } finally {
         await ctx.close();
       }

@@ -14,6 +14,7 @@
 #     IdP (form_post) on http://127.0.0.1:P and Preset apple on http://localhost:Q;
 #   - node --test tests/e2e/*.test.mjs (TAP summary on stdout); screenshots in
 #     tests/artifacts/e2e/ (gitignored).
+#   E2E_ONLY=tests/e2e/NAME.test.mjs runs one file (all instances still start)
 # Every server is stopped by its pid (trap), also on failure.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -115,7 +116,7 @@ echo "e2e: app $E2E_APP, IdP $E2E_IDP; Strict variant app $E2E_STRICT_APP"
 echo "e2e: Sign in with Apple: app $E2E_APPLE_APP, Apple-shaped IdP $E2E_APPLE_IDP"
 echo "e2e: shared store: balancer $E2E_SHARED_APP over hosts :$E2E_SHARED_PORT_A and :$E2E_SHARED_PORT_B"
 
-NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap tests/e2e/ || rc=$?
+NODE_PATH=$REPO/tests/e2e/node_modules node --test --test-reporter=tap ${E2E_ONLY:-tests/e2e/} || rc=$?
 if [ $rc -ne 0 ]; then
   for d in "${instances[@]}"; do
     for f in "$d"/logs/error.log "$d"/*/logs/error.log; do
