@@ -152,6 +152,26 @@ for (const lang of ['en', 'ko']) {
           assert.deepEqual(bad, [], `${name} (${lang}): accessibility violations`);
           assert.ok(res.passes.length > 0, `${name}: axe ran no rule`);
         }
+        // the 403 page of a signed-in account that a Require rule denies: sign in with the
+        // password form, come back to /app/ops ('ops' in groups: the staff account has none)
+        await page.goto(`${APP}/auth/login?provider=staff&return_to=${encodeURIComponent('/app/ops')}`);
+        await page.fill('input[name=username]', 'alice');
+        await page.fill('input[name=password]', 'Alice-Staff-Pass-1');
+        const [denied] = await Promise.all([
+          page.waitForResponse((r) => new URL(r.url()).pathname === '/app/ops'),
+          page.click('button[type=submit], input[type=submit]'),
+        ]);
+        assert.equal(denied.status(), 403);
+        await page.waitForLoadState();
+        assert.equal(await page.getAttribute('html', 'lang'), lang, 'denied: lang');
+        const text = await page.locator('body').innerText();
+        assert.ok(text.includes('alice'), `denied: the account is not named: ${text}`);
+        assert.ok(!text.includes('groups') && !text.includes('ops'), `denied: the rule leaks: ${text}`);
+        await page.screenshot({ path: join(ART, `pages-denied-${lang}-phone.png`), fullPage: true });
+        await page.addScriptTag({ path: AXE });
+        const res = await page.evaluate(() => globalThis.axe.run(
+          { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
+        assert.deepEqual(res.violations.map((v) => v.id), [], `denied (${lang}): accessibility`);
       } finally {
         await ctx.close();
       }

@@ -87,7 +87,12 @@ start_instance password "LoadModule authn_file_module /usr/lib/apache2/modules/m
 </AuthFlowProvider>
 <Location /auth>
     AuthUserFile \"$ART/run-$$-password.htpasswd\"
-</Location>"
+</Location>
+# a page that a signed-in staff account may not see (pages.test.mjs: the 403 page)
+<If \"%{REQUEST_URI} =~ m#^/app/ops#\">
+    AuthzSendForbiddenOnFailure On
+    Require authflow \"'ops' in groups\"
+</If>"
 
 apple_dir=$ART/run-$$-apple
 /usr/bin/python3 tests/e2e/apple_site.py "$apple_dir" >"$apple_dir.log" 2>&1 &
