@@ -434,6 +434,13 @@ def test_PW_throttle_per_address(request, echo):
         assert login(srv, 'locked', u, password='x')[1].status_code == 403
     b, r = login(srv, 'locked', 'alice')
     assert r.status_code == 429 and 'Retry-After' in r.headers
+    # the page says it plainly (issue 16), in the browser's language
+    assert 'Too many attempts' in r.text and 'too many failed sign-ins' in r.text, r.text
+    b = Browser()
+    f = form(srv, b, 'locked')
+    r = post(srv, b, {'flow': flow_of(f), 'return_to': '/app/page', 'username': 'alice',
+                      'password': 'x'}, headers={'Accept-Language': 'ko-KR,ko;q=0.9,en;q=0.8'})
+    assert r.status_code == 429 and '시도 횟수 초과' in r.text and 'lang="ko"' in r.text, r.text
 
 
 def test_PW_throttle_shared_by_two_hosts_on_postgresql(request, keys, echo,
