@@ -132,6 +132,8 @@ for (const lang of ['en', 'ko']) {
       ctx.setDefaultNavigationTimeout(STEP);
       try {
         const page = await ctx.newPage();
+        const foreign = []; // every request any page makes stays on the site
+        page.on('request', (r) => { if (!r.url().startsWith(APP)) foreign.push(r.url()); });
         for (const [name, want] of Object.entries(PAGES)) {
           const r = await page.goto(APP + want.path);
           assert.equal(r.status(), want.status, `${name}: status`);
@@ -172,6 +174,7 @@ for (const lang of ['en', 'ko']) {
         const res = await page.evaluate(() => globalThis.axe.run(
           { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } }));
         assert.deepEqual(res.violations.map((v) => v.id), [], `denied (${lang}): accessibility`);
+        assert.deepEqual(foreign, [], 'requests left the site');
       } finally {
         await ctx.close();
       }
