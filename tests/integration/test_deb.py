@@ -117,9 +117,12 @@ def test_deb_file_list_owners_modes(pkg):
     assert not [f for f in files if f.startswith('./var')]
     assert not [f for f in files if '/build/' in f or f.endswith('.a')]
     # the packaged templates are the tree's, all of them
-    names = sorted(n for n in os.listdir(os.path.join(REPO, 'htdocs')) if n.endswith('.html'))
-    assert sorted(os.path.basename(f) for f in files
-                  if f.startswith('./usr/share/apache2/authflow/')) == names
+    top = os.path.join(REPO, 'htdocs')
+    names = sorted(os.path.relpath(os.path.join(d, n), top)
+                   for d, _, ns in os.walk(top) for n in ns if n.endswith('.html'))
+    assert 'ko/error.html' in names  # the languages' directories too
+    assert sorted(f[len('./usr/share/apache2/authflow/'):] for f in files
+                  if f.startswith('./usr/share/apache2/authflow/') and f.endswith('.html')) == names
     for name in names:
         with open(os.path.join(REPO, 'htdocs', name), 'rb') as a, \
                 open(os.path.join(pkg.root, 'usr/share/apache2/authflow', name), 'rb') as b:
@@ -250,7 +253,7 @@ def test_deb_httpd_gate_answers_from_the_package(pkg, srv):
     # the packaged error template (its comment is not in the built-in copy)
     r = http('GET', srv.url('/auth/callback?state=x&code=y'))
     assert 400 <= r.status_code < 500
-    assert 'mod_authflow error page (AuthFlowTemplateDir)' in r.text
+    assert 'mod_authflow error page (AuthFlowTemplateDir' in r.text
     # the module reports the package's version
     log = srv.read_log()
     assert 'AF07020: mod_authflow %s, default store /var/lib/authflow' % pkg.version in log
