@@ -27,7 +27,8 @@ mkdir -p build/bench
 # shellcheck disable=SC2046
 cc -std=gnu11 -O2 -Isrc $(apr-1-config --cflags --cppflags --includes) \
    -o build/bench/metrics_bench bench/metrics_bench.c build/libauthflow.a \
-   $(apr-1-config --link-ld --libs)
+   $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) -ljansson -lcurl -llmdb -lpq \
+   -lssl -lcrypto -lpcre2-8
 build/bench/metrics_bench 2 "$(nproc)" | tee build/bench/metrics_micro.md
 COMPARE_OLD_SO=$PWD/$OFF/mod_authflow.so COMPARE_OLD_LABEL="metrics off" \
   COMPARE_NEW_LABEL="metrics on" COMPARE_OUT=$PWD/build/bench/metrics \
