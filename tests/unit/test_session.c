@@ -16,6 +16,7 @@
 #include "jose/af_jose_errors.h"
 #include "session/af_session.h"
 #include "session/af_tcache.h"
+#include "af_testsite.h"
 #include "af_testutil.h"
 #include "store_testutil.h"
 
@@ -29,35 +30,10 @@ static af_key_t *key;
 
 static af_site_t *make_site(apr_pool_t *p)
 {
-    af_site_t *s = apr_pcalloc(p, sizeof(*s));
-    static const unsigned char secret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
+    af_site_t *s = af_test_site(key, &rt, p);
 
-    s->base_url = "https://app.example.com";
-    s->endpoint = "/auth";
-    s->issuer = s->audience = s->base_url;
-    s->signing_key = key;
-    s->own_keys = af_keyset_make(p);
-    af_keyset_add(s->own_keys, key);
-    s->clock_skew = 60;
-    s->access_ttl = 600;
-    s->token_cache = 1;
-    s->cookie_prefix = "__Host-authflow";
-    s->cookie_at = "__Host-authflow-at";
-    s->cookie_rt = "__Host-authflow-rt";
-    s->cookie_flow = "__Host-authflow-flow";
-    s->cookie_logout = "__Host-authflow-logout";
-    s->cookie_secure = 1;
-    s->samesite = "Lax";
-    s->has_store = 1;
-    s->token_claims = apr_array_make(p, 2, sizeof(const char *));
-    APR_ARRAY_PUSH(s->token_claims, const char *) = "email";
     s->return_to = apr_array_make(p, 1, sizeof(const char *));
     APR_ARRAY_PUSH(s->return_to, const char *) = "https://allowed.example";
-    s->refresh_ttl = 14 * 86400;
-    s->refresh_idle = 3 * 86400;
-    s->reuse_grace = 10;
-    ck_assert_int_eq(af_token_seal_key(&s->flow_key, secret, 32, s->cookie_flow, p), APR_SUCCESS);
-    s->rt = &rt;
     return s;
 }
 

@@ -11,6 +11,7 @@
 #include "jose/af_jws.h"
 #include "session/af_session.h"
 #include "session/af_tcache.h"
+#include "af_testsite.h"
 #include "af_testutil.h"
 #include "store_testutil.h"
 
@@ -24,7 +25,6 @@ static af_key_t *key;
 
 static void setup(void)
 {
-    static const unsigned char secret[32] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11};
     af_site_t *s;
 
     pool = af_test_pool();
@@ -33,32 +33,7 @@ static void setup(void)
     memset(&rt, 0, sizeof(rt));
     ck_assert_int_eq(af_store_lmdb_open(&rt.store, dir, 0, 0, 0, pool), APR_SUCCESS);
     ck_assert_int_eq(af_tcache_create(&rt.tcache, pool), APR_SUCCESS);
-    s = apr_pcalloc(pool, sizeof(*s));
-    s->base_url = "https://app.example.com";
-    s->endpoint = "/auth";
-    s->issuer = s->audience = s->base_url;
-    s->signing_key = key;
-    s->own_keys = af_keyset_make(pool);
-    af_keyset_add(s->own_keys, key);
-    s->clock_skew = 60;
-    s->access_ttl = 600;
-    s->token_cache = 1;
-    s->cookie_prefix = "__Host-authflow";
-    s->cookie_at = "__Host-authflow-at";
-    s->cookie_rt = "__Host-authflow-rt";
-    s->cookie_flow = "__Host-authflow-flow";
-    s->cookie_logout = "__Host-authflow-logout";
-    s->cookie_secure = 1;
-    s->samesite = "Lax";
-    s->has_store = 1;
-    s->token_claims = apr_array_make(pool, 2, sizeof(const char *));
-    APR_ARRAY_PUSH(s->token_claims, const char *) = "email";
-    s->refresh_ttl = 14 * 86400;
-    s->refresh_idle = 3 * 86400;
-    s->reuse_grace = 10;
-    ck_assert_int_eq(af_token_seal_key(&s->flow_key, secret, 32, s->cookie_flow, pool),
-                     APR_SUCCESS);
-    s->rt = &rt;
+    s = af_test_site(key, &rt, pool);
     site = s;
 }
 
