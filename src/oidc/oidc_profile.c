@@ -8,8 +8,7 @@
 
 int af_oidc_bool_true(const json_t *v)
 {
-    return json_is_true(v) || (json_is_string(v) && json_string_length(v) == 4 &&
-                               strcmp(json_string_value(v), "true") == 0);
+    return af_oidc_claim_bool(v) == 1; /* one rule for "true" strings (oidc_util.c) */
 }
 
 /* a non-empty string member without NUL, else NULL */

@@ -63,15 +63,20 @@ int af_oidc_status(apr_status_t rv)
 
 int af_oidc_claim_bool(const json_t *v)
 {
-    /* Apple sends email_verified / is_private_email as the strings "true" / "false" */
+    /* Apple (and Kakao's profile) send booleans as the strings "true" / "false"; nothing
+     * else counts (no "yes", no 1, no embedded NUL) */
+    const char *s = json_is_string(v) ? json_string_value(v) : NULL;
+
     if (json_is_boolean(v)) {
         return json_is_true(v);
     }
-    if (json_is_string(v) && strcmp(json_string_value(v), "true") == 0) {
-        return 1;
-    }
-    if (json_is_string(v) && strcmp(json_string_value(v), "false") == 0) {
-        return 0;
+    if (s != NULL && strlen(s) == json_string_length(v)) {
+        if (strcmp(s, "true") == 0) {
+            return 1;
+        }
+        if (strcmp(s, "false") == 0) {
+            return 0;
+        }
     }
     return -1;
 }
