@@ -47,6 +47,8 @@ typedef enum {
     AF_PAGE_LOGOUT,
     AF_PAGE_PASSWORD,
     AF_PAGE_DENIED,
+    AF_PAGE_REPOST,   /* the form_post re-post (session_apple.c) */
+    AF_PAGE_SIGNEDIN, /* after the login with AuthFlowCookieSameSite Strict */
     AF_PAGE_N
 } af_page_t;
 
@@ -525,9 +527,10 @@ const char *af_session_idt_hint(const af_site_t *site, af_store_t *st, const cha
 int af_session_needs_repost(const af_site_t *site, const af_req_in_t *in, apr_pool_t *p);
 
 /**
- * The re-post page: the authorization response's fields (already parsed strictly) in a
- * form that an inline script under a CSP nonce submits at once (a button without
- * script) to <endpoint>/callback, from our own origin, where the Lax flow cookie is sent.
+ * The re-post page (template repost.html, in eff->lang): the authorization response's
+ * fields (already parsed strictly) in a form that an inline script under a CSP nonce
+ * submits at once (a button without script) to <endpoint>/callback, from our own origin,
+ * where the Lax flow cookie is sent.
  */
 void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_cbparams_t *cb,
                        apr_pool_t *p);
@@ -653,9 +656,6 @@ apr_array_header_t *af_session_exports(const json_t *claims, const char *user, c
 
 /** Built-in templates per language (htdocs/ holds the English ones, htdocs/ko/ the Korean). */
 extern const char *const af_session_builtin[AF_LANG_N][AF_PAGE_N];
-
-/** The pages' viewport and style elements, for pages built in code (the Apple re-post). */
-extern const char af_session_page_style[];
 
 /** Template file names ("chooser.html" ...) and language tags ("en", "ko"). */
 extern const char *const af_session_page_file[AF_PAGE_N];

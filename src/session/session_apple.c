@@ -54,27 +54,23 @@ static const char *hidden(const char *name, const char *value, apr_pool_t *p)
 void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_cbparams_t *cb,
                        apr_pool_t *p)
 {
-    const char *nonce = NULL, *action;
+    static const char *const names[] = {"action", "fields", "nonce"};
+    const char *vals[3], *nonce = NULL;
 
     if (af_oidc_random(&nonce, 16, p) != APR_SUCCESS) {
         af_session_error(eff, site, AF_EINTERNAL, NULL, p);
         return;
     }
-    action =
-        apr_pstrcat(p, site->base_url ? site->base_url : "", site->endpoint, "/callback", NULL);
+    vals[0] = af_html_escape(
+        apr_pstrcat(p, site->base_url ? site->base_url : "", site->endpoint, "/callback", NULL), p);
+    vals[1] = apr_pstrcat(p, hidden("code", cb->code, p), hidden("state", cb->state, p),
+                          hidden("iss", cb->iss, p), hidden("error", cb->error, p),
+                          hidden("user", cb->user, p), NULL);
+    vals[2] = nonce; /* base64url: nothing to escape */
     eff->status = 200;
     eff->body_kind = AF_BODY_HTML;
-    eff->body = apr_pstrcat(
-        p, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Signing in</title>\n",
-        af_session_page_style,
-        "</head>\n<body>\n<main>\n<form id=\"repost\" method=\"post\" action=\"",
-        af_html_escape(action, p), "\">\n", hidden("code", cb->code, p),
-        hidden("state", cb->state, p), hidden("iss", cb->iss, p), hidden("error", cb->error, p),
-        hidden("user", cb->user, p),
-        "<noscript><p>Your sign-in needs one more step.</p>"
-        "<button type=\"submit\">Continue</button></noscript>\n</form>\n</main>\n"
-        "<script nonce=\"",
-        nonce, "\">document.getElementById('repost').submit();</script>\n</body></html>\n", NULL);
+    eff->body =
+        af_session_template(af_session_tpl(site, eff->lang, AF_PAGE_REPOST), names, vals, 3, p);
     /* the pages' CSP (the style by its hash) plus this page's one script by its nonce */
     eff->csp = apr_pstrcat(p, "script-src 'nonce-", nonce, "'; ",
                            af_session_page_csp(eff->body, NULL, p), NULL);

@@ -11,8 +11,9 @@
 #include "session/af_session.h"
 
 const char *const af_session_lang_tag[AF_LANG_N] = {"en", "ko"};
-const char *const af_session_page_file[AF_PAGE_N] = {"chooser.html", "error.html", "logout.html",
-                                                     "password.html", "denied.html"};
+const char *const af_session_page_file[AF_PAGE_N] = {"chooser.html",  "error.html",  "logout.html",
+                                                     "password.html", "denied.html", "repost.html",
+                                                     "signedin.html"};
 
 int af_session_lang_from_tag(const char *tag)
 {

@@ -564,14 +564,14 @@ void af_session_callback(af_effects_t *eff, const af_site_t *site, const af_req_
     if (site->samesite != NULL && strcmp(site->samesite, "Strict") == 0) {
         /* Strict cookies are not sent on a redirect chain that began at the IdP (another
          * site): continue from a page of our own, so the next navigation is same-site */
+        static const char *const names[] = {"url"};
+        const char *vals[1];
+
+        vals[0] = af_html_escape(url, p);
         eff->status = 200;
         eff->body_kind = AF_BODY_HTML;
-        eff->body = apr_pstrcat(p,
-                                "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
-                                "<meta http-equiv=\"refresh\" content=\"0;url=",
-                                af_html_escape(url, p),
-                                "\"><title>Signed in</title></head><body><a href=\"",
-                                af_html_escape(url, p), "\">Continue</a></body></html>\n", NULL);
+        eff->body = af_session_template(af_session_tpl(site, eff->lang, AF_PAGE_SIGNEDIN), names,
+                                        vals, 1, p);
         return;
     }
     eff->status = 302;

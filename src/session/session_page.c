@@ -1,9 +1,9 @@
 /* session_page.c -- what the handler renders: templates with escaped placeholders and the
  * error page (D11, H11).  Templates are plain HTML with {{name}} placeholders
- * (htdocs/chooser.html, error.html, logout.html; AuthFlowTemplateDir replaces the built-in
- * copies below).  Every value is HTML-escaped before it is inserted; {{providers}},
- * {{idp_error}} and {{form}} are fragments built from escaped parts.  Nothing secret is
- * ever rendered. */
+ * (htdocs/ and htdocs/ko/: chooser, error, logout, password, denied, repost, signedin;
+ * AuthFlowTemplateDir replaces the built-in copies of session_tpl.c).  Every value is
+ * HTML-escaped before it is inserted; {{providers}}, {{idp_error}}, {{form}} and {{fields}}
+ * are fragments built from escaped parts.  Nothing secret is ever rendered. */
 #include <string.h>
 #include <sys/uio.h>
 

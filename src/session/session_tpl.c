@@ -1,8 +1,8 @@
 /* session_tpl.c -- the built-in pages, English and Korean (htdocs/ and htdocs/ko/ hold the
  * same files for AuthFlowTemplateDir).  One style sheet for every page, phone first, dark
  * mode by prefers-color-scheme, WCAG AA colours (the provider buttons keep their owners'
- * colours); the CSP admits it by its SHA-256 hash (af_session_page_csp).  No script, no
- * remote asset. */
+ * colours); the CSP admits it by its SHA-256 hash (af_session_page_csp).  No remote asset;
+ * no script but the re-post page's one, under its response's CSP nonce. */
 #include "session/af_session.h"
 
 #define CSS                                                                                        \
@@ -37,14 +37,14 @@
     "input{display:block;width:100%;min-height:3rem;padding:0 .75rem;border:1px solid "            \
     "var(--muted);border-radius:.375rem;background:var(--bg);color:var(--fg);font:inherit}"
 
-#define HEAD(lang, title)                                                                          \
+#define HEAD(lang, title) HEAD_X(lang, title, "")
+#define HEAD_X(lang, title, extra)                                                                 \
     "<!DOCTYPE html>\n"                                                                            \
     "<html lang=\"" lang "\">\n"                                                                   \
     "<head>\n"                                                                                     \
     "<meta charset=\"utf-8\">\n"                                                                   \
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"                   \
-    "<meta name=\"color-scheme\" content=\"light dark\">\n"                                        \
-    "<title>" title "</title>\n"                                                                   \
+    "<meta name=\"color-scheme\" content=\"light dark\">\n" extra "<title>" title "</title>\n"     \
     "<style>" CSS "</style>\n"                                                                     \
     "</head>\n"                                                                                    \
     "<body>\n"                                                                                     \
@@ -82,7 +82,7 @@ static const char error_ko[] = HEAD("ko", "{{title}}") "<h1>{{title}}</h1>\n"
                                                        "{{idp_error}}"
                                                        "<p><a class=\"b primary\" "
                                                        "href=\"{{login_url}}\">다시 시도</a></p>\n"
-                                                       "<p class=\"small\">Reason: "
+                                                       "<p class=\"small\">사유: "
                                                        "<code>{{reason}}</code> ({{status}})"
                                                        " · 요청 ID: <code>{{request_id}}</code>"
                                                        "</p>\n" FOOT;
@@ -129,10 +129,39 @@ static const char denied_ko[] = HEAD(
                  "<p><a class=\"b primary\" href=\"{{switch_url}}\">다른 계정으로 로그인</a></p>\n"
                  "<p><a href=\"{{logout_url}}\">로그아웃</a></p>\n" FOOT;
 
-const char af_session_page_style[] = "<meta name=\"viewport\" content=\"width=device-width, "
-                                     "initial-scale=1\">\n<style>" CSS "</style>\n";
+/* The form_post re-post (session_apple.c): {{fields}} are the escaped hidden inputs, the
+ * script runs under the response's CSP nonce; without script, the button. */
+#define REPOST(lang, title, step, submit)                                                          \
+    HEAD(lang, title)                                                                              \
+    "<h1>" title "</h1>\n"                                                                         \
+    "<form id=\"repost\" method=\"post\" action=\"{{action}}\">\n"                                 \
+    "{{fields}}"                                                                                   \
+    "<noscript><p>" step "</p>\n"                                                                  \
+    "<button class=\"b primary\" type=\"submit\">" submit "</button></noscript>\n"                 \
+    "</form>\n"                                                                                    \
+    "</main>\n"                                                                                    \
+    "<script nonce=\"{{nonce}}\">document.getElementById('repost').submit();</script>\n"           \
+    "</body>\n"                                                                                    \
+    "</html>\n"
+
+static const char repost_en[] =
+    REPOST("en", "Signing in…", "Your sign-in needs one more step.", "Continue");
+static const char repost_ko[] =
+    REPOST("ko", "로그인하는 중…", "로그인을 마치려면 한 단계가 더 필요합니다.", "계속");
+
+/* After the login with AuthFlowCookieSameSite Strict: on to {{url}} from a page of our own. */
+#define SIGNEDIN(lang, title, text, cont)                                                          \
+    HEAD_X(lang, title, "<meta http-equiv=\"refresh\" content=\"0;url={{url}}\">\n")               \
+    "<h1>" title "</h1>\n"                                                                         \
+    "<p>" text "</p>\n"                                                                            \
+    "<p><a class=\"b primary\" href=\"{{url}}\">" cont "</a></p>\n" FOOT
+
+static const char signedin_en[] =
+    SIGNEDIN("en", "Signed in", "You are signed in and will be taken back.", "Continue");
+static const char signedin_ko[] =
+    SIGNEDIN("ko", "로그인됨", "로그인되었습니다. 곧 원래 페이지로 이동합니다.", "계속");
 
 const char *const af_session_builtin[AF_LANG_N][AF_PAGE_N] = {
-    {chooser_en, error_en, logout_en, password_en, denied_en},
-    {chooser_ko, error_ko, logout_ko, password_ko, denied_ko},
+    {chooser_en, error_en, logout_en, password_en, denied_en, repost_en, signedin_en},
+    {chooser_ko, error_ko, logout_ko, password_ko, denied_ko, repost_ko, signedin_ko},
 };

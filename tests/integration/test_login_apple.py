@@ -188,7 +188,7 @@ def test_F03_apple_form_post_login_through_the_repost_page(site, idp):
     assert "frame-ancestors 'none'" in csp
     assert first.headers.get('Cache-Control') == 'no-store'
     assert first.headers.get('X-Frame-Options') == 'DENY'
-    assert '<noscript>' in first.text and '<button type="submit">' in first.text
+    assert '<noscript>' in first.text and '<button class="b primary" type="submit">' in first.text
     assert form_of(first.text)[1] == fields
     assert not session_cookies(first)
     assert not [c for c in set_cookies(first) if c.kind() == 'flow']  # flow cookie kept

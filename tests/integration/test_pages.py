@@ -20,7 +20,8 @@ import conftest
 import sites
 import tokens
 from gatehelp import good_claims
-from loginhelp import BadIdp, Browser, callback, get, idp_redirect, login_path, start
+from loginhelp import (BadIdp, Browser, callback, get, idp_redirect, login_path,
+                       provider_block, start)
 
 DENIAL_LOG = r'AH01631'
 
@@ -285,3 +286,105 @@ def test_denied_page_korean(site, keys, echo):
 def test_denied_endpoint_direct_is_404(site):
     r = afharness.http('GET', site.url('/auth/denied'))
     assert r.status_code == 404
+
+
+# ---- every page in Korean: no English label left (built-in pages and the shipped htdocs/) -------
+HTDOCS = os.path.join(afharness.REPO, 'htdocs')
+PROVIDER_NAMES = {'staff', 'plain'}    # labels the operator chose (no DisplayName): not ours
+
+
+def english_words(text):
+    """The Latin words a reader sees: outside tags, comments, <style>, <script>, <code> (the
+    reason and the IdP's error code stay codes), <strong> (the account's name) and the
+    operator's provider names."""
+    for pat in (r'<!--.*?-->', r'<style>.*?</style>', r'<script[^>]*>.*?</script>',
+                r'<code>.*?</code>', r'<strong>.*?</strong>', r'<[^>]*>', r'&[a-z]+;|&#[0-9]+;'):
+        text = re.sub(pat, ' ', text, flags=re.S)
+    return [w for w in re.findall(r'[A-Za-z]+', text) if w != 'ID' and w not in PROVIDER_NAMES]
+
+
+@pytest.fixture(scope='module', params=['builtin', 'htdocs'])
+def i18n(request, keys, echo, idp):
+    """The pages built in, and the shipped templates (AuthFlowTemplateDir htdocs/); Strict
+    cookies for the page that continues after the login."""
+    extra = 'AuthFlowCookieSameSite Strict\n' + provider_block(
+        'bad', idp.url, extra='DisplayName "Test IdP"\nDisplayName ko "시험용 로그인"') + '\n'
+    if request.param == 'htdocs':
+        extra += 'AuthFlowTemplateDir "%s"\n' % HTDOCS
+    return conftest.start_server(request, 'pages-i18n-' + request.param,
+                                 site_body(keys, echo, idp, extra), modules=MODULES)
+
+
+def _pages(srv, keys, lang):
+    """Every page the module shows a browser, in lang: {name: response}."""
+    out = {'chooser': page(srv, login_path(None, '/app/x'), lang),
+           'password': page(srv, login_path('staff', '/app/x'), lang),
+           'error': page(srv, '/auth/nothing-here', lang),
+           'signed-out': page(srv, '/auth/logout', lang)}
+    h = sites.cookie(_tok(keys, srv))
+    h['Accept-Language'] = lang
+    out['denied'] = afharness.http('GET', srv.url('/forbid/x'), headers=h)
+    # the form_post re-post: a cross-site POST callback without the flow cookie
+    out['re-post'] = afharness.http('POST', srv.url('/auth/callback'), headers={
+        'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'cross-site',
+        'Origin': 'https://appleid.apple.com', 'Accept-Language': lang},
+        data='code=c-1&state=s-1')
+    # after a login with Strict cookies: on from a page of our own
+    b = Browser()
+    r, auth = start(srv, b, login_path('bad', '/app/x'))
+    assert auth, r.status_code
+    out['signed-in'] = callback(srv, b, idp_redirect(auth), headers={'Accept-Language': lang})
+    assert out['signed-in'].status_code == 200, out['signed-in'].text
+    assert 'http-equiv="refresh"' in out['signed-in'].text
+    assert out['re-post'].status_code == 200 and out['denied'].status_code == 403
+    return out
+
+
+@pytest.mark.allow_log(DENIAL_LOG)
+def test_every_page_korean_has_no_english(i18n, keys):
+    for name, r in _pages(i18n, keys, 'ko-KR,ko;q=0.9').items():
+        assert '<html lang="ko">' in r.text, (name, r.text[:300])
+        assert english_words(r.text) == [], (name, english_words(r.text))
+        assert 'Accept-Language' in r.headers.get('Vary', ''), name
+
+
+@pytest.mark.allow_log(DENIAL_LOG)
+def test_every_page_english_keeps_its_labels(i18n, keys):
+    p = _pages(i18n, keys, 'en')
+    for name, r in p.items():
+        assert '<html lang="en">' in r.text, (name, r.text[:300])
+        assert not re.search('[\uac00-\ud7a3]', r.text), name
+    assert re.search(r'Reason: <code>not_found</code> \(404\) · Request ID: <code>',
+                     p['error'].text), p['error'].text
+    assert '>Continue</button></noscript>' in p['re-post'].text
+    assert '>Continue</a>' in p['signed-in'].text
+
+
+def test_error_page_labels_korean(i18n):
+    r = page(i18n, '/auth/nothing-here', 'ko')
+    assert r.status_code == 404
+    assert re.search(r'사유: <code>not_found</code> \(404\) · 요청 ID: <code>', r.text), r.text
+    assert 'Reason' not in r.text
+
+
+def test_repost_page_korean_keeps_nonce_and_button(i18n):
+    """The re-post page in Korean: same fields, the script under the response's nonce only,
+    the no-script button labelled in Korean, the pages' style admitted by its hash."""
+    r = afharness.http('POST', i18n.url('/auth/callback'), headers={
+        'Content-Type': 'application/x-www-form-urlencoded', 'Sec-Fetch-Site': 'cross-site',
+        'Accept-Language': 'ko'}, data='code=c-1&state=s-%3C1%3E&user=%7B%7D')
+    assert r.status_code == 200
+    csp = r.headers['Content-Security-Policy']
+    nonce = re.search(r"script-src 'nonce-([A-Za-z0-9_-]{16,})'", csp).group(1)
+    assert re.findall(r'<script nonce="([^"]*)">', r.text) == [nonce]
+    assert 'unsafe-inline' not in csp and "form-action 'self'" in csp
+    for s in re.findall(r'<style>(.*?)</style>', r.text, re.S):
+        assert "'sha256-%s'" % base64.b64encode(hashlib.sha256(s.encode()).digest()).decode() in csp
+    assert re.search(r'<form id="repost" method="post" action="%s">' % re.escape(
+        i18n.url('/auth/callback')), r.text)
+    assert '<input type="hidden" name="state" value="s-&lt;1&gt;">' in r.text
+    assert '<input type="hidden" name="user" value="{}">' in r.text
+    assert '<noscript><p>로그인을 마치려면 한 단계가 더 필요합니다.</p>' in r.text
+    assert '<button class="b primary" type="submit">계속</button></noscript>' in r.text
+    assert r.headers.get('Cache-Control') == 'no-store'
+

@@ -174,6 +174,108 @@ START_TEST(test_error_page_families)
 }
 END_TEST
 
+/* The first Latin word a reader sees in html (outside tags, comments, <style>, <script>,
+ * <code> and {{placeholders}}), "ID" allowed; NULL when there is none. */
+static const char *latin_word(const char *html, apr_pool_t *p)
+{
+    static const char *const skip[][2] = {
+        {"<!--", "-->"},       {"<style", "</style>"}, {"<script", "</script>"},
+        {"<code>", "</code>"}, {"{{", "}}"},           {"<", ">"}};
+    const char *s = html;
+
+    while (*s != '\0') {
+        apr_size_t i, n;
+        const char *end = NULL;
+
+        for (i = 0; i < sizeof(skip) / sizeof(skip[0]) && end == NULL; i++) {
+            if (strncmp(s, skip[i][0], strlen(skip[i][0])) == 0) {
+                end = strstr(s, skip[i][1]);
+                s = end != NULL ? end + strlen(skip[i][1]) : s + strlen(s);
+            }
+        }
+        if (end != NULL) {
+            continue;
+        }
+        if ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')) {
+            n = strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
+            if (!(n == 2 && strncmp(s, "ID", 2) == 0)) {
+                return apr_pstrndup(p, s, n);
+            }
+            s += n;
+            continue;
+        }
+        if (*s == '&') { /* an entity: &amp; */
+            s += strcspn(s, ";");
+            s += *s != '\0';
+            continue;
+        }
+        s++;
+    }
+    return NULL;
+}
+
+/* Hangul syllables (U+AC00..U+D7A3: UTF-8 lead bytes 0xEA..0xED) in s. */
+static int has_hangul(const char *s)
+{
+    for (; *s != '\0'; s++) {
+        if ((unsigned char) *s >= 0xEA && (unsigned char) *s <= 0xED) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+START_TEST(test_korean_pages_have_no_english)
+{
+    apr_pool_t *p = af_test_pool();
+    static const apr_status_t reasons[] = {
+        AF_EOIDC_IDP_ERROR, AF_EOIDC_IDP_TIMEOUT, AF_ESTORE_REPLAY,   AF_EPOLICY_DENIED,
+        AF_ESESS_STORE,     AF_ESESS_THROTTLED,   AF_ESESS_NOT_FOUND, AF_EOIDC_PARAM};
+    static const int statuses[] = {400, 504, 400, 403, 503, 429, 404, 400};
+    af_oidc_cbparams_t cb;
+    af_effects_t *eff;
+    af_site_t site;
+    const char *page;
+    int pg;
+    apr_size_t i;
+
+    memset(&site, 0, sizeof(site));
+    site.base_url = "https://a.example";
+    site.endpoint = "/auth";
+    for (pg = 0; pg < AF_PAGE_N; pg++) { /* every built-in template */
+        const char *ko = af_session_tpl(&site, AF_LANG_KO, (af_page_t) pg);
+        const char *en = af_session_tpl(&site, AF_LANG_EN, (af_page_t) pg);
+
+        ck_assert_msg(latin_word(ko, p) == NULL, "ko/%s: \"%s\"", af_session_page_file[pg],
+                      latin_word(ko, p));
+        ck_assert_msg(strstr(ko, "<html lang=\"ko\">") != NULL, "ko/%s", af_session_page_file[pg]);
+        ck_assert_msg(!has_hangul(en), "%s", af_session_page_file[pg]);
+        ck_assert_msg(strstr(en, "<html lang=\"en\">") != NULL, "%s", af_session_page_file[pg]);
+    }
+    for (i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) { /* and what fills them */
+        page = af_session_error_page(&site, AF_LANG_KO, statuses[i], reasons[i], "server_error",
+                                     "/app", "req-1", p);
+        ck_assert_msg(latin_word(page, p) == NULL, "%d: \"%s\"", statuses[i], latin_word(page, p));
+        page = af_session_error_page(&site, AF_LANG_EN, statuses[i], reasons[i], "server_error",
+                                     "/app", "req-1", p);
+        ck_assert(!has_hangul(page));
+        ck_assert_ptr_nonnull(strstr(page, "Reason: <code>"));
+    }
+    memset(&cb, 0, sizeof(cb));
+    cb.code = "c-1";
+    cb.state = "s-1";
+    eff = af_effects_make(p);
+    eff->lang = AF_LANG_KO;
+    af_session_repost(eff, &site, &cb, p);
+    ck_assert_msg(latin_word(eff->body, p) == NULL, "re-post: \"%s\"", latin_word(eff->body, p));
+    ck_assert_ptr_nonnull(strstr(eff->body, "name=\"state\" value=\"s-1\""));
+    eff = af_effects_make(p);
+    af_session_repost(eff, &site, &cb, p);
+    ck_assert_ptr_nonnull(strstr(eff->body, ">Continue</button></noscript>"));
+    ck_assert(!has_hangul(eff->body));
+}
+END_TEST
+
 START_TEST(test_csp_hashes_styles)
 {
     apr_pool_t *p = af_test_pool();
@@ -205,6 +307,7 @@ static Suite *suite(void)
     tcase_add_test(tc, test_templates_by_language);
     tcase_add_test(tc, test_chooser_buttons);
     tcase_add_test(tc, test_error_page_families);
+    tcase_add_test(tc, test_korean_pages_have_no_english);
     tcase_add_test(tc, test_csp_hashes_styles);
     suite_add_tcase(s, tc);
     return s;
