@@ -139,6 +139,7 @@ static int check_user_id(request_rec *r)
         /* `pass` gets here only when a Require line wants a user: that is a 401 too */
         af_dir_opts(&opts, dc);
         af_req_read(&in, r, site);
+        af_effects_read(ctx->g->eff, r, site); /* the language of an error page */
         af_session_gate_fail(ctx->g->eff, site, &opts, &in, ctx->g->reason, r->pool);
         return af_respond_gate(r, ctx->g->eff);
     }

@@ -191,6 +191,9 @@ int af_respond_gate(request_rec *r, const af_effects_t *eff)
     if (r->main != NULL || eff->body == NULL) {
         return eff->status; /* a subrequest writes no body */
     }
+    if (eff->body_kind == AF_BODY_HTML) { /* the error page speaks the browser's language */
+        apr_table_merge(r->err_headers_out, "Vary", "Accept-Language");
+    }
     if (ap_discard_request_body(r) != OK) {
         r->connection->keepalive = AP_CONN_CLOSE;
     }

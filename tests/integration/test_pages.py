@@ -11,6 +11,8 @@ import hashlib
 import os
 import html
 import re
+import signal
+import time
 import urllib.parse
 
 import pytest
@@ -20,7 +22,7 @@ import conftest
 import sites
 import tokens
 from gatehelp import good_claims
-from loginhelp import (BadIdp, Browser, callback, get, idp_redirect, login_path,
+from loginhelp import (NAV, BadIdp, Browser, callback, get, idp_redirect, login_path,
                        provider_block, start)
 
 DENIAL_LOG = r'AH01631'
@@ -387,4 +389,35 @@ def test_repost_page_korean_keeps_nonce_and_button(i18n):
     assert '<noscript><p>로그인을 마치려면 한 단계가 더 필요합니다.</p>' in r.text
     assert '<button class="b primary" type="submit">계속</button></noscript>' in r.text
     assert r.headers.get('Cache-Control') == 'no-store'
+
+
+@pytest.mark.allow_log(r'AF08004', r'AF08006', r'AF08007', r'AF03001', r'AF07012')
+def test_G10_gate_503_page_speaks_korean(request, keys, echo, idp):
+    """The gate's own error page (a navigation while the store cannot be read: 503, G10) is
+    in the browser's language, like the handler's pages, and says it varies by it."""
+    srv = conftest.start_server(request, 'pages-gate503', site_body(keys, echo, idp),
+                                modules=MODULES, mpm='prefork')
+    h = sites.cookie(_tok(keys, srv))
+    data = os.path.join(srv.root, 'store', 'data.mdb')
+    assert os.path.exists(data)
+    os.chmod(data, 0)
+    request.addfinalizer(lambda: os.path.exists(data) and os.chmod(data, 0o600))
+    old = set(srv._children())
+    for pid in old:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    deadline = time.time() + 20
+    while time.time() < deadline and not (set(srv._children()) - old and 'AF08004' in srv.read_log()):
+        time.sleep(0.1)
+    for lang, want, unwanted in (('ko-KR', '사유: <code>', 'Reason'), ('en', 'Reason: <code>', None)):
+        hh = dict(h, **NAV, **{'Accept-Language': lang})
+        r = afharness.http('GET', srv.url('/app/x'), headers=hh)
+        assert r.status_code == 503, (r.status_code, r.text[:300])
+        assert '<html lang="%s">' % lang[:2] in r.text and want in r.text, r.text
+        assert 'store_unavailable' in r.text
+        assert 'Accept-Language' in r.headers.get('Vary', '')
+        if unwanted:
+            assert english_words(r.text) == [], english_words(r.text)
 
