@@ -120,7 +120,9 @@ def test_deb_file_list_owners_modes(pkg):
     top = os.path.join(REPO, 'htdocs')
     names = sorted(os.path.relpath(os.path.join(d, n), top)
                    for d, _, ns in os.walk(top) for n in ns if n.endswith('.html'))
-    assert 'ko/error.html' in names  # the languages' directories too
+    # every page of the module, in every language (src/session/session_lang.c)
+    pages = ('chooser', 'error', 'logout', 'password', 'denied', 'repost', 'signedin')
+    assert names == sorted(d + p + '.html' for p in pages for d in ('', 'ko/')), names
     assert sorted(f[len('./usr/share/apache2/authflow/'):] for f in files
                   if f.startswith('./usr/share/apache2/authflow/') and f.endswith('.html')) == names
     for name in names:
