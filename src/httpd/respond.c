@@ -140,6 +140,24 @@ void af_effects_read(af_effects_t *eff, request_rec *r, const af_site_t *site)
     eff->request_id = apr_table_get(r->subprocess_env, "UNIQUE_ID"); /* mod_unique_id's */
 }
 
+/* The headers of a body we write ourselves (the handler's pages and answers, the gate's
+ * error pages): no framing, no sniffing, no referrer, a CSP that allows only the page's own
+ * styles (and the nonce'd script of the re-post page), one cache entry per language. */
+static void page_headers(apr_table_t *t, const af_effects_t *eff, apr_pool_t *p)
+{
+    apr_table_setn(t, "Referrer-Policy",
+                   eff->referrer_policy ? eff->referrer_policy : "no-referrer");
+    apr_table_setn(t, "X-Frame-Options", "DENY");
+    apr_table_setn(t, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(
+        t, "Content-Security-Policy",
+        eff->csp ? eff->csp
+                 : af_session_page_csp(eff->body_kind == AF_BODY_HTML ? eff->body : NULL, NULL, p));
+    if (eff->body_kind == AF_BODY_HTML) {
+        apr_table_merge(t, "Vary", "Accept-Language");
+    }
+}
+
 int af_respond_handler(request_rec *r, const af_effects_t *eff)
 {
     apr_table_t *t = r->headers_out;
@@ -151,17 +169,7 @@ int af_respond_handler(request_rec *r, const af_effects_t *eff)
     if (eff->cache_control == NULL) {
         apr_table_setn(t, "Pragma", "no-cache");
     }
-    apr_table_setn(t, "Referrer-Policy",
-                   eff->referrer_policy ? eff->referrer_policy : "no-referrer");
-    apr_table_setn(t, "X-Frame-Options", "DENY");
-    apr_table_setn(t, "X-Content-Type-Options", "nosniff");
-    apr_table_setn(t, "Content-Security-Policy",
-                   eff->csp ? eff->csp
-                            : af_session_page_csp(eff->body_kind == AF_BODY_HTML ? eff->body : NULL,
-                                                  NULL, r->pool));
-    if (eff->body_kind == AF_BODY_HTML) {
-        apr_table_merge(t, "Vary", "Accept-Language");
-    }
+    page_headers(t, eff, r->pool);
     if (eff->location != NULL) {
         apr_table_setn(t, "Location", eff->location);
     }
@@ -191,9 +199,7 @@ int af_respond_gate(request_rec *r, const af_effects_t *eff)
     if (r->main != NULL || eff->body == NULL) {
         return eff->status; /* a subrequest writes no body */
     }
-    if (eff->body_kind == AF_BODY_HTML) { /* the error page speaks the browser's language */
-        apr_table_merge(r->err_headers_out, "Vary", "Accept-Language");
-    }
+    page_headers(r->err_headers_out, eff, r->pool); /* our body, not the backend's */
     if (ap_discard_request_body(r) != OK) {
         r->connection->keepalive = AP_CONN_CLOSE;
     }

@@ -131,6 +131,11 @@ def test_G10_store_unreadable_gate_answers_503(request, keys, echo):
         assert r.status_code == 503, describe(r)
         assert 'Location' not in r.headers
         assert 'store_unavailable' in r.text
+        # the gate's own body, not the backend's: the headers of the handler's pages
+        assert r.headers.get('X-Content-Type-Options') == 'nosniff', r.headers
+        assert r.headers.get('X-Frame-Options') == 'DENY', r.headers
+        assert r.headers.get('Referrer-Policy') == 'no-referrer', r.headers
+        assert "default-src 'none'" in r.headers.get('Content-Security-Policy', ''), r.headers
     assert api.headers.get('Retry-After')
 
 
