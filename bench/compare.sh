@@ -4,7 +4,7 @@
 #
 # Builds the module of REV (default: b5e2a81~1, the code before the session core) in a
 # temporary git worktree, then runs bench/run.sh with the old and the current module
-# alternately, BENCH_PAIRS (3) times each, one round of every scenario per invocation
+# alternately (in pairs whose order alternates too), BENCH_PAIRS (3) times each, one round of every scenario per invocation
 # (each invocation starts its own httpd and measures proxy-noauth in the same round, so the
 # ratios of one invocation share the machine's state).  Prints the median ratio to
 # proxy-noauth of each scenario for both modules.  Timings are never asserted.
@@ -40,8 +40,11 @@ fi
 cp build/mod_authflow.so "$OUT/new.so"
 NEW=${COMPARE_NEW_LABEL:-$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src mod_authflow.c || echo +)}
 
+# The order alternates (old new, new old, ...): on this machine the second invocation of a
+# pair was slower whichever module it ran, which a fixed order would charge to one module.
 for i in $(seq 1 "$PAIRS"); do
-  for which in old new; do
+  order="old new"; [ $((i % 2)) = 0 ] && order="new old"
+  for which in $order; do
     echo "compare: pair $i/$PAIRS, $which module" >&2
     BENCH_MODULE=$OUT/$which.so BENCH_OUT=$OUT/$which-$i BENCH_ROUNDS=1 \
       BENCH_ONLY=${BENCH_ONLY:-ES256|HS256} bench/run.sh >/dev/null 2>"$OUT/$which-$i.err" ||

@@ -11,7 +11,8 @@
 # weighs most) and the HS256 Bearer gate without cache.  Timings are never asserted.
 # wrk through httpd cannot resolve 1 % on a shared machine, so first bench/metrics_bench.c
 # measures what metrics add to one gate request directly: its two counter adds, in ns, in 1
-# process and in N processes adding to the same shared words at once.
+# process and in N processes adding to the same shared words at once; then bench/metrics_ir.sh
+# counts the instructions one gate request executes with each module (callgrind).
 #   BENCH_PAIRS BENCH_SECONDS BENCH_ONLY as for bench/compare.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,6 +31,9 @@ cc -std=gnu11 -O2 -Isrc $(apr-1-config --cflags --cppflags --includes) \
    $(apr-1-config --link-ld --libs) $(apu-1-config --link-ld) -ljansson -lcurl -llmdb -lpq \
    -lssl -lcrypto -lpcre2-8
 build/bench/metrics_bench 2 "$(nproc)" | tee build/bench/metrics_micro.md
+# What the module executes per gate request, on and off, counted by callgrind: exact where
+# wall-clock time through httpd is not (bench/metrics_ir.sh).
+bench/metrics_ir.sh
 COMPARE_OLD_SO=$PWD/$OFF/mod_authflow.so COMPARE_OLD_LABEL="metrics off" \
   COMPARE_NEW_LABEL="metrics on" COMPARE_OUT=$PWD/build/bench/metrics \
   BENCH_ONLY=${BENCH_ONLY:-cache warm|HS256} bench/compare.sh

@@ -26,6 +26,8 @@ PKGS=(
   debhelper dpkg-dev fakeroot lintian
   # benchmarks (bench-only comparisons)
   libjwt-dev libcjose-dev libapache2-mod-auth-openidc
+  # make bench-metrics counts instructions per request under callgrind (bench/metrics_ir.sh)
+  valgrind
 )
 
 missing=()

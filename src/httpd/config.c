@@ -875,7 +875,7 @@ const command_rec af_config_cmds[] = {
     AP_INIT_TAKE_ARGV("AuthFlowTrustIssuer", af_config_trust_issuer, NULL, RSRC_CONF,
                       "ISSUER JWKS [aud=A] [alg=A,B] [ca=FILE]: also accept this issuer's JWTs"),
     AP_INIT_TAKE1("AuthFlowClockSkew", set_clock_skew, NULL, RSRC_CONF,
-                  "leeway for exp/nbf/iat (default 60s, at most 300s)"),
+                  "leeway for exp/nbf/iat of our and the IdP's tokens (default 60s, at most 300s)"),
     AP_INIT_TAKE1("AuthFlowAccessTTL", set_access_ttl, NULL, RSRC_CONF,
                   "lifetime of our access tokens (default 10m)"),
     AP_INIT_TAKE1("AuthFlowCookiePrefix", set_cookie_prefix, NULL, RSRC_CONF,

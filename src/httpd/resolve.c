@@ -285,6 +285,7 @@ static const char *providers(af_site_t *site, const af_srv_conf_t *sc, const cha
             }
             cp->redirect_uri = apr_pstrcat(p, site->base_url, site->endpoint, "/callback", NULL);
         }
+        cp->leeway = site->clock_skew; /* one leeway: ours and the IdP's tokens alike */
         if ((err = af_oidc_provider_check(cp, p)) != NULL ||
             (cp->kind == AF_OIDC_KIND_PASSWORD &&
              (err = af_password_providers_check(cp, p)) != NULL)) {

@@ -1,7 +1,8 @@
 /* session_backchannel.c -- POST <endpoint>/backchannel/NAME: OpenID Connect Back-Channel
  * Logout 1.0 (E20).  The IdP posts a logout token server to server; we validate it (src/oidc),
  * take its jti once (the store's single-use flows, shared by every process and host) and
- * revoke the logins it names.  Every failure is a 400 with a reason and revokes nothing. */
+ * revoke the logins it names.  Every failure is a 400 with a reason and revokes nothing; a
+ * revocation that fails gives the jti back, so that the IdP may retry the same token. */
 #include <string.h>
 
 #include <apr_strings.h>
@@ -60,6 +61,24 @@ static apr_status_t our_subject(const char **sub, const af_oidc_provider_t *pv,
     return APR_SUCCESS;
 }
 
+/* The revocation failed, so nothing was revoked (a store operation is one transaction): give
+ * the jti back, so that the IdP's retry of this logout token is not refused as a replay.  If
+ * that fails too, the retries will be refused and the logout is lost: said once, without
+ * token material (neither the token nor its jti). */
+static void give_back(af_store_t *st, const char *id, const char *provider, const char *sub,
+                      apr_pool_t *p)
+{
+    apr_status_t rv = af_store_flow_release(st, id, strlen(id));
+
+    if (rv != APR_SUCCESS) {
+        af_log_p(p, AF_LOG_ERR, "AF08092",
+                 "back-channel logout lost: provider %s%s%s: the revocation failed and the "
+                 "logout token could not be released (%s): the IdP's retries of it will be "
+                 "refused as replays",
+                 provider, sub ? ", subject " : "", sub ? sub : "", af_strerror(rv));
+    }
+}
+
 void af_session_backchannel(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                             apr_pool_t *p)
 {
@@ -111,6 +130,7 @@ void af_session_backchannel(af_effects_t *eff, const af_site_t *site, const af_r
     rv = lo->sid != NULL ? af_store_revoke_idp_sid(&count, st, pv->name, lo->sid, sub, in->now, p)
                          : af_store_revoke_sub(&count, st, sub, in->now, p);
     if (rv != APR_SUCCESS) {
+        give_back(st, id, pv->name, sub, p);
         fail(eff, name, af_session_store_failed(rv) ? AF_ESESS_BCL_FAILED : rv, p);
         return;
     }

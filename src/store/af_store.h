@@ -284,6 +284,16 @@ apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id
                                    apr_int64_t now, apr_int64_t expires);
 
 /**
+ * Give a consumed id back: delete its record (one write transaction), so that the next
+ * af_store_flow_consume of the same id succeeds.  Only for a caller whose work after the
+ * consume failed without any effect -- a back-channel logout whose revocation failed, so that
+ * the IdP's retry of the same logout token is not refused as a replay.  A no-op when the id
+ * is not recorded (never consumed, released already, or purged).
+ * @return APR_SUCCESS, APR_EINVAL (id empty or > 1024 bytes), AF_ESTORE_*
+ */
+apr_status_t af_store_flow_release(af_store_t *st, const char *id, apr_size_t id_len);
+
+/**
  * A lease shared by every process of the store: got = 1 (and the lease is now) when it
  * was last taken more than interval seconds before now, or never, or in the future (a
  * clock set back); got = 0 otherwise.  Taken in a write transaction, so of processes

@@ -491,6 +491,47 @@ apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
     return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(lm, rc, "flow_consume");
 }
 
+apr_status_t af_lm_flow_release(af_store_t *st, const char *id, apr_size_t id_len)
+{
+    lm_t *lm = st->impl;
+    unsigned char h[AF_RT_HASH_LEN], kb[9 + AF_RT_HASH_LEN];
+    MDB_txn *txn = NULL;
+    MDB_val k = {AF_RT_HASH_LEN, h}, v, ek;
+    int rc;
+
+    if (id == NULL || id_len == 0 || id_len > 1024 ||
+        af_token_refresh_hash(h, id, id_len) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    /* a delete: no headroom check (it frees space, as revocations and sweeps may) */
+    rc = af_lm_txn_begin(lm, 0, &txn);
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_get(txn, lm->flows, &k, &v);
+    }
+    if (rc == MDB_SUCCESS && v.mv_size == 8) { /* its by_expiry entry goes with it */
+        ek.mv_size = af_lm_exp_key(kb, af_lm_get_i64(v.mv_data), LM_KIND_FLOW, h, sizeof(h));
+        ek.mv_data = kb;
+        rc = mdb_del(txn, lm->by_expiry, &ek, NULL);
+        if (rc == MDB_NOTFOUND) {
+            rc = MDB_SUCCESS;
+        }
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_del(txn, lm->flows, &k, NULL);
+    }
+    if (rc == MDB_SUCCESS) {
+        rc = mdb_txn_commit(txn);
+        txn = NULL;
+    }
+    if (txn != NULL) {
+        mdb_txn_abort(txn);
+    }
+    if (rc == MDB_NOTFOUND) {
+        return APR_SUCCESS; /* not recorded: nothing to give back */
+    }
+    return rc == MDB_SUCCESS ? APR_SUCCESS : af_lm_err(lm, rc, "flow_release");
+}
+
 apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval)
 {

@@ -125,6 +125,7 @@ apr_status_t af_lm_sweep(apr_uint64_t *purged, af_store_t *st, apr_int64_t now);
 apr_status_t af_lm_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now);
 apr_status_t af_lm_flow_consume(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                 apr_int64_t expires);
+apr_status_t af_lm_flow_release(af_store_t *st, const char *id, apr_size_t id_len);
 apr_status_t af_lm_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval);
 apr_status_t af_lm_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,

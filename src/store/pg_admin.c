@@ -447,6 +447,29 @@ apr_status_t af_pg_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
     return rv;
 }
 
+apr_status_t af_pg_flow_release(af_store_t *st, const char *id, apr_size_t id_len)
+{
+    PGresult *r = NULL;
+    unsigned char h[AF_RT_HASH_LEN];
+    apr_pool_t *p;
+    pg_args_t a;
+    apr_status_t rv;
+
+    if (id == NULL || id_len == 0 || id_len > 1024 ||
+        af_token_refresh_hash(h, id, id_len) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    if ((p = scratch()) == NULL) {
+        return APR_ENOMEM;
+    }
+    af_pg_args_init(&a);
+    af_pg_arg_bin(&a, h, sizeof(h));
+    rv = one(&r, st->impl, PGS_FLOW_RELEASE, &a, "flow_release", p); /* none deleted: a no-op */
+    PQclear(r);
+    apr_pool_destroy(p);
+    return rv;
+}
+
 apr_status_t af_pg_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval)
 {

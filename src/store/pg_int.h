@@ -53,6 +53,7 @@ enum {
     PGS_THROTTLE_ADD,
     PGS_THROTTLE_GET,
     PGS_SWEEP_THROTTLE,
+    PGS_FLOW_RELEASE,
     PGS_COUNT
 };
 
@@ -193,6 +194,7 @@ apr_status_t af_pg_throttle(apr_int64_t *count, apr_int64_t *reset, af_store_t *
                             int add);
 apr_status_t af_pg_flow_consume(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                 apr_int64_t expires);
+apr_status_t af_pg_flow_release(af_store_t *st, const char *id, apr_size_t id_len);
 apr_status_t af_pg_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                          apr_int64_t interval);
 apr_status_t af_pg_revocations(apr_uint64_t *cursor, af_store_t *st, apr_int64_t now,

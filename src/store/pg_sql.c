@@ -105,6 +105,7 @@ const pg_stmt_t af_pg_stmts[PGS_COUNT] = {
                           "$5::int, count(*) FROM d HAVING count(*) > 0 ON CONFLICT (name, shard) "
                           "DO UPDATE SET n = af_counters.n + EXCLUDED.n) "
                           "SELECT (SELECT count(*) FROM i)"},
+    [PGS_FLOW_RELEASE] = {"af_flow_release", "DELETE FROM af_flows WHERE hash = $1::bytea"},
     [PGS_LEASE] = {"af_lease", "INSERT INTO af_leases (name, taken) VALUES ($1::text, $2::bigint) "
                                "ON CONFLICT (name) DO UPDATE SET taken = EXCLUDED.taken WHERE "
                                "af_leases.taken > EXCLUDED.taken OR "

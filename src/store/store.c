@@ -189,6 +189,11 @@ apr_status_t af_store_flow_consume(af_store_t *st, const char *id, apr_size_t id
     return seen(st, st->ops->flow_consume(st, id, id_len, now, expires));
 }
 
+apr_status_t af_store_flow_release(af_store_t *st, const char *id, apr_size_t id_len)
+{
+    return seen(st, st->ops->flow_release(st, id, id_len));
+}
+
 apr_status_t af_store_lease(int *got, af_store_t *st, const char *name, apr_int64_t now,
                             apr_int64_t interval)
 {

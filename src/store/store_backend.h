@@ -42,6 +42,7 @@ typedef struct af_store_ops_t {
     apr_status_t (*throttle)(apr_int64_t *count, apr_int64_t *reset, af_store_t *st,
                              const unsigned char *hash, apr_int64_t now, apr_int64_t window,
                              int add);
+    apr_status_t (*flow_release)(af_store_t *st, const char *id, apr_size_t id_len);
 } af_store_ops_t;
 
 struct af_store_t {

@@ -402,7 +402,8 @@ static const af_store_ops_t lmdb_ops = {"lmdb",
                                         af_store_map_use,
                                         NULL,
                                         NULL,
-                                        af_lm_throttle};
+                                        af_lm_throttle,
+                                        af_lm_flow_release};
 
 static int env_exists(const char *dir)
 {

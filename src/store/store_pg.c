@@ -717,7 +717,8 @@ static const af_store_ops_t pg_ops = {"postgresql",
                                       NULL, /* usage: no map to fill */
                                       af_pg_revocations,
                                       af_pg_schema_version,
-                                      af_pg_throttle};
+                                      af_pg_throttle,
+                                      af_pg_flow_release};
 
 static apr_status_t check_uri(const char *uri, apr_pool_t *p)
 {

@@ -23,7 +23,8 @@ Serves on 127.0.0.1 (stdlib http.server, keys and tokens by jwcrypto):
 
 With no mode everything is correct.  Each mode breaks one thing:
   id_token:  wrong_iss wrong_aud missing_aud multi_aud_no_azp multi_aud_azp wrong_azp
-             wrong_nonce missing_nonce missing_sub missing_iat old_iat future_iat expired
+             wrong_nonce missing_nonce missing_sub missing_iat old_iat future_iat iat_ahead_30
+             expired
              missing_exp alg_none bad_sig hs256 hs256_bad_sig unknown_kid kid_absent_single
              kid_absent_multi rotate_key wrong_at_hash no_at_hash other_alg
   token:     token_not_json token_500 token_400 token_no_id_token token_type_mac
@@ -75,7 +76,8 @@ from jwcrypto.common import json_encode
 
 MODES = set("""
 wrong_iss wrong_aud missing_aud multi_aud_no_azp multi_aud_azp wrong_azp wrong_nonce
-missing_nonce missing_sub missing_iat old_iat future_iat expired missing_exp alg_none bad_sig
+missing_nonce missing_sub missing_iat old_iat future_iat iat_ahead_30 expired missing_exp alg_none
+bad_sig
 hs256 hs256_bad_sig unknown_kid kid_absent_single kid_absent_multi rotate_key wrong_at_hash
 no_at_hash other_alg token_not_json token_500 token_400 token_no_id_token token_type_mac
 token_error_200 token_form_encoded userinfo_sub_mismatch userinfo_not_json userinfo_500
@@ -410,6 +412,8 @@ class Handler(BaseHTTPRequestHandler):
             "missing_iat": lambda: c.pop("iat"),
             "old_iat": lambda: c.update(iat=now - 86400),
             "future_iat": lambda: c.update(iat=now + 3600),
+            # an IdP clock 30 s ahead: inside the default leeway (60 s), outside a smaller one
+            "iat_ahead_30": lambda: c.update(iat=now + 30, auth_time=now + 30),
             "expired": lambda: c.update(exp=now - 3600, iat=now - 3900),
             "missing_exp": lambda: c.pop("exp"),
             "wrong_at_hash": lambda: c.update(at_hash=b64url(b"\0" * 16)),

@@ -388,11 +388,13 @@ def bcl_pg(request, keys, echo, bcl, pg_cluster):  # noqa: F811
     with open(secret, 'wb') as f:
         f.write(secrets.token_bytes(48))
     os.chmod(secret, 0o600)
+    uri = pg_cluster.new_store('bcl')
     body = login_site(keys, echo, provider_block('op', bcl.op.url), apps=[('/app', None)],
-                      store=pg_cluster.new_store('bcl'),
+                      store=uri,
                       server_extra='AuthFlowSecretFile "%s"\nAuthFlowRevocationDelay 0' % secret)
     srv = conftest.start_server(request, 'backchannel-pg', body)
     srv.op, srv.key = bcl.op, bcl.key
+    srv.query = lambda sql: pg_cluster.query(sql, uri)   # noqa: E731  (the site's own schema)
     return srv
 
 
@@ -409,3 +411,78 @@ def test_E20_shared_store_sid_logout_and_replay(bcl_pg):
     assert works(bcl_pg, c)
     ok(post(bcl_pg, mint(claims(bcl_pg, sub='alice'), bcl_pg.key)))
     assert not works(bcl_pg, b) and not works(bcl_pg, c)
+
+
+# A trigger that makes every UPDATE of a login fail as a full disk would (SQLSTATE 53100): the
+# revocation's transaction fails for real, inside PostgreSQL, after the jti was taken.
+REFUSE_UPDATES = """
+CREATE FUNCTION af_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION USING ERRCODE = 'disk_full', MESSAGE = 'test: no space left'; END $$;
+CREATE TRIGGER af_test_refuse BEFORE UPDATE ON af_families
+    FOR EACH ROW EXECUTE FUNCTION af_test_refuse();
+"""
+ALLOW_UPDATES = """
+DROP TRIGGER IF EXISTS af_test_refuse ON af_families;
+DROP FUNCTION IF EXISTS af_test_refuse();
+"""
+
+
+def test_E20_shared_store_failed_revocation_can_be_retried(bcl_pg, allow_log):
+    """The store fails while revoking: 400 backchannel_logout_failed, nothing revoked, and the
+    jti is given back, so the IdP's retry of the SAME token revokes the login (it was refused
+    as a replay before: the logout was lost).  A replay after that success is still refused."""
+    allow_log(r'AF03050.*af_test_refuse|AF03050.*no space left')
+    a = login(bcl_pg, sid='P-R')
+    tok = mint(claims(bcl_pg, sid='P-R', sub='alice'), bcl_pg.key)
+    bcl_pg.query(REFUSE_UPDATES)
+    try:
+        r = post(bcl_pg, tok)
+        assert r.status_code == 400 and r.json()['error'] == 'backchannel_logout_failed', r.text
+        assert works(bcl_pg, a)             # nothing revoked
+    finally:
+        bcl_pg.query(ALLOW_UPDATES)
+    r = post(bcl_pg, tok)                   # the IdP retries the same token
+    ok(r)
+    assert not works(bcl_pg, a)
+    assert bcl_pg.query("SELECT revoked FROM af_families WHERE idp_sid = 'P-R'") == [['t']]
+    r = post(bcl_pg, tok)                   # a replay of a logout that succeeded
+    assert r.status_code == 400 and r.json()['error'] == 'oidc_logout_token_replayed', r.text
+
+
+REFUSE_FLOW_DELETES = """
+CREATE FUNCTION af_test_keep() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION USING ERRCODE = 'disk_full', MESSAGE = 'test: no space left'; END $$;
+CREATE TRIGGER af_test_keep BEFORE DELETE ON af_flows FOR EACH ROW EXECUTE FUNCTION af_test_keep();
+"""
+ALLOW_FLOW_DELETES = """
+DROP TRIGGER IF EXISTS af_test_keep ON af_flows;
+DROP FUNCTION IF EXISTS af_test_keep();
+"""
+
+
+def test_E20_shared_store_lost_logout_is_logged_once_without_the_token(bcl_pg, allow_log):
+    """The revocation fails and so does giving the jti back: the answer is the same failure, one
+    error line (AF08092) says the logout is lost -- with the provider, never the token or its
+    jti -- and the IdP's retry is then refused as a replay."""
+    allow_log(r'AF03050.*no space left', r'AF08092')
+    a = login(bcl_pg, sid='P-L')
+    c = claims(bcl_pg, sid='P-L', sub=None)
+    tok = mint(c, bcl_pg.key)
+    with open(bcl_pg.error_log) as f:
+        f.seek(0, 2)
+        start = f.tell()
+    bcl_pg.query(REFUSE_UPDATES + REFUSE_FLOW_DELETES)
+    try:
+        r = post(bcl_pg, tok)
+        assert r.status_code == 400 and r.json()['error'] == 'backchannel_logout_failed', r.text
+    finally:
+        bcl_pg.query(ALLOW_UPDATES + ALLOW_FLOW_DELETES)
+    r = post(bcl_pg, tok)
+    assert r.status_code == 400 and r.json()['error'] == 'oidc_logout_token_replayed', r.text
+    assert works(bcl_pg, a)
+    with open(bcl_pg.error_log) as f:
+        f.seek(start)
+        log = f.read()
+    lost = [line for line in log.splitlines() if 'AF08092' in line]
+    assert len(lost) == 1 and 'provider op' in lost[0] and ':error]' in lost[0], lost
+    assert c['jti'] not in log and tok.split('.')[1] not in log and tok.split('.')[2] not in log

@@ -474,6 +474,24 @@ def test_E05_iat_exp(site, idps, mode):
     fail(site, idps['bad'], [mode], 401)
 
 
+def test_E05_iat_ahead_within_clock_skew(site, idps):
+    """An IdP whose clock is 30 s ahead: inside the default AuthFlowClockSkew (60 s)."""
+    idps['bad'].set_mode('iat_ahead_30')
+    succeed(site)
+
+
+def test_E05_provider_leeway_is_AuthFlowClockSkew(request, keys, echo, idps):
+    """AuthFlowClockSkew is the leeway of the IdP's tokens too: with 5s, an id_token issued
+    30 s in the future is refused (it was accepted with a fixed 60 s provider leeway)."""
+    body = login_site(keys, echo, provider_block('b2', idps['b2'].url), apps=[('/app', 'b2')],
+                      server_extra='AuthFlowClockSkew 5s')
+    srv = conftest.start_server(request, 'callback-skew', body, mpm='event')
+    srv.store = srv.root + '/store'
+    fail(srv, idps['b2'], ['iat_ahead_30'], 401, provider='b2')
+    idps['b2'].set_mode()
+    succeed(srv, 'b2')
+
+
 def test_E06_kid_absent_single_jwks(site, idps):
     idps['rot'].set_mode('kid_absent_single')
     succeed(site, 'rot')

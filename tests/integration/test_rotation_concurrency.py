@@ -31,8 +31,10 @@ def storm(site, cookie, n, pool):
 
 @pytest.mark.parametrize('mpm', ['prefork', 'event'])
 def test_G04_parallel_refresh_rounds(request, keys, echo, mpm):
+    # prefork: one child per parallel request (40 for storms of 32), so every storm really
+    # runs in separate processes and never waits for a free worker.
     site = start_site(request, keys, echo, 'rotation-' + mpm, mpm=mpm, grace='10s',
-                      testing=False)
+                      testing=False, workers=40 if mpm == 'prefork' else None)
     b = login(site)
     sid = sid_of(b)
     rt = b.get('rt')[1]

@@ -721,6 +721,42 @@ START_TEST(test_D04_flow_single_use_across_processes)
 }
 END_TEST
 
+/* ---- E20 (store part): a consumed id given back ----------------------------------------- */
+
+START_TEST(test_E20_flow_release_gives_one_id_back)
+{
+    af_store_t *st = open_store(0);
+    af_store_stats_t stats;
+    apr_uint64_t purged = 99;
+    char longid[1025];
+
+    /* nothing recorded: a no-op */
+    ck_assert_int_eq(af_store_flow_release(st, "never", 5), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_consume(st, "a", 1, T0, T0 + 600), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_consume(st, "b", 1, T0, T0 + 900), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_release(st, "a", 1), APR_SUCCESS);
+    ck_assert_int_eq(af_store_stats(&stats, st, T0), APR_SUCCESS);
+    ck_assert_uint_eq(stats.flows, 1);
+    /* released: it may be taken once more, and only once */
+    ck_assert_int_eq(af_store_flow_consume(st, "a", 1, T0 + 1, T0 + 601), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_consume(st, "a", 1, T0 + 1, T0 + 601), AF_ESTORE_REPLAY);
+    /* the other id is untouched; releasing twice is a no-op */
+    ck_assert_int_eq(af_store_flow_consume(st, "b", 1, T0 + 1, T0 + 900), AF_ESTORE_REPLAY);
+    ck_assert_int_eq(af_store_flow_release(st, "a", 1), APR_SUCCESS);
+    ck_assert_int_eq(af_store_flow_release(st, "a", 1), APR_SUCCESS);
+    /* its expiry went with it (LMDB: by_expiry): the sweep finds only b */
+    ck_assert_int_eq(af_store_sweep(&purged, st, T0 + 10000), APR_SUCCESS);
+    ck_assert_uint_eq(purged, 1);
+    ck_assert_int_eq(af_store_stats(&stats, st, T0 + 10000), APR_SUCCESS);
+    ck_assert_uint_eq(stats.flows, 0);
+    /* the bounds of flow_consume */
+    memset(longid, 'x', sizeof(longid));
+    ck_assert_int_eq(af_store_flow_release(st, NULL, 0), APR_EINVAL);
+    ck_assert_int_eq(af_store_flow_release(st, "a", 0), APR_EINVAL);
+    ck_assert_int_eq(af_store_flow_release(st, longid, sizeof(longid)), APR_EINVAL);
+}
+END_TEST
+
 /* ---- the password throttle (af_store_throttle) ------------------------------------------- */
 
 START_TEST(test_PW_throttle_window_counts_and_resets)
@@ -862,6 +898,7 @@ int main(void)
         tcase_add_test(tc, test_E20_lmdb_environment_without_idp_sid_index);
     }
     tcase_add_test(tc, test_D04_flow_single_use_across_processes);
+    tcase_add_test(tc, test_E20_flow_release_gives_one_id_back);
     tcase_add_test(tc, test_PW_throttle_window_counts_and_resets);
     tcase_add_test(tc, test_PW_throttle_counts_across_processes);
     suite_add_tcase(s, tc);
