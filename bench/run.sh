@@ -81,7 +81,8 @@ k = json.loads(jwk.JWK.from_pem(open(sys.argv[1], "rb").read()).export_public())
 k.update(kid="bench-es", alg="ES256", use="sig"); print(json.dumps({"keys": [k]}))' \
   "$WORK/es.pem" >"$WORK/jwks/jwks.json"
 head -c 48 /dev/urandom | base64 | tr -d '\n=+/' | head -c 48 >"$WORK/hs.secret"
-chmod 644 "$WORK"/es.pem "$WORK"/hs.secret "$WORK"/tls.key
+chmod 600 "$WORK"/es.pem "$WORK"/hs.secret # secret files: others may not read them
+chmod 644 "$WORK"/tls.key
 ISS_ES=http://127.0.0.1:$FRONT
 ISS_HS=http://127.0.0.1:$HSV
 TOK_ES=$("$PY" bench/mint.py ES256 "$WORK/es.pem" bench-es "$ISS_ES")

@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "common/af_error.h"
+#include "common/af_file.h"
 #include "common/af_log.h"
 #include "http/af_http.h"
 #include "jose/af_jwk.h"
@@ -132,7 +133,7 @@ static const char *os_reason(apr_status_t rv, apr_pool_t *p)
 static void check_key(chk_t *k, const char *what, apr_array_header_t *w, const char *file,
                       const char *where)
 {
-    const char *path, *kid = NULL, *why = NULL, *a;
+    const char *path, *kid = NULL, *why = NULL, *a, *hint;
     af_alg_t alg = AF_ALG_UNKNOWN;
     af_key_t *key = NULL;
     apr_status_t rv;
@@ -154,7 +155,9 @@ static void check_key(chk_t *k, const char *what, apr_array_header_t *w, const c
         }
     }
     rv = af_key_load_file(&key, path, alg, kid, &why, k->p);
-    if (rv != APR_SUCCESS) {
+    if ((hint = af_file_private_hint(rv, path, k->p)) != NULL) {
+        report(k, 0, what, path, hint, where); /* the secret-file rule, as in configtest */
+    } else if (rv != APR_SUCCESS) {
         report(k, 0, what, path,
                why ? apr_pstrcat(k->p, os_reason(rv, k->p), " (", why, ")", NULL)
                    : os_reason(rv, k->p),

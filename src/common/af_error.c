@@ -25,6 +25,9 @@ const af_errdesc_t af_common_errors[] = {{AF_EBASE64, "base64url_invalid"},
                                          {AF_EFORM_EMPTY, "empty_parameter"},
                                          {AF_EFORM_ESCAPE, "bad_escape"},
                                          {AF_EFORM_DUP, "duplicate_parameter"},
+                                         {AF_EFILE_NOT_REGULAR, "file_not_regular"},
+                                         {AF_EFILE_OTHERS_READ, "file_readable_by_others"},
+                                         {AF_EFILE_OTHERS_WRITE, "file_writable_by_others"},
                                          {0, NULL}};
 
 static const af_errdesc_t *find(apr_status_t rv)

@@ -28,20 +28,23 @@
 #define AF_E_END    (AF_E_BASE + 800)
 
 /* src/common */
-#define AF_EBASE64      (AF_E_COMMON + 1)  /* "base64url_invalid" */
-#define AF_EJSON        (AF_E_COMMON + 2)  /* "json_invalid" */
-#define AF_EJSON_DEPTH  (AF_E_COMMON + 3)  /* "json_too_deep" */
-#define AF_ETOOBIG      (AF_E_COMMON + 4)  /* "input_too_large" */
-#define AF_EDURATION    (AF_E_COMMON + 5)  /* "duration_invalid" */
-#define AF_ESIZE        (AF_E_COMMON + 6)  /* "size_invalid" */
-#define AF_ECOOKIE      (AF_E_COMMON + 7)  /* "cookie_invalid" */
-#define AF_ENOTFOUND    (AF_E_COMMON + 8)  /* "not_found" */
-#define AF_EINTERNAL    (AF_E_COMMON + 9)  /* "internal_error" */
-#define AF_ECRYPTO      (AF_E_COMMON + 10) /* "crypto_error" (OpenSSL failed) */
-#define AF_EFORM_LIMIT  (AF_E_COMMON + 11) /* "too_many_parameters" */
-#define AF_EFORM_EMPTY  (AF_E_COMMON + 12) /* "empty_parameter" */
-#define AF_EFORM_ESCAPE (AF_E_COMMON + 13) /* "bad_escape" */
-#define AF_EFORM_DUP    (AF_E_COMMON + 14) /* "duplicate_parameter" */
+#define AF_EBASE64            (AF_E_COMMON + 1)  /* "base64url_invalid" */
+#define AF_EJSON              (AF_E_COMMON + 2)  /* "json_invalid" */
+#define AF_EJSON_DEPTH        (AF_E_COMMON + 3)  /* "json_too_deep" */
+#define AF_ETOOBIG            (AF_E_COMMON + 4)  /* "input_too_large" */
+#define AF_EDURATION          (AF_E_COMMON + 5)  /* "duration_invalid" */
+#define AF_ESIZE              (AF_E_COMMON + 6)  /* "size_invalid" */
+#define AF_ECOOKIE            (AF_E_COMMON + 7)  /* "cookie_invalid" */
+#define AF_ENOTFOUND          (AF_E_COMMON + 8)  /* "not_found" */
+#define AF_EINTERNAL          (AF_E_COMMON + 9)  /* "internal_error" */
+#define AF_ECRYPTO            (AF_E_COMMON + 10) /* "crypto_error" (OpenSSL failed) */
+#define AF_EFORM_LIMIT        (AF_E_COMMON + 11) /* "too_many_parameters" */
+#define AF_EFORM_EMPTY        (AF_E_COMMON + 12) /* "empty_parameter" */
+#define AF_EFORM_ESCAPE       (AF_E_COMMON + 13) /* "bad_escape" */
+#define AF_EFORM_DUP          (AF_E_COMMON + 14) /* "duplicate_parameter" */
+#define AF_EFILE_NOT_REGULAR  (AF_E_COMMON + 15) /* "file_not_regular" (a secret file) */
+#define AF_EFILE_OTHERS_READ  (AF_E_COMMON + 16) /* "file_readable_by_others" */
+#define AF_EFILE_OTHERS_WRITE (AF_E_COMMON + 17) /* "file_writable_by_others" */
 
 /** One row of a layer's reason table. */
 typedef struct af_errdesc_t {

@@ -1,7 +1,10 @@
-/* af_file.c -- capped file reader (see af_file.h). */
+/* af_file.c -- capped file reader and the secret-file rule (see af_file.h). */
+#include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <apr_file_io.h>
+#include <apr_strings.h>
 
 #include "common/af_error.h"
 #include "common/af_file.h"
@@ -43,4 +46,42 @@ apr_status_t af_file_read(char **data, apr_size_t *len, const char *path, apr_si
     *data = buf;
     *len = n;
     return APR_SUCCESS;
+}
+
+apr_status_t af_file_private_mode(mode_t mode)
+{
+    if (!S_ISREG(mode)) {
+        return AF_EFILE_NOT_REGULAR;
+    }
+    if ((mode & S_IROTH) != 0) {
+        return AF_EFILE_OTHERS_READ;
+    }
+    if ((mode & S_IWOTH) != 0) {
+        return AF_EFILE_OTHERS_WRITE;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t af_file_check_private(const char *path)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0) {
+        return APR_FROM_OS_ERROR(errno);
+    }
+    return af_file_private_mode(st.st_mode);
+}
+
+const char *af_file_private_hint(apr_status_t rv, const char *path, apr_pool_t *p)
+{
+    switch (rv) {
+    case AF_EFILE_NOT_REGULAR:
+        return "not a regular file";
+    case AF_EFILE_OTHERS_READ:
+        return apr_pstrcat(p, "readable by others: chmod o-rwx ", path, NULL);
+    case AF_EFILE_OTHERS_WRITE:
+        return apr_pstrcat(p, "writable by others: chmod o-rwx ", path, NULL);
+    default:
+        return NULL;
+    }
 }

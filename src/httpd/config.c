@@ -18,6 +18,7 @@
 #include <http_main.h>
 
 #include "common/af_error.h"
+#include "common/af_file.h"
 #include "common/af_parse.h"
 #include "common/af_url.h"
 #include "httpd/af_httpd.h"
@@ -376,6 +377,9 @@ static const char *set_secret_file(cmd_parms *cmd, void *d, const char *arg)
         return err;
     }
     rv = af_token_secret_file(&sc->secret, &sc->secret_len, sc->secret_file, &why, cmd->pool);
+    if ((err = af_file_private_hint(rv, sc->secret_file, cmd->pool)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s: %s", dname(cmd), sc->secret_file, err);
+    }
     if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool,
                             "%s: %s: %s (at least %d random bytes, not readable by others, "

@@ -10,6 +10,7 @@
 #include <apr_strings.h>
 
 #include "common/af_error.h"
+#include "common/af_file.h"
 #include "common/af_parse.h"
 #include "httpd/af_httpd.h"
 
@@ -56,6 +57,9 @@ static const char *load_key(cmd_parms *cmd, int argc, char *const argv[], af_key
         return apr_psprintf(cmd->pool, "%s: bad path '%s'", dname(cmd), argv[0]);
     }
     rv = af_key_load_file(out, path, alg, kid, &why, cmd->pool);
+    if ((err = af_file_private_hint(rv, path, cmd->pool)) != NULL) {
+        return apr_psprintf(cmd->pool, "%s: %s: %s", dname(cmd), path, err);
+    }
     if (rv != APR_SUCCESS) {
         return apr_psprintf(cmd->pool, "%s: cannot use key %s: %s%s%s%s", dname(cmd), path,
                             AF_IS_AF_ERROR(rv) ? af_strerror(rv) : "cannot read file",

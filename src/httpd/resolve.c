@@ -158,7 +158,7 @@ static af_store_slot_t *store_slot(const char *dir, apr_pool_t *p)
 static const char *existing_default_key(af_key_t **key, const char *dir, apr_pool_t *p)
 {
     const char *path = apr_pstrcat(p, dir, "/signing-key.pem", NULL);
-    const char *why = NULL;
+    const char *why = NULL, *hint;
     apr_status_t rv;
 
     *key = NULL;
@@ -167,8 +167,11 @@ static const char *existing_default_key(af_key_t **key, const char *dir, apr_poo
     }
     rv = af_key_load_file(key, path, AF_ALG_UNKNOWN, NULL, &why, p);
     if (rv != APR_SUCCESS) {
+        hint = af_file_private_hint(rv, path, p);
         return apr_psprintf(p, "AuthFlowStore: %s: cannot use the default signing key: %s", path,
-                            why ? why : af_strerror(rv));
+                            hint  ? hint
+                            : why ? why
+                                  : af_strerror(rv));
     }
     if ((*key)->kid == NULL) {
         (*key)->kid = af_key_thumbprint(*key, p);

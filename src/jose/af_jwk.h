@@ -89,7 +89,11 @@ apr_status_t af_jwks_parse(af_keyset_t **out, const char *json, apr_size_t len, 
 /**
  * Load a PEM file (public or private key, SPKI/PKCS#8/traditional) or, for
  * alg HS*, a raw secret file.  alg AF_ALG_UNKNOWN picks the default for the key.
- * @return APR_SUCCESS, APR_ENOENT/errno, AF_EKEY_* (with why set)
+ * A file holding private material (a private key, an HMAC secret) must keep to the
+ * secret-file rule (af_file_check_private: others can neither read nor write it; a symlink
+ * is judged by its target); a public key needs no rule.
+ * @return APR_SUCCESS, APR_ENOENT/errno, AF_EKEY_* (with why set), AF_EFILE_* (the rule;
+ *         af_file_private_hint words it for the operator)
  */
 apr_status_t af_key_load_file(af_key_t **out, const char *path, af_alg_t alg, const char *kid,
                               const char **why, apr_pool_t *p);

@@ -141,6 +141,15 @@ apr_status_t af_key_load_file(af_key_t **out, const char *path, af_alg_t alg, co
     }
     rv = af_key_load_pem(out, buf, n, alg, kid, why, p);
     OPENSSL_cleanse(buf, len);
+    if (rv == APR_SUCCESS && (*out)->is_private) {
+        /* private material (a private key, an HMAC secret): the one secret-file rule; a
+         * public key needs none */
+        rv = af_file_check_private(path);
+        if (rv != APR_SUCCESS) {
+            *out = NULL;
+            *why = AF_IS_AF_ERROR(rv) ? af_strerror(rv) : "key_file_unreadable";
+        }
+    }
     return rv;
 }
 

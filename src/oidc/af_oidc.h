@@ -220,14 +220,16 @@ typedef const char *af_oidc_path_fn(void *baton, const char *path, apr_pool_t *p
  * One body line "Key value..." of <AuthFlowProvider NAME> (keys case-insensitive, argv the
  * words with Apache's quoting removed): the one parser of the module's configuration and of
  * `authflowctl check`.  ClientSecretFile is read here (capped, trailing whitespace dropped,
- * no control characters).  resolve may be NULL (paths taken as given).
+ * no control characters, the secret-file rule).  resolve may be NULL (paths taken as given).
  * @return NULL, or an error naming the key ("unknown key 'X'" for an unknown one)
  */
 const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int argc,
                                  const char *const *argv, af_oidc_path_fn *resolve, void *baton,
                                  apr_pool_t *p);
 
-/** Read a client secret file (at most 4 KiB).  @return NULL, or why not */
+/** Read a client secret or admin key file (at most 4 KiB) that keeps to the secret-file rule
+ *  (af_file_check_private: others can neither read nor write it).  @return NULL, or why not
+ *  ("readable by others: chmod o-rwx PATH", ...) */
 const char *af_oidc_secret_file(const char **out, const char *path, apr_pool_t *p);
 
 /* ---- outbound calls (oidc_outbound.c) -------------------------------------------------- */

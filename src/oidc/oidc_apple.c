@@ -12,6 +12,7 @@
 
 #include <apr_strings.h>
 
+#include "common/af_file.h"
 #include "common/af_json.h"
 #include "common/af_log.h"
 #include "common/af_parse.h"
@@ -32,7 +33,7 @@
 
 const char *af_oidc_apple_load_key(af_oidc_provider_t *prov, apr_pool_t *p)
 {
-    const char *why = NULL;
+    const char *why = NULL, *hint;
     af_key_t *k = NULL;
     apr_status_t rv;
 
@@ -44,6 +45,9 @@ const char *af_oidc_apple_load_key(af_oidc_provider_t *prov, apr_pool_t *p)
         return "TeamID and KeyID take Apple's identifiers (letters and digits)";
     }
     rv = af_key_load_file(&k, prov->private_key_file, AF_ALG_ES256, prov->key_id, &why, p);
+    if ((hint = af_file_private_hint(rv, prov->private_key_file, p)) != NULL) {
+        return apr_psprintf(p, "PrivateKeyFile %s: %s", prov->private_key_file, hint);
+    }
     if (rv != APR_SUCCESS) {
         return apr_psprintf(p,
                             "PrivateKeyFile %s: %s (an EC P-256 private key in PKCS#8 "

@@ -17,6 +17,7 @@
 typedef enum {
     K_STRING,         /* one value into a const char * field, once */
     K_PATH,           /* a file path (resolved), once */
+    K_KEY_PATH,       /* a private key's path (resolved, the secret-file rule), once */
     K_SECRET,         /* ClientSecret */
     K_SECRET_FILE,    /* ClientSecretFile */
     K_AUTH,           /* TokenEndpointAuth */
@@ -65,7 +66,7 @@ static const struct {
     {"ResponseMode", K_RESPMODE, 0},
     {"TeamID", K_STRING, offsetof(af_oidc_provider_t, team_id)},
     {"KeyID", K_STRING, offsetof(af_oidc_provider_t, key_id)},
-    {"PrivateKeyFile", K_PATH, offsetof(af_oidc_provider_t, private_key_file)},
+    {"PrivateKeyFile", K_KEY_PATH, offsetof(af_oidc_provider_t, private_key_file)},
     {"Type", K_TYPE, 0},
     {"AuthnProvider", K_AUTHN, 0},
     {"Throttle", K_THROTTLE, 0},
@@ -88,10 +89,16 @@ static apr_array_header_t *kv_push(apr_array_header_t *a, const char *k, const c
 
 const char *af_oidc_secret_file(const char **out, const char *path, apr_pool_t *p)
 {
+    const char *err;
     char *buf = NULL;
     apr_size_t n = 0;
     apr_status_t rv;
 
+    rv = af_file_check_private(path); /* the one rule for secret files */
+    if (rv != APR_SUCCESS) {
+        err = af_file_private_hint(rv, path, p);
+        return err != NULL ? err : "cannot read the file";
+    }
     rv = af_file_read(&buf, &n, path, SECRET_FILE_MAX, p);
     if (rv == AF_ETOOBIG) {
         return "the file is larger than 4 KiB";
@@ -136,6 +143,7 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
     switch (keys[i].kind) {
     case K_STRING:
     case K_PATH:
+    case K_KEY_PATH:
         if (argc != 1 || *argv[0] == '\0') {
             return apr_psprintf(p, "%s takes one value", key);
         }
@@ -143,9 +151,15 @@ const char *af_oidc_provider_key(af_oidc_provider_t *pv, const char *key, int ar
         if (*field != NULL) {
             return apr_psprintf(p, "%s given twice", key);
         }
-        path = keys[i].kind == K_PATH && resolve != NULL ? resolve(baton, argv[0], p) : argv[0];
+        path = keys[i].kind != K_STRING && resolve != NULL ? resolve(baton, argv[0], p) : argv[0];
         if (path == NULL) {
             return apr_psprintf(p, "%s: bad path", key);
+        }
+        /* the secret-file rule now, so that the refusal names this line; the key itself is
+         * loaded (and a missing file reported) when the provider is checked */
+        if (keys[i].kind == K_KEY_PATH &&
+            (err = af_file_private_hint(af_file_check_private(path), path, p)) != NULL) {
+            return apr_psprintf(p, "%s %s: %s", key, argv[0], err);
         }
         *field = path;
         return NULL;

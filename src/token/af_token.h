@@ -109,7 +109,9 @@ apr_status_t af_token_unseal(unsigned char **data, apr_size_t *len, const af_sea
  * Load dir/secret.key (exactly AF_SECRET_LEN bytes, no group/other permission bits),
  * or create it once (random, mode 0600, created atomically: concurrent callers all end
  * up with the same secret).
- * @return APR_SUCCESS, errno codes, AF_ETOKEN_SECRET (wrong size or permissions)
+ * The file must keep to the secret-file rule (af_file_private_mode; a symlink is refused here:
+ * the module made the file itself).
+ * @return APR_SUCCESS, errno codes, AF_ETOKEN_SECRET (wrong size), AF_EFILE_* (the rule)
  */
 apr_status_t af_token_secret_load_or_create(const unsigned char **secret, const char *dir,
                                             apr_pool_t *p);
@@ -119,11 +121,13 @@ apr_status_t af_token_secret_load_or_create(const unsigned char **secret, const 
 /**
  * Read a configured server secret (AuthFlowSecretFile, the same on every host of a site):
  * the file's bytes as they are, at least AF_SECRET_LEN and at most AF_SECRET_FILE_MAX; a
- * regular file others cannot read or write; not a key (PEM, DER, JWK).  Keys of sealed
+ * regular file others cannot read or write (af_file_check_private: the one rule for secret
+ * files, symlinks judged by their target); not a key (PEM, DER, JWK).  Keys of sealed
  * cookies are derived from all of it (HKDF).
  * @param why on failure, a stable reason (secret_unreadable, secret_too_short,
- *        secret_too_long, secret_file_permissions, secret_is_a_key)
- * @return APR_SUCCESS, AF_ETOKEN_SECRET, errno codes
+ *        secret_too_long, secret_is_a_key, or the rule's af_strerror)
+ * @return APR_SUCCESS, AF_ETOKEN_SECRET, AF_EFILE_* (the rule: af_file_private_hint words
+ *         it), errno codes
  */
 apr_status_t af_token_secret_file(const unsigned char **secret, apr_size_t *len, const char *path,
                                   const char **why, apr_pool_t *p);
@@ -131,7 +135,7 @@ apr_status_t af_token_secret_file(const unsigned char **secret, apr_size_t *len,
 /**
  * The default signing key: dir/signing-key.pem, a P-256 key (ES256) generated once
  * (PKCS#8 PEM, 0600). kid defaults to the RFC 7638 thumbprint.
- * @return APR_SUCCESS, errno codes, AF_ETOKEN_SECRET (permissions), AF_EKEY_*
+ * @return APR_SUCCESS, errno codes, AF_EFILE_* (the secret-file rule), AF_EKEY_*
  */
 apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir, apr_pool_t *p);
 

@@ -23,15 +23,6 @@
 #define SECRET_FILE  "secret.key"
 #define SIGNING_FILE "signing-key.pem"
 
-/* Refuse files others may read or write, and anything not a regular file. */
-static apr_status_t check_private(const struct stat *st)
-{
-    if (!S_ISREG(st->st_mode) || (st->st_mode & 077) != 0) {
-        return AF_ETOKEN_SECRET;
-    }
-    return APR_SUCCESS;
-}
-
 static apr_status_t write_all(int fd, const void *buf, apr_size_t len)
 {
     const char *b = buf;
@@ -97,7 +88,7 @@ static apr_status_t read_secret(unsigned char *out, const char *path)
         rv = APR_FROM_OS_ERROR(errno);
         goto leave;
     }
-    rv = check_private(&st);
+    rv = af_file_private_mode(st.st_mode); /* the one rule (af_file.h) */
     if (rv != APR_SUCCESS) {
         goto leave;
     }
@@ -117,20 +108,16 @@ leave:
 apr_status_t af_token_secret_file(const unsigned char **secret, apr_size_t *len, const char *path,
                                   const char **why, apr_pool_t *p)
 {
-    struct stat st;
     char *buf = NULL;
     apr_size_t n = 0;
     apr_status_t rv;
 
     *secret = NULL;
     *len = 0;
-    if (stat(path, &st) != 0) {
-        *why = "secret_unreadable";
-        return APR_FROM_OS_ERROR(errno);
-    }
-    if (!S_ISREG(st.st_mode) || (st.st_mode & 007) != 0) {
-        *why = "secret_file_permissions";
-        return AF_ETOKEN_SECRET;
+    rv = af_file_check_private(path); /* the one rule for secret files (af_file.h) */
+    if (rv != APR_SUCCESS) {
+        *why = AF_IS_AF_ERROR(rv) ? af_strerror(rv) : "secret_unreadable";
+        return rv;
     }
     rv = af_file_read(&buf, &n, path, AF_SECRET_FILE_MAX, p);
     if (rv != APR_SUCCESS) {
@@ -205,7 +192,7 @@ apr_status_t af_token_signing_key_load_or_create(af_key_t **key, const char *dir
             return APR_FROM_OS_ERROR(errno);
         }
     }
-    rv = check_private(&st);
+    rv = af_file_private_mode(st.st_mode); /* the one rule (af_file.h) */
     if (rv != APR_SUCCESS) {
         return rv;
     }

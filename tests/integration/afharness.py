@@ -157,6 +157,9 @@ def _env():
     return env
 
 
+SECRET_SUFFIXES = ('.key', '.secret', '.p8')
+
+
 class StartError(Exception):
     pass
 
@@ -234,7 +237,9 @@ class Httpd:
             mode = 'wb' if isinstance(content, bytes) else 'w'
             with open(path, mode) as f:
                 f.write(self.expand(content) if isinstance(content, str) else content)
-            os.chmod(path, 0o644)
+            # secret files (*.key, *.secret, *.p8) keep to the module's rule: no access for
+            # others (README "Secret files"); everything else is readable by the child user
+            os.chmod(path, 0o600 if rel.endswith(SECRET_SUFFIXES) else 0o644)
 
     def start(self, attempts=4, timeout=30):
         last = ''

@@ -44,6 +44,8 @@ def root(tmp_path):
     (tmp_path / 'good.pub.pem').write_bytes(pem(ec_key, public=True))
     (tmp_path / 'weak.pem').write_bytes(pem(rsa.generate_private_key(65537, 1024)))
     (tmp_path / 'short.secret').write_bytes(b'x' * 16)
+    for name in ('good.pem', 'weak.pem', 'short.secret'):      # private material: no access
+        (tmp_path / name).chmod(0o600)                         # for others (the module's rule)
     (tmp_path / 'conf.d').mkdir()
     (tmp_path / 'store').mkdir()
     return tmp_path

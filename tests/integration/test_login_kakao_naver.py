@@ -12,6 +12,7 @@ One httpd; each test sets the IdPs' modes through /_control.
   gen*      a generic OIDC provider on a third IdP whose subject is the same "4242" as the
             Kakao account: EmailVerified claim (default), always, never
 """
+import os
 import re
 import urllib.parse
 
@@ -358,6 +359,8 @@ def test_configtest_provider_keys(workdir, block, needle):
     with open(workdir + '/admin.key', 'w') as f:
         f.write(ADMIN_KEY + '\n')
     open(workdir + '/empty.key', 'w').close()
+    os.chmod(workdir + '/admin.key', 0o600)     # secret files: no access for others
+    os.chmod(workdir + '/empty.key', 0o600)
     body = ('AuthFlowBaseURL http://127.0.0.1:8080\nAuthFlowStore "%s/store"\n'
             '<AuthFlowProvider p>\n  ClientID c\n  %s\n</AuthFlowProvider>\n'
             % (workdir, block.replace('@ROOT@', workdir)))
@@ -371,6 +374,7 @@ def test_configtest_provider_keys(workdir, block, needle):
 def test_configtest_kakao_without_secret_ok(workdir):
     with open(workdir + '/admin.key', 'w') as f:
         f.write(ADMIN_KEY + '\n')
+    os.chmod(workdir + '/admin.key', 0o640)     # root:www-data 0640 is allowed
     body = ('AuthFlowBaseURL http://127.0.0.1:8080\nAuthFlowStore "%s/store"\n'
             '<AuthFlowProvider kakao>\n  Preset kakao\n  ClientID c\n'
             '  AdminKeyFile %s/admin.key\n</AuthFlowProvider>\n'

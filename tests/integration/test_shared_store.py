@@ -382,7 +382,7 @@ def test_configtest_refuses_a_shared_store_without_shared_keys(keys, workdir, ca
             'no_signing_key': 'AuthFlowSigningKey: required with a shared store',
             'bad_uri': 'AuthFlowStore: ',
             'short_secret': 'secret_too_short',
-            'secret_readable_by_others': 'secret_file_permissions',
+            'secret_readable_by_others': 'readable by others: chmod o-rwx ' + secret,
             'secret_is_a_key': 'secret_is_a_key'}[case]
     if case == 'no_secret':
         conf = shared_conf(keys, uri)

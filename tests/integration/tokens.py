@@ -98,7 +98,7 @@ class Key:
             p = os.path.join(directory, name + '.secret')
             with open(p, 'wb') as f:
                 f.write(self.secret)
-            os.chmod(p, 0o644)
+            os.chmod(p, 0o600)      # a secret file: others may not read it (C08)
             self.files['secret'] = p
             return self
         items = {
@@ -112,7 +112,7 @@ class Key:
             p = os.path.join(directory, name + suffix[k])
             with open(p, 'wb') as f:
                 f.write(data)
-            os.chmod(p, 0o644)
+            os.chmod(p, 0o600 if k == 'pem' else 0o644)    # the private key is a secret file
             self.files[k] = p
         return self
 

@@ -1,5 +1,7 @@
 /* test_jose_keys.c -- SECURITY.md group C (keys, JWKS) at the JOSE layer, plus
  * functional checks: every algorithm signs and verifies, key formats, RFC 7638 thumbprints. */
+#include <sys/stat.h>
+
 #include "jose_testutil.h"
 #include "af_testutil.h"
 
@@ -42,6 +44,12 @@ START_TEST(test_C01_hmac_secret_too_short)
     f = fopen(path, "w");
     fputs("01234567890123456789012345678901\n", f);
     fclose(f);
+    /* C08: a secret file others can read is refused (the one rule, af_file.h) */
+    ck_assert_int_eq(chmod(path, 0644), 0);
+    ck_assert_int_eq(af_key_load_file(&k, path, AF_ALG_HS256, NULL, &why, p), AF_EFILE_OTHERS_READ);
+    ck_assert_ptr_null(k);
+    ck_assert_str_eq(why, "file_readable_by_others");
+    ck_assert_int_eq(chmod(path, 0640), 0);
     ck_assert_int_eq(af_key_load_file(&k, path, AF_ALG_HS256, NULL, &why, p), APR_SUCCESS);
     ck_assert_uint_eq(k->secret_len, 32);
     unlink(path);

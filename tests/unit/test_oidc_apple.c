@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <apr_strings.h>
 
@@ -49,6 +50,7 @@ static const char *write_pem(const af_key_t *k, const char *name)
     }
     fputs(pem, f);
     fclose(f);
+    chmod(path, 0600); /* a private key: the secret-file rule (C08) */
     return path;
 }
 

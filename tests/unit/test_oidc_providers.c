@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <apr_strings.h>
 
@@ -151,6 +152,7 @@ START_TEST(test_email_verified_and_admin_key_keys)
 {
     af_oidc_provider_t *pv = mkprov(AF_OIDC_PRESET_NAVER);
     char dir[256], path[300];
+    const char *err;
     FILE *f;
 
     ck_assert_ptr_null(key(pv, "EmailVerified", "always"));
@@ -168,6 +170,16 @@ START_TEST(test_email_verified_and_admin_key_keys)
     f = fopen(path, "w");
     fputs("0123456789abcdef0123456789abcdef\n", f);
     fclose(f);
+    /* C08: the one secret-file rule -- others may neither read nor write it */
+    chmod(path, 0644);
+    err = key(mkprov(AF_OIDC_PRESET_KAKAO), "AdminKeyFile", path);
+    ck_assert_ptr_nonnull(err);
+    ck_assert_ptr_nonnull(strstr(err, "readable by others: chmod o-rwx "));
+    ck_assert_ptr_null(strstr(err, "0123456789abcdef")); /* never the key */
+    chmod(path, 0602);
+    ck_assert_ptr_nonnull(
+        strstr(key(mkprov(AF_OIDC_PRESET_KAKAO), "AdminKeyFile", path), "writable by others"));
+    chmod(path, 0640);
     pv = mkprov(AF_OIDC_PRESET_KAKAO);
     ck_assert_ptr_null(key(pv, "AdminKeyFile", path));
     ck_assert_str_eq(pv->admin_key, "0123456789abcdef0123456789abcdef");

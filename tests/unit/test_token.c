@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 
 #include "common/af_b64.h"
+#include "common/af_error.h"
 #include "common/af_json.h"
 #include "jose/af_jwt.h"
 #include "token/af_token.h"
@@ -285,9 +286,13 @@ START_TEST(test_F10_secret_created_once_0600)
     ck_assert_int_eq(st.st_size, AF_SECRET_LEN);
     ck_assert_int_eq(af_token_secret_load_or_create(&s2, tmpdir, pool), APR_SUCCESS);
     ck_assert_mem_eq(s1, s2, AF_SECRET_LEN);
-    /* readable by others: refused */
+    /* the one secret-file rule (af_file_private_mode): others may neither read nor write */
     chmod(path, 0644);
-    ck_assert_int_eq(af_token_secret_load_or_create(&s2, tmpdir, pool), AF_ETOKEN_SECRET);
+    ck_assert_int_eq(af_token_secret_load_or_create(&s2, tmpdir, pool), AF_EFILE_OTHERS_READ);
+    chmod(path, 0602);
+    ck_assert_int_eq(af_token_secret_load_or_create(&s2, tmpdir, pool), AF_EFILE_OTHERS_WRITE);
+    chmod(path, 0640); /* group access is allowed, as for every secret file */
+    ck_assert_int_eq(af_token_secret_load_or_create(&s2, tmpdir, pool), APR_SUCCESS);
     /* wrong size: refused */
     chmod(path, 0600);
     f = fopen(path, "a");
@@ -312,8 +317,12 @@ START_TEST(test_F04_signing_key_created_once)
     ck_assert_int_eq(st.st_mode & 0777, 0600);
     ck_assert_int_eq(af_token_signing_key_load_or_create(&k2, tmpdir, pool), APR_SUCCESS);
     ck_assert_str_eq(k1->kid, k2->kid); /* the same key, not a new one */
+    /* the one secret-file rule: group access allowed (the store directory is 0700 anyway),
+     * others refused */
     chmod(path, 0640);
-    ck_assert_int_eq(af_token_signing_key_load_or_create(&k2, tmpdir, pool), AF_ETOKEN_SECRET);
+    ck_assert_int_eq(af_token_signing_key_load_or_create(&k2, tmpdir, pool), APR_SUCCESS);
+    chmod(path, 0604);
+    ck_assert_int_eq(af_token_signing_key_load_or_create(&k2, tmpdir, pool), AF_EFILE_OTHERS_READ);
 }
 END_TEST
 
