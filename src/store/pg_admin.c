@@ -410,6 +410,16 @@ apr_status_t af_pg_stats(af_store_stats_t *out, af_store_t *st, apr_int64_t now)
 
 /* ---- flows, leases --------------------------------------------------------------------- */
 
+/* A flow id's key (its hash, as for refresh tokens) and a scratch pool for one operation. */
+static apr_status_t flow_key(unsigned char *h, const char *id, apr_size_t id_len, apr_pool_t **p)
+{
+    if (id == NULL || id_len == 0 || id_len > 1024 ||
+        af_token_refresh_hash(h, id, id_len) != APR_SUCCESS) {
+        return APR_EINVAL;
+    }
+    return (*p = scratch()) != NULL ? APR_SUCCESS : APR_ENOMEM;
+}
+
 apr_status_t af_pg_flow_consume(af_store_t *st, const char *id, apr_size_t id_len, apr_int64_t now,
                                 apr_int64_t expires)
 {
@@ -421,12 +431,8 @@ apr_status_t af_pg_flow_consume(af_store_t *st, const char *id, apr_size_t id_le
     pg_args_t a;
     apr_status_t rv;
 
-    if (id == NULL || id_len == 0 || id_len > 1024 ||
-        af_token_refresh_hash(h, id, id_len) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if ((p = scratch()) == NULL) {
-        return APR_ENOMEM;
+    if ((rv = flow_key(h, id, id_len, &p)) != APR_SUCCESS) {
+        return rv;
     }
     if ((rv = af_pg_acquire(&c, pg, "flow_consume", p)) == APR_SUCCESS) {
         /* one statement: insert unless present, and purge a few expired flows */
@@ -455,12 +461,8 @@ apr_status_t af_pg_flow_release(af_store_t *st, const char *id, apr_size_t id_le
     pg_args_t a;
     apr_status_t rv;
 
-    if (id == NULL || id_len == 0 || id_len > 1024 ||
-        af_token_refresh_hash(h, id, id_len) != APR_SUCCESS) {
-        return APR_EINVAL;
-    }
-    if ((p = scratch()) == NULL) {
-        return APR_ENOMEM;
+    if ((rv = flow_key(h, id, id_len, &p)) != APR_SUCCESS) {
+        return rv;
     }
     af_pg_args_init(&a);
     af_pg_arg_bin(&a, h, sizeof(h));

@@ -483,3 +483,20 @@ def qs(url):
 
 
 B64URL = re.compile(r'^[A-Za-z0-9_-]+$')
+
+
+def store_unreadable(request, srv, store):
+    """G10: make the LMDB store of srv unreadable to its children (data.mdb mode 0, restored
+    at the end of the test) and replace the children, which then cannot open it.  True once
+    new children run and one has logged AF08004."""
+    data = os.path.join(store, 'data.mdb')
+    assert os.path.exists(data), data
+    os.chmod(data, 0)
+    request.addfinalizer(lambda: os.path.exists(data) and os.chmod(data, 0o600))
+    old = set(srv._children())
+    for pid in old:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+    return wait_for(lambda: set(srv._children()) - old and 'AF08004' in srv.read_log(), 20)

@@ -9,7 +9,6 @@ before its fix.
   item 9   two providers with the same IdP subject are two users              (H05, D16)
 """
 import os
-import signal
 import subprocess
 import threading
 import time
@@ -20,8 +19,8 @@ import afharness
 import conftest
 import tokens
 from loginhelp import (BadIdp, Browser, describe, echo_header, echo_of, full_login, get,
-                       have_node, login_site, provider_block, store_families,
-                       unverified_claims, wait_for)
+                       have_node, login_site, provider_block, store_families, store_unreadable,
+                       unverified_claims)
 from refreshhelp import (ctl, family, login, refresh, sid_of, start_site)
 
 pytestmark = pytest.mark.skipif(not have_node, reason='node or tests/idp/node_modules missing')
@@ -115,16 +114,7 @@ def test_G10_store_unreadable_gate_answers_503(request, keys, echo):
     (never a 302 to the IdP and back in a loop, never 401)."""
     srv = start_site(request, keys, echo, 'hardening-store-503', mpm='prefork')
     b = login(srv)
-    data = os.path.join(srv.store, 'data.mdb')
-    os.chmod(data, 0)
-    request.addfinalizer(lambda: os.path.exists(data) and os.chmod(data, 0o600))
-    old = set(srv._children())
-    for pid in old:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    assert wait_for(lambda: set(srv._children()) - old and 'AF08004' in srv.read_log(), 20)
+    assert store_unreadable(request, srv, srv.store)
     nav = get(srv, '/app/x', b)
     api = get(srv, '/app/x', b, headers={'Sec-Fetch-Mode': 'cors', 'Accept': 'application/json'})
     for r in (nav, api):

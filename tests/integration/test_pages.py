@@ -11,8 +11,6 @@ import hashlib
 import os
 import html
 import re
-import signal
-import time
 import urllib.parse
 
 import pytest
@@ -23,7 +21,7 @@ import sites
 import tokens
 from gatehelp import good_claims
 from loginhelp import (NAV, BadIdp, Browser, callback, get, idp_redirect, login_path,
-                       provider_block, start)
+                       provider_block, start, store_unreadable)
 
 DENIAL_LOG = r'AH01631'
 
@@ -398,19 +396,7 @@ def test_G10_gate_503_page_speaks_korean(request, keys, echo, idp):
     srv = conftest.start_server(request, 'pages-gate503', site_body(keys, echo, idp),
                                 modules=MODULES, mpm='prefork')
     h = sites.cookie(_tok(keys, srv))
-    data = os.path.join(srv.root, 'store', 'data.mdb')
-    assert os.path.exists(data)
-    os.chmod(data, 0)
-    request.addfinalizer(lambda: os.path.exists(data) and os.chmod(data, 0o600))
-    old = set(srv._children())
-    for pid in old:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except OSError:
-            pass
-    deadline = time.time() + 20
-    while time.time() < deadline and not (set(srv._children()) - old and 'AF08004' in srv.read_log()):
-        time.sleep(0.1)
+    assert store_unreadable(request, srv, os.path.join(srv.root, 'store'))
     for lang, want, unwanted in (('ko-KR', '사유: <code>', 'Reason'), ('en', 'Reason: <code>', None)):
         hh = dict(h, **NAV, **{'Accept-Language': lang})
         r = afharness.http('GET', srv.url('/app/x'), headers=hh)
