@@ -100,13 +100,35 @@ apr_status_t af_pg_family_revoke(af_store_t *st, const char *sid, apr_int64_t no
     return rv;
 }
 
+/* Revoke the logins of a locked result (one sid per row; already revoked or gone: skipped),
+ * count them, and clear the result. */
+static apr_status_t revoke_rows(pg_t *pg, pg_conn_t *c, PGresult *r, apr_int64_t now, int *total,
+                                int *wrote, apr_pool_t *p)
+{
+    apr_status_t rv = APR_SUCCESS;
+    int i, changed;
+
+    for (i = 0; i < PQntuples(r) && rv == APR_SUCCESS; i++) {
+        rv = af_pg_revoke_in_txn(pg, c, af_pg_get_str(r, i, 0, p), now, &changed, p);
+        if (rv == AF_ENOTFOUND) {
+            rv = APR_SUCCESS;
+        }
+        *total += changed;
+    }
+    PQclear(r);
+    if (rv == APR_SUCCESS && *total > 0) {
+        rv = af_pg_counter_add(pg, c, "revocations", *total, p);
+        *wrote = 1;
+    }
+    return rv;
+}
+
 static apr_status_t revoke_sub_txn(pg_t *pg, pg_conn_t *c, void *baton, int *wrote, apr_pool_t *p)
 {
     revoke_t *rs = baton;
     PGresult *r = NULL;
     pg_args_t a;
     apr_status_t rv;
-    int i, changed;
 
     rs->changed = 0;
     af_pg_args_init(&a);
@@ -115,19 +137,7 @@ static apr_status_t revoke_sub_txn(pg_t *pg, pg_conn_t *c, void *baton, int *wro
     if ((rv = af_pg_exec(&r, pg, c, PGS_SUB_FAMILIES_LOCK, &a, "revoke_sub", p)) != APR_SUCCESS) {
         return rv;
     }
-    for (i = 0; i < PQntuples(r) && rv == APR_SUCCESS; i++) {
-        rv = af_pg_revoke_in_txn(pg, c, af_pg_get_str(r, i, 0, p), rs->now, &changed, p);
-        if (rv == AF_ENOTFOUND) {
-            rv = APR_SUCCESS;
-        }
-        rs->changed += changed;
-    }
-    PQclear(r);
-    if (rv == APR_SUCCESS && rs->changed > 0) {
-        rv = af_pg_counter_add(pg, c, "revocations", rs->changed, p);
-        *wrote = 1;
-    }
-    return rv;
+    return revoke_rows(pg, c, r, rs->now, &rs->changed, wrote, p);
 }
 
 apr_status_t af_pg_revoke_sub(int *count, af_store_t *st, const char *sub, apr_int64_t now,
@@ -162,7 +172,6 @@ static apr_status_t revoke_idp_sid_txn(pg_t *pg, pg_conn_t *c, void *baton, int 
     PGresult *r = NULL;
     pg_args_t a;
     apr_status_t rv;
-    int i, changed;
 
     ri->changed = 0;
     af_pg_args_init(&a);
@@ -174,19 +183,7 @@ static apr_status_t revoke_idp_sid_txn(pg_t *pg, pg_conn_t *c, void *baton, int 
         APR_SUCCESS) {
         return rv;
     }
-    for (i = 0; i < PQntuples(r) && rv == APR_SUCCESS; i++) {
-        rv = af_pg_revoke_in_txn(pg, c, af_pg_get_str(r, i, 0, p), ri->now, &changed, p);
-        if (rv == AF_ENOTFOUND) {
-            rv = APR_SUCCESS;
-        }
-        ri->changed += changed;
-    }
-    PQclear(r);
-    if (rv == APR_SUCCESS && ri->changed > 0) {
-        rv = af_pg_counter_add(pg, c, "revocations", ri->changed, p);
-        *wrote = 1;
-    }
-    return rv;
+    return revoke_rows(pg, c, r, ri->now, &ri->changed, wrote, p);
 }
 
 apr_status_t af_pg_revoke_idp_sid(int *count, af_store_t *st, const char *provider,
