@@ -540,6 +540,14 @@ void af_session_repost(af_effects_t *eff, const af_site_t *site, const af_oidc_c
  * verified (af_oidc_apple_event); consent-revoked and account-delete revoke every login of
  * (provider, subject); 200 {} when done, 400/401 JSON errors, nothing revoked on any failure.
  */
+/** An account event's revocation (Kakao unlink, Apple consent-revoked / account-delete):
+ *  every login of account at provider pv, the subject namespaced as at login (*sub).
+ *  @return APR_SUCCESS (*count revoked), af_token_subject's error for an unusable account id,
+ *  or AF_ESESS_STORE (no store, or a store error logged under tag). */
+apr_status_t af_session_revoke_account(int *count, const char **sub, const af_site_t *site,
+                                       const af_oidc_provider_t *pv, const char *account,
+                                       apr_int64_t now, const char *tag, apr_pool_t *p);
+
 void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                             af_oidc_provider_t *pv, apr_pool_t *p);
 /* ---- back-channel logout (session_backchannel.c) ------------------------------------------ */

@@ -86,7 +86,6 @@ void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_r
 {
     af_oidc_apple_event_t *ev = NULL;
     const char *sub = NULL;
-    af_store_t *st;
     apr_status_t rv;
     int n = 0;
 
@@ -95,21 +94,10 @@ void af_session_apple_event(af_effects_t *eff, const af_site_t *site, const af_r
         af_session_json_error(eff, rv, p);
         return;
     }
-    if (ev->revoke) {
-        if (af_token_subject(&sub, ev->sub, pv->name, p) != APR_SUCCESS) {
-            af_session_json_error(eff, AF_EOIDC_APPLE_EVENT, p);
-            return;
-        }
-        if (!site->has_store || (st = af_site_store(site)) == NULL) {
-            af_session_json_error(eff, AF_ESESS_STORE, p);
-            return;
-        }
-        if ((rv = af_store_revoke_sub(&n, st, sub, in->now, p)) != APR_SUCCESS) {
-            af_log_p(p, af_session_store_loglevel(rv), "AF09044", "events: store error: %s",
-                     af_strerror(rv));
-            af_session_json_error(eff, AF_ESESS_STORE, p);
-            return;
-        }
+    if (ev->revoke && (rv = af_session_revoke_account(&n, &sub, site, pv, ev->sub, in->now,
+                                                      "AF09044", p)) != APR_SUCCESS) {
+        af_session_json_error(eff, rv == AF_ESESS_STORE ? rv : AF_EOIDC_APPLE_EVENT, p);
+        return;
     }
     /* the subject is an opaque identifier; no email, no token is logged */
     af_log_p(p, AF_LOG_INFO, "AF09043", "events: provider %s: %s for %s@%s%s", pv->name,

@@ -9,6 +9,28 @@
 #include "common/af_log.h"
 #include "session/af_session.h"
 
+apr_status_t af_session_revoke_account(int *count, const char **sub, const af_site_t *site,
+                                       const af_oidc_provider_t *pv, const char *account,
+                                       apr_int64_t now, const char *tag, apr_pool_t *p)
+{
+    af_store_t *st;
+    apr_status_t rv;
+
+    *count = 0;
+    if ((rv = af_token_subject(sub, account, pv->name, p)) != APR_SUCCESS) {
+        return rv;
+    }
+    if (!site->has_store || (st = af_site_store(site)) == NULL) {
+        return AF_ESESS_STORE;
+    }
+    if ((rv = af_store_revoke_sub(count, st, *sub, now, p)) != APR_SUCCESS) {
+        af_log_p(p, af_session_store_loglevel(rv), tag, "events: provider %s: store error: %s",
+                 pv->name, af_strerror(rv));
+        return AF_ESESS_STORE;
+    }
+    return APR_SUCCESS;
+}
+
 void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in_t *in,
                        apr_pool_t *p)
 {
@@ -16,7 +38,6 @@ void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in
     af_oidc_event_t *ev = NULL;
     af_oidc_provider_t *pv;
     const char *name, *sub = NULL;
-    af_store_t *st;
     apr_status_t rv;
     int count = 0;
     apr_size_t n = strlen(site->endpoint) + sizeof("/events/") - 1;
@@ -43,21 +64,10 @@ void af_session_events(af_effects_t *eff, const af_site_t *site, const af_req_in
         af_session_json_error(eff, rv, p);
         return;
     }
-    if (ev->revoke) {
-        if (af_token_subject(&sub, ev->sub, pv->name, p) != APR_SUCCESS) {
-            af_session_json_error(eff, AF_EOIDC_EVENT_MALFORMED, p);
-            return;
-        }
-        if (!site->has_store || (st = af_site_store(site)) == NULL) {
-            af_session_json_error(eff, AF_ESESS_STORE, p);
-            return;
-        }
-        if ((rv = af_store_revoke_sub(&count, st, sub, in->now, p)) != APR_SUCCESS) {
-            af_log_p(p, af_session_store_loglevel(rv), "AF09041",
-                     "events: provider %s: store error: %s", pv->name, af_strerror(rv));
-            af_session_json_error(eff, AF_ESESS_STORE, p);
-            return;
-        }
+    if (ev->revoke && (rv = af_session_revoke_account(&count, &sub, site, pv, ev->sub, in->now,
+                                                      "AF09041", p)) != APR_SUCCESS) {
+        af_session_json_error(eff, rv == AF_ESESS_STORE ? rv : AF_EOIDC_EVENT_MALFORMED, p);
+        return;
     }
     /* the account id is the operator's to see (as with authflowctl revoke --user) */
     af_log_p(p, AF_LOG_NOTICE, "AF09042", "events: provider %s: %s for %s: %d login(s) revoked",
