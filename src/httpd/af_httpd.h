@@ -161,7 +161,7 @@ static inline int af_dir_forward_token(const af_dir_conf_t *dc)
     return dc->forward_token == AF_UNSET ? 0 : dc->forward_token;
 }
 
-/* config.c */
+/* config.c (the per-directory configuration: config_dir.c) */
 extern const command_rec af_config_cmds[];
 void *af_config_dir_create(apr_pool_t *p, char *dir);
 void *af_config_dir_merge(apr_pool_t *p, void *base, void *add);
@@ -173,6 +173,25 @@ af_srv_conf_t *af_config_srv(cmd_parms *cmd);
 const char *af_config_dname(cmd_parms *cmd);
 /** Normalize a header name for the scrub set: upper case, '-' -> '_'. */
 char *af_config_norm_name(apr_pool_t *p, const char *name);
+/** RFC 7230 token characters only (header and cookie names). */
+int af_config_is_token(const char *s);
+/** a + b (either may be NULL). */
+apr_array_header_t *af_config_append(apr_pool_t *p, apr_array_header_t *a, apr_array_header_t *b);
+/* merge: the added (inner) scope wins when set */
+#define MERGE_PTR(f) c->f = add->f != NULL ? add->f : base->f
+#define MERGE_INT(f) c->f = add->f != AF_UNSET ? add->f : base->f
+
+/* config_dir.c: the per-directory directives' handlers */
+const char *af_config_dir_unauth(cmd_parms *cmd, void *dv, const char *arg);
+const char *af_config_dir_token_from(cmd_parms *cmd, void *dv, int argc, char *const argv[]);
+const char *af_config_dir_user_claim(cmd_parms *cmd, void *dv, const char *arg);
+const char *af_config_dir_export(cmd_parms *cmd, void *dv, int argc, char *const argv[]);
+const char *af_config_dir_flag(cmd_parms *cmd, void *dv, int on);
+const char *af_config_dir_refresh(cmd_parms *cmd, void *dv, const char *arg);
+const char *af_config_dir_max_age(cmd_parms *cmd, void *dv, const char *arg);
+const char *af_config_dir_acr(cmd_parms *cmd, void *dv, int argc, char *const argv[]);
+const char *af_config_dir_preflight(cmd_parms *cmd, void *dv, const char *arg);
+const char *af_config_dir_login(cmd_parms *cmd, void *dv, const char *arg);
 
 /* config_keys.c */
 const char *af_config_signing_key(cmd_parms *cmd, void *d, int argc, char *const argv[]);
