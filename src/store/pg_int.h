@@ -13,7 +13,8 @@
 #include "store/store_backend.h"
 #include "store/store_seal.h"
 
-#define PG_SID_LEN 22 /* base64url of 16 random bytes */
+#define PG_SID_LEN   22   /* base64url of 16 random bytes */
+#define PG_MARGIN_MS 1000 /* the client's own wait: the server's statement_timeout + this */
 
 enum { PG_ACTIVE = 1, PG_ROTATED = 2, PG_REVOKED = 3 };
 #define PG_TOK_PENDING 0x01 /* rotated; the successor has not reached the browser yet */
