@@ -1,7 +1,11 @@
 /* af_testsite.c -- the session core's test site (af_testsite.h). */
 #include <check.h>
 
+#include <string.h>
+
 #include "af_testsite.h"
+#include "af_testutil.h"
+#include "store/af_store_lmdb.h"
 #include "token/af_token.h"
 
 af_site_t *af_test_site(af_key_t *key, af_site_rt_t *rt, apr_pool_t *p)
@@ -34,4 +38,18 @@ af_site_t *af_test_site(af_key_t *key, af_site_rt_t *rt, apr_pool_t *p)
     ck_assert_int_eq(af_token_seal_key(&s->flow_key, secret, 32, s->cookie_flow, p), APR_SUCCESS);
     s->rt = rt;
     return s;
+}
+
+void af_test_rt_open(af_site_rt_t *rt, char *dir, apr_size_t dir_len, const char *prefix,
+                     apr_pool_t *p)
+{
+    af_test_tmpdir(dir, dir_len, prefix);
+    memset(rt, 0, sizeof(*rt));
+    ck_assert_int_eq(af_store_lmdb_open(&rt->store, dir, 0, 0, 0, p), APR_SUCCESS);
+}
+
+void af_test_rt_close(af_site_rt_t *rt, const char *dir)
+{
+    af_store_close(rt->store);
+    af_test_rmtree(dir);
 }

@@ -13,4 +13,12 @@
  *  the caller adds what its tests need (return_to allow-list, throttle key …). */
 af_site_t *af_test_site(af_key_t *key, af_site_rt_t *rt, apr_pool_t *p);
 
+/** A fresh LMDB store for rt in a new temporary directory (dir, of dir_len bytes, named after
+ *  prefix); rt is zeroed first. */
+void af_test_rt_open(af_site_rt_t *rt, char *dir, apr_size_t dir_len, const char *prefix,
+                     apr_pool_t *p);
+
+/** Close rt's store and remove its directory. */
+void af_test_rt_close(af_site_rt_t *rt, const char *dir);
+
 #endif

@@ -14,6 +14,7 @@
 #include "common/af_form.h"
 #include "common/af_json.h"
 #include "session/af_session.h"
+#include "af_testsite.h"
 #include "af_testutil.h"
 #include "store_testutil.h"
 
@@ -33,10 +34,8 @@ static void setup(void)
     af_oidc_kv_t *kv;
 
     pool = af_test_pool();
-    af_test_tmpdir(dir, sizeof(dir), "af_pw");
     ck_assert_int_eq(af_key_generate(&key, AF_ALG_ES256, "k1", pool), APR_SUCCESS);
-    memset(&rt, 0, sizeof(rt));
-    ck_assert_int_eq(af_store_lmdb_open(&rt.store, dir, 0, 0, 0, pool), APR_SUCCESS);
+    af_test_rt_open(&rt, dir, sizeof(dir), "af_pw", pool);
     site = apr_pcalloc(pool, sizeof(*site));
     site->base_url = "https://app.example.com";
     site->endpoint = "/auth";
@@ -80,8 +79,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    af_store_close(rt.store);
-    af_test_rmtree(dir);
+    af_test_rt_close(&rt, dir);
     apr_pool_destroy(pool);
 }
 

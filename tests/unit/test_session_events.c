@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 
 #include "session/af_session.h"
+#include "af_testsite.h"
 #include "af_testutil.h"
 #include "store_testutil.h"
 
@@ -35,9 +36,7 @@ static af_oidc_provider_t *prov(const char *name, af_oidc_preset_t preset, const
 static void setup(void)
 {
     pool = af_test_pool();
-    af_test_tmpdir(dir, sizeof(dir), "af_events");
-    memset(&rt, 0, sizeof(rt));
-    ck_assert_int_eq(af_store_lmdb_open(&rt.store, dir, 0, 0, 0, pool), APR_SUCCESS);
+    af_test_rt_open(&rt, dir, sizeof(dir), "af_events", pool);
     site = apr_pcalloc(pool, sizeof(*site));
     site->base_url = "https://app.example.com";
     site->endpoint = "/auth";
@@ -53,8 +52,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    af_store_close(rt.store);
-    af_test_rmtree(dir);
+    af_test_rt_close(&rt, dir);
     apr_pool_destroy(pool);
 }
 

@@ -28,10 +28,8 @@ static void setup(void)
     af_site_t *s;
 
     pool = af_test_pool();
-    af_test_tmpdir(dir, sizeof(dir), "af_stepup");
     ck_assert_int_eq(af_key_generate(&key, AF_ALG_ES256, "k1", pool), APR_SUCCESS);
-    memset(&rt, 0, sizeof(rt));
-    ck_assert_int_eq(af_store_lmdb_open(&rt.store, dir, 0, 0, 0, pool), APR_SUCCESS);
+    af_test_rt_open(&rt, dir, sizeof(dir), "af_stepup", pool);
     ck_assert_int_eq(af_tcache_create(&rt.tcache, pool), APR_SUCCESS);
     s = af_test_site(key, &rt, pool);
     site = s;
@@ -39,8 +37,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-    af_store_close(rt.store);
-    af_test_rmtree(dir);
+    af_test_rt_close(&rt, dir);
     apr_pool_destroy(pool);
 }
 
