@@ -239,17 +239,12 @@ static void put_known(af_revview_t *v, const char *sid, apr_int64_t now)
  * store -- a host configured with another store, a login swept -- is refused as with LMDB or
  * delay 0.  Not asked while the last refresh failed (the database is down or unreachable):
  * issued tokens keep working, and no request waits for a connection timeout. */
-static apr_status_t check_known(af_revview_t *v, af_store_t *st, const char *sid, apr_int64_t now)
+/* A login the view has not seen (or has forgotten): ask the store once and remember it. */
+static apr_status_t ask_unknown(af_revview_t *v, af_store_t *st, const char *sid, apr_int64_t now)
 {
-    apr_int64_t *t;
     apr_status_t rv;
-    int hit;
 
-    pthread_rwlock_rdlock(&v->rw);
-    t = apr_hash_get(v->known, sid, APR_HASH_KEY_STRING);
-    hit = t != NULL && *t > now;
-    pthread_rwlock_unlock(&v->rw);
-    if (hit || !__atomic_load_n(&v->healthy, __ATOMIC_ACQUIRE)) {
+    if (!__atomic_load_n(&v->healthy, __ATOMIC_ACQUIRE)) {
         return APR_SUCCESS;
     }
     rv = af_store_family_is_revoked(st, sid);
@@ -271,8 +266,8 @@ static apr_status_t check_known(af_revview_t *v, af_store_t *st, const char *sid
 
 apr_status_t af_revview_check(af_revview_t *v, af_store_t *st, const char *sid, apr_int64_t now)
 {
-    apr_int64_t due;
-    int hit, full;
+    apr_int64_t due, *t;
+    int hit, full, known;
 
     if (v->delay == 0 || __atomic_load_n(&v->nolog, __ATOMIC_ACQUIRE)) {
         return af_store_family_is_revoked(st, sid);
@@ -293,9 +288,12 @@ apr_status_t af_revview_check(af_revview_t *v, af_store_t *st, const char *sid, 
     if (sid == NULL) {
         return AF_ESTORE_UNKNOWN;
     }
+    /* one read lock per request: revoked, the set's completeness, and known */
     pthread_rwlock_rdlock(&v->rw);
     hit = apr_hash_get(v->set, sid, APR_HASH_KEY_STRING) != NULL;
     full = v->full;
+    t = hit || full ? NULL : apr_hash_get(v->known, sid, APR_HASH_KEY_STRING);
+    known = t != NULL && *t > now;
     pthread_rwlock_unlock(&v->rw);
     if (hit) {
         return AF_ESTORE_REVOKED;
@@ -303,7 +301,7 @@ apr_status_t af_revview_check(af_revview_t *v, af_store_t *st, const char *sid, 
     if (full) { /* the set could not hold every revocation: ask the store (fail closed) */
         return af_store_family_is_revoked(st, sid);
     }
-    return check_known(v, st, sid, now);
+    return known ? APR_SUCCESS : ask_unknown(v, st, sid, now);
 }
 
 void af_revview_note(af_revview_t *v, const char *sid, apr_int64_t now)
